@@ -1,0 +1,232 @@
+"""Activation functions on jax arrays (Keras 2 definitions) and their name registry."""
+import jax
+import jax.numpy as jnp
+
+from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+
+_SELU_ALPHA = 1.6732632423543772
+_SELU_SCALE = 1.0507009873554805
+
+
+def relu(x, alpha=0.0, max_value=None, threshold=0.0, negative_slope=None):
+    """Rectified linear unit with Keras 2's slope, ceiling and threshold options.
+
+    `max_value` for x >= max_value, x for threshold < x < max_value, and
+    `alpha * (x - threshold)` below the threshold. `negative_slope` is Keras 3's
+    spelling of `alpha`.
+    """
+    if negative_slope is not None:
+        alpha = negative_slope
+    x = jnp.asarray(x)
+    if alpha != 0.0:
+        below = jax.nn.relu(threshold - x) if threshold != 0 else jax.nn.relu(-x)
+    if threshold != 0:
+        out = jnp.where(x > threshold, x, jnp.zeros_like(x))
+    else:
+        out = jax.nn.relu(x)
+    if max_value is not None:
+        out = jnp.clip(out, 0, max_value)
+    if alpha != 0.0:
+        out = out - alpha * below
+    return out
+
+
+def leaky_relu(x, alpha=0.2, negative_slope=None):
+    """`x` for x >= 0, `alpha * x` otherwise (`negative_slope`: Keras 3 spelling)."""
+    if negative_slope is not None:
+        alpha = negative_slope
+    return jax.nn.leaky_relu(jnp.asarray(x), negative_slope=alpha)
+
+
+def relu6(x):
+    """`min(max(x, 0), 6)`."""
+    return jax.nn.relu6(jnp.asarray(x))
+
+
+def softmax(x, axis=-1):
+    """`exp(x) / sum(exp(x))` along `axis` (an int or a tuple of ints)."""
+    axis = tuple(axis) if isinstance(axis, list) else axis
+    return jax.nn.softmax(jnp.asarray(x), axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    """`x - logsumexp(x)` along `axis`."""
+    axis = tuple(axis) if isinstance(axis, list) else axis
+    return jax.nn.log_softmax(jnp.asarray(x), axis=axis)
+
+
+def elu(x, alpha=1.0):
+    """`x` for x > 0, `alpha * (exp(x) - 1)` otherwise."""
+    return jax.nn.elu(jnp.asarray(x), alpha=alpha)
+
+
+def selu(x):
+    """Scaled ELU with the self-normalizing constants."""
+    x = jnp.asarray(x)
+    return _SELU_SCALE * jax.nn.elu(x, alpha=_SELU_ALPHA)
+
+
+def celu(x, alpha=1.0):
+    """`max(x, 0) + min(0, alpha * (exp(x / alpha) - 1))`."""
+    return jax.nn.celu(jnp.asarray(x), alpha=alpha)
+
+
+def softplus(x):
+    """`log(exp(x) + 1)`, computed stably."""
+    return jax.nn.softplus(jnp.asarray(x))
+
+
+def softsign(x):
+    """`x / (abs(x) + 1)`."""
+    x = jnp.asarray(x)
+    return x / (jnp.abs(x) + 1)
+
+
+def tanh(x):
+    return jnp.tanh(jnp.asarray(x))
+
+
+def sigmoid(x):
+    """`1 / (1 + exp(-x))`."""
+    return jax.nn.sigmoid(jnp.asarray(x))
+
+
+def hard_sigmoid(x):
+    """Keras 2's piecewise-linear sigmoid: `clip(0.2 * x + 0.5, 0, 1)`."""
+    x = jnp.asarray(x)
+    return jnp.clip(0.2 * x + 0.5, 0.0, 1.0)
+
+
+def hard_silu(x):
+    """`x * relu6(x + 3) / 6` (Keras 3's hard sigmoid times x)."""
+    return jax.nn.hard_silu(jnp.asarray(x))
+
+
+def hard_tanh(x):
+    """`clip(x, -1, 1)`."""
+    return jax.nn.hard_tanh(jnp.asarray(x))
+
+
+def exponential(x):
+    return jnp.exp(jnp.asarray(x))
+
+
+def linear(x):
+    """The identity: returns `x` unchanged."""
+    return x
+
+
+def gelu(x, approximate=False):
+    """Gaussian error linear unit; `approximate=True` uses the tanh formula."""
+    return jax.nn.gelu(jnp.asarray(x), approximate=approximate)
+
+
+def swish(x):
+    """`x * sigmoid(x)`."""
+    return jax.nn.silu(jnp.asarray(x))
+
+
+silu = swish
+
+
+def mish(x):
+    """`x * tanh(softplus(x))`."""
+    x = jnp.asarray(x)
+    return x * jnp.tanh(jax.nn.softplus(x))
+
+
+def log_sigmoid(x):
+    """`log(sigmoid(x))`, computed stably."""
+    return jax.nn.log_sigmoid(jnp.asarray(x))
+
+
+def tanh_shrink(x):
+    """`x - tanh(x)`."""
+    x = jnp.asarray(x)
+    return x - jnp.tanh(x)
+
+
+def soft_shrink(x, threshold=0.5):
+    """Moves `x` towards zero by `threshold`, zero inside `[-threshold, threshold]`."""
+    x = jnp.asarray(x)
+    return jnp.where(x > threshold, x - threshold,
+                     jnp.where(x < -threshold, x + threshold, jnp.zeros_like(x)))
+
+
+def hard_shrink(x, threshold=0.5):
+    """`x` where `abs(x) > threshold`, else zero."""
+    x = jnp.asarray(x)
+    return jnp.where(jnp.abs(x) > threshold, x, jnp.zeros_like(x))
+
+
+def squareplus(x, b=4):
+    """`(x + sqrt(x**2 + b)) / 2`."""
+    return jax.nn.squareplus(jnp.asarray(x), b=b)
+
+
+def sparse_plus(x):
+    """0 below -1, `(x + 1)**2 / 4` on [-1, 1], `x` above 1."""
+    return jax.nn.sparse_plus(jnp.asarray(x))
+
+
+def sparse_sigmoid(x):
+    """0 below -1, `(x + 1) / 2` on [-1, 1], 1 above 1."""
+    return jax.nn.sparse_sigmoid(jnp.asarray(x))
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: splits `axis` in two halves `a, b` and returns `a * sigmoid(b)`."""
+    return jax.nn.glu(jnp.asarray(x), axis=axis)
+
+
+_BUILTINS = {fn.__name__: fn for fn in (
+    relu, leaky_relu, relu6, softmax, log_softmax, elu, selu, celu, softplus, softsign,
+    tanh, sigmoid, hard_sigmoid, hard_silu, hard_tanh, exponential, linear, gelu, swish,
+    mish, log_sigmoid, tanh_shrink, soft_shrink, hard_shrink, squareplus, sparse_plus,
+    sparse_sigmoid, glu)}
+_BUILTINS.update({"silu": swish, "hard_swish": hard_silu})
+
+# Keras 2 let configs name these layer classes as activations; they resolve lazily
+# from jkeras.layers (when it provides them) so this module imports no layers.
+_LAYER_ACTIVATIONS = ("LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax", "ReLU")
+
+
+def _module_objects(identifier):
+    """The built-ins, plus the layer class when `identifier` names an allowed one."""
+    name = identifier.get("class_name") if isinstance(identifier, dict) else identifier
+    if name not in _LAYER_ACTIVATIONS:
+        return _BUILTINS
+    try:
+        from jkeras import layers as layer_module
+    except ImportError:
+        return _BUILTINS
+    cls = getattr(layer_module, name, None)
+    return _BUILTINS if cls is None else {**_BUILTINS, name: cls}
+
+
+def serialize(activation):
+    """The name a config stores for `activation` (a dict for objects with get_config)."""
+    return serialize_keras_object(activation)
+
+
+def deserialize(name, custom_objects=None):
+    """The activation a config names: a built-in name, a custom object, or a layer config."""
+    obj = deserialize_keras_object(name, module_objects=_module_objects(name),
+                                   custom_objects=custom_objects,
+                                   printable_module_name="activation function")
+    if isinstance(obj, type):  # a layer class named by a string: Keras 2 instantiates it
+        obj = obj()
+    return obj
+
+
+def get(identifier):
+    """Resolves `identifier` (None, a name, a config dict or a callable) to a callable."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise TypeError(
+        "Could not interpret activation function identifier: expected None, a string, a "
+        f"config dict or a callable. Received: {identifier!r}")

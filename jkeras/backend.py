@@ -1,0 +1,588 @@
+"""The `K` module: Keras 2 backend functions on jax.numpy, for custom losses and metrics."""
+import contextlib
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jkeras import _config
+from jkeras import activations as _activations
+from jkeras._config import (  # noqa: F401 - re-exported as K.floatx() etc.
+    epsilon, floatx, image_data_format, set_epsilon, set_floatx, set_image_data_format)
+
+# ----------------------------------------------------------------------------- session
+
+
+def backend():
+    """The name of the array library underneath: always 'jax'."""
+    return "jax"
+
+
+def clear_session():
+    """Forgets the automatic layer-name counters, so names restart at `dense`, `dense_1`."""
+    try:
+        from jkeras.engine import naming
+    except ImportError:
+        return
+    reset = getattr(naming, "reset_uids", None)
+    if reset is not None:
+        reset()
+
+
+def learning_phase():
+    """Always 0: jkeras passes `training` to each call instead of a global phase."""
+    return 0
+
+
+def set_learning_phase(value):
+    """Accepted for Keras 2 scripts; has no effect (the training flag is per call)."""
+    if value not in (0, 1):
+        raise ValueError(f"Expected learning phase to be 0 or 1. Received: value={value!r}")
+    warnings.warn("set_learning_phase has no effect in jkeras: layers receive "
+                  "`training` on each call.", stacklevel=2)
+
+
+@contextlib.contextmanager
+def name_scope(name, *args, **kwargs):
+    """A no-op context manager, for code written against Keras 2's name scopes."""
+    yield
+
+
+def is_keras_tensor(x):
+    """True for the symbolic tensors that `Input` and layers on them return."""
+    try:
+        from jkeras.engine.keras_tensor import KerasTensor
+    except ImportError:
+        return False
+    return isinstance(x, KerasTensor)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _float_if_bool(x):
+    x = jnp.asarray(x)
+    return x.astype(floatx()) if x.dtype == jnp.bool_ else x
+
+
+def _key(seed):
+    return _config.next_key() if seed is None else jax.random.PRNGKey(int(seed))
+
+
+# ----------------------------------------------------------------------------- reductions
+
+
+def sum(x, axis=None, keepdims=False):
+    return jnp.sum(jnp.asarray(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def prod(x, axis=None, keepdims=False):
+    return jnp.prod(jnp.asarray(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    return jnp.max(jnp.asarray(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    return jnp.min(jnp.asarray(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    return jnp.mean(_float_if_bool(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def var(x, axis=None, keepdims=False):
+    """Population variance (no Bessel correction), as Keras."""
+    return jnp.var(_float_if_bool(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    """Population standard deviation, as Keras."""
+    return jnp.std(_float_if_bool(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def any(x, axis=None, keepdims=False):
+    return jnp.any(jnp.asarray(x).astype(bool), axis=_axis(axis), keepdims=keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    return jnp.all(jnp.asarray(x).astype(bool), axis=_axis(axis), keepdims=keepdims)
+
+
+def argmax(x, axis=-1):
+    return jnp.argmax(jnp.asarray(x), axis=axis)
+
+
+def argmin(x, axis=-1):
+    return jnp.argmin(jnp.asarray(x), axis=axis)
+
+
+def cumsum(x, axis=0):
+    return jnp.cumsum(jnp.asarray(x), axis=axis)
+
+
+def cumprod(x, axis=0):
+    return jnp.cumprod(jnp.asarray(x), axis=axis)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    return jax.scipy.special.logsumexp(jnp.asarray(x), axis=_axis(axis), keepdims=keepdims)
+
+
+# ----------------------------------------------------------------------------- elementwise
+
+
+def abs(x):
+    return jnp.abs(jnp.asarray(x))
+
+
+def square(x):
+    return jnp.square(jnp.asarray(x))
+
+
+def sqrt(x):
+    """Square root with negative inputs clipped to 0 first (Keras 2)."""
+    x = jnp.asarray(x)
+    return jnp.sqrt(jnp.maximum(x, jnp.zeros((), x.dtype)))
+
+
+def exp(x):
+    return jnp.exp(jnp.asarray(x))
+
+
+def log(x):
+    return jnp.log(jnp.asarray(x))
+
+
+def pow(x, a):
+    return jnp.power(jnp.asarray(x), a)
+
+
+def sin(x):
+    return jnp.sin(jnp.asarray(x))
+
+
+def cos(x):
+    return jnp.cos(jnp.asarray(x))
+
+
+def round(x):
+    """Rounds half to even."""
+    return jnp.round(jnp.asarray(x))
+
+
+def sign(x):
+    return jnp.sign(jnp.asarray(x))
+
+
+def clip(x, min_value, max_value):
+    """Clips to `[min_value, max_value]`; None means unbounded, max below min means min."""
+    if (isinstance(min_value, (int, float)) and isinstance(max_value, (int, float))
+            and max_value < min_value):
+        max_value = min_value
+    min_value = -np.inf if min_value is None else min_value
+    max_value = np.inf if max_value is None else max_value
+    x = jnp.asarray(x)
+    return jnp.clip(x, min_value, max_value).astype(x.dtype)
+
+
+def cast(x, dtype):
+    return jnp.asarray(x).astype(dtype)
+
+
+def cast_to_floatx(x):
+    """A NumPy array (or scalar) of the default float type."""
+    return np.asarray(x, dtype=floatx())
+
+
+def equal(x, y):
+    return jnp.equal(x, y)
+
+
+def not_equal(x, y):
+    return jnp.not_equal(x, y)
+
+
+def greater(x, y):
+    return jnp.greater(x, y)
+
+
+def greater_equal(x, y):
+    return jnp.greater_equal(x, y)
+
+
+def less(x, y):
+    return jnp.less(x, y)
+
+
+def less_equal(x, y):
+    return jnp.less_equal(x, y)
+
+
+def maximum(x, y):
+    return jnp.maximum(x, y)
+
+
+def minimum(x, y):
+    return jnp.minimum(x, y)
+
+
+def stop_gradient(variables):
+    """Blocks gradients through an array (or each array of a list)."""
+    if isinstance(variables, (list, tuple)):
+        return type(variables)(jax.lax.stop_gradient(v) for v in variables)
+    return jax.lax.stop_gradient(variables)
+
+
+# ----------------------------------------------------------------------------- products
+
+
+def dot(x, y):
+    """Theano-style dot: contracts the last axis of x with the second-to-last of y."""
+    return jnp.dot(x, y)
+
+
+def batch_dot(x, y, axes=None):
+    """Per-sample dot product over `axes` (Keras 2 rules for the result's shape)."""
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    if x.ndim < 2 or y.ndim < 2:
+        raise ValueError(
+            "batch_dot needs inputs of rank >= 2. Received: "
+            f"x.shape={x.shape}, y.shape={y.shape}")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(
+            "batch_dot needs the same batch size for both inputs. Received: "
+            f"x.shape={x.shape}, y.shape={y.shape}")
+    if isinstance(axes, int):
+        axes = (axes, axes)
+    if axes is None:
+        axes = (x.ndim - 1, y.ndim - 1 if y.ndim == 2 else y.ndim - 2)
+    a0, a1 = (int(a) % n for a, n in zip(axes, (x.ndim, y.ndim)))
+    if a0 == 0 or a1 == 0:
+        raise ValueError(f"batch_dot cannot contract the batch axis. Received: axes={axes}")
+    if x.shape[a0] != y.shape[a1]:
+        raise ValueError(
+            f"batch_dot axes must have equal sizes. Received: x.shape={x.shape}, "
+            f"y.shape={y.shape}, axes={axes}")
+    out = jax.vmap(lambda a, b: jnp.tensordot(a, b, axes=(a0 - 1, a1 - 1)))(x, y)
+    if x.ndim == 2 and y.ndim == 2:
+        out = out[:, None]
+    return out
+
+
+# ----------------------------------------------------------------------------- shapes
+
+
+def shape(x):
+    """The static shape as a tuple (static under jit, unlike Keras 2's tensor)."""
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+def int_shape(x):
+    """The shape as a tuple of ints (None for unknown dimensions of symbolic tensors)."""
+    try:
+        return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def ndim(x):
+    return len(int_shape(x))
+
+
+def dtype(x):
+    """The dtype's name, e.g. 'float32'."""
+    value = getattr(x, "dtype", None)
+    if value is None:
+        value = jnp.asarray(x).dtype
+    return value if isinstance(value, str) else np.dtype(value).name
+
+
+def count_params(x):
+    return int(np.prod(int_shape(x)))
+
+
+def transpose(x):
+    """Reverses the order of all axes."""
+    return jnp.transpose(jnp.asarray(x))
+
+
+def permute_dimensions(x, pattern):
+    return jnp.transpose(jnp.asarray(x), tuple(pattern))
+
+
+def reshape(x, shape):
+    return jnp.reshape(jnp.asarray(x), tuple(shape))
+
+
+def flatten(x):
+    return jnp.reshape(jnp.asarray(x), (-1,))
+
+
+def batch_flatten(x):
+    """Keeps the first axis and flattens the rest: shape `(batch, -1)`."""
+    x = jnp.asarray(x)
+    return jnp.reshape(x, (-1, int(np.prod(x.shape[1:]))))
+
+
+def expand_dims(x, axis=-1):
+    return jnp.expand_dims(jnp.asarray(x), axis)
+
+
+def squeeze(x, axis):
+    return jnp.squeeze(jnp.asarray(x), axis)
+
+
+def concatenate(tensors, axis=-1):
+    return jnp.concatenate([jnp.asarray(t) for t in tensors], axis=axis)
+
+
+def stack(x, axis=0):
+    return jnp.stack([jnp.asarray(t) for t in x], axis=axis)
+
+
+def repeat_elements(x, rep, axis):
+    """Repeats each entry `rep` times along `axis` (like np.repeat)."""
+    return jnp.repeat(jnp.asarray(x), rep, axis=axis)
+
+
+def tile(x, n):
+    return jnp.tile(jnp.asarray(x), n)
+
+
+def reverse(x, axes):
+    return jnp.flip(jnp.asarray(x), axis=_axis(axes))
+
+
+def gather(reference, indices):
+    """Rows of `reference` (its first axis) at `indices`."""
+    return jnp.take(jnp.asarray(reference), jnp.asarray(indices), axis=0)
+
+
+def one_hot(indices, num_classes):
+    """A new last axis of size `num_classes`, in the default float type."""
+    return jax.nn.one_hot(jnp.asarray(indices), num_classes, dtype=floatx())
+
+
+# ----------------------------------------------------------------------------- creation
+
+
+def zeros(shape, dtype=None, name=None):
+    return jnp.zeros(tuple(shape), dtype=dtype or floatx())
+
+
+def ones(shape, dtype=None, name=None):
+    return jnp.ones(tuple(shape), dtype=dtype or floatx())
+
+
+def zeros_like(x, dtype=None, name=None):
+    return jnp.zeros_like(jnp.asarray(x), dtype=dtype)
+
+
+def ones_like(x, dtype=None, name=None):
+    return jnp.ones_like(jnp.asarray(x), dtype=dtype)
+
+
+def eye(size, dtype=None, name=None):
+    """An identity matrix; `size` is n or (rows, cols)."""
+    rows, cols = (size, size) if np.ndim(size) == 0 else tuple(size)
+    return jnp.eye(rows, cols, dtype=dtype or floatx())
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    """An array of `value`; a scalar fills `shape`, anything else is reshaped to it."""
+    value = jnp.asarray(value, dtype=dtype or floatx())
+    if shape is None:
+        return value
+    shape = tuple(shape)
+    return jnp.full(shape, value) if value.size == 1 else value.reshape(shape)
+
+
+def variable(value, dtype=None, name=None, constraint=None):
+    """A plain jax array (jkeras holds no mutable variables outside its models)."""
+    return jnp.asarray(value, dtype=dtype or floatx())
+
+
+def arange(start, stop=None, step=1, dtype="int32"):
+    return jnp.arange(start, stop, step, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- control
+
+
+def switch(condition, then_expression, else_expression):
+    """`then_expression` where `condition` holds, else `else_expression` (callables run)."""
+    then_value = then_expression() if callable(then_expression) else then_expression
+    else_value = else_expression() if callable(else_expression) else else_expression
+    condition = jnp.asarray(condition)
+    then_value = jnp.asarray(then_value)
+    if condition.ndim > then_value.ndim:
+        raise ValueError(
+            "switch needs a condition of rank <= the rank of then_expression. Received: "
+            f"condition.shape={condition.shape}, then_expression.shape={then_value.shape}")
+    if 0 < condition.ndim < then_value.ndim:
+        condition = condition.reshape(
+            condition.shape + (1,) * (then_value.ndim - condition.ndim))
+    return jnp.where(condition.astype(bool), then_value, else_value)
+
+
+def in_train_phase(x, alt, training=None):
+    """`x` when training (1/True), `alt` otherwise; None means `learning_phase()` (0)."""
+    if training is None:
+        training = learning_phase()
+    if training is True or (isinstance(training, int) and training == 1):
+        return x() if callable(x) else x
+    if training is False or (isinstance(training, int) and training == 0):
+        return alt() if callable(alt) else alt
+    return switch(training, x, alt)
+
+
+def in_test_phase(x, alt, training=None):
+    """`x` when not training, `alt` when training."""
+    return in_train_phase(alt, x, training=training)
+
+
+def map_fn(fn, elems, name=None, dtype=None):
+    """`fn` applied to each slice of `elems` along its first axis."""
+    return jax.lax.map(fn, elems)
+
+
+def print_tensor(x, message="", summarize=3):
+    """Prints `message` and `x` when the computation runs; returns `x`."""
+    jax.debug.print(message + "{x}", x=x)
+    return x
+
+
+# ----------------------------------------------------------------------------- nn
+
+
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    return _activations.relu(x, alpha=alpha, max_value=max_value, threshold=threshold)
+
+
+def elu(x, alpha=1.0):
+    return _activations.elu(x, alpha=alpha)
+
+
+def softmax(x, axis=-1):
+    return _activations.softmax(x, axis=axis)
+
+
+def softplus(x):
+    return _activations.softplus(x)
+
+
+def softsign(x):
+    return _activations.softsign(x)
+
+
+def sigmoid(x):
+    return _activations.sigmoid(x)
+
+
+def hard_sigmoid(x):
+    return _activations.hard_sigmoid(x)
+
+
+def tanh(x):
+    return _activations.tanh(x)
+
+
+def l2_normalize(x, axis=None):
+    """`x / sqrt(max(sum(x**2), 1e-12))` along `axis`."""
+    x = jnp.asarray(x)
+    squared = jnp.sum(jnp.square(x), axis=_axis(axis), keepdims=True)
+    return x * jax.lax.rsqrt(jnp.maximum(squared, 1e-12))
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy with one-hot `target`; probabilities are renormalized and clipped."""
+    target, output = jnp.asarray(target), jnp.asarray(output)
+    if from_logits:
+        return -jnp.sum(target * jax.nn.log_softmax(output, axis=axis), axis=axis)
+    output = output / jnp.sum(output, axis=axis, keepdims=True)
+    output = jnp.clip(output, epsilon(), 1.0 - epsilon())
+    return -jnp.sum(target * jnp.log(output), axis=axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy with integer `target` (a trailing axis of size 1 is allowed)."""
+    output = jnp.asarray(output)
+    if not from_logits:
+        output = jnp.log(jnp.clip(output, epsilon(), 1.0 - epsilon()))
+    output = jnp.moveaxis(output, axis, -1)
+    labels = jnp.asarray(target).astype(jnp.int32).reshape(output.shape[:-1])
+    log_probs = jax.nn.log_softmax(output, axis=-1)
+    return -jnp.take_along_axis(log_probs, labels[..., None], axis=-1)[..., 0]
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise cross-entropy; probabilities are clipped to [eps, 1 - eps] (Keras 2)."""
+    target, output = jnp.asarray(target), jnp.asarray(output)
+    if from_logits:
+        return (jnp.maximum(output, 0) - output * target
+                + jnp.log1p(jnp.exp(-jnp.abs(output))))
+    eps = epsilon()
+    output = jnp.clip(output, eps, 1.0 - eps)
+    return -(target * jnp.log(output + eps) + (1 - target) * jnp.log(1 - output + eps))
+
+
+# ----------------------------------------------------------------------------- random
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    dtype = dtype or floatx()
+    return mean + stddev * jax.random.normal(_key(seed), tuple(shape), dtype)
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    dtype = dtype or floatx()
+    return jax.random.uniform(_key(seed), tuple(shape), dtype, minval=minval, maxval=maxval)
+
+
+def random_binomial(shape, p=0.0, dtype=None, seed=None):
+    """1 with probability `p`, else 0."""
+    dtype = dtype or floatx()
+    return (jax.random.uniform(_key(seed), tuple(shape)) <= p).astype(dtype)
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal draws redrawn beyond two standard deviations."""
+    dtype = dtype or floatx()
+    return mean + stddev * jax.random.truncated_normal(_key(seed), -2.0, 2.0, tuple(shape),
+                                                       dtype)
+
+
+# ----------------------------------------------------------------------------- values
+
+
+def get_value(x):
+    """A NumPy copy of `x` (through its `numpy()` method where it has one)."""
+    if hasattr(x, "numpy"):
+        return x.numpy()
+    return np.asarray(x)
+
+
+def batch_get_value(tensors):
+    return [get_value(x) for x in tensors]
+
+
+def set_value(x, value):
+    """Writes `value` into a variable-like `x` through its `assign` method."""
+    assign = getattr(x, "assign", None)
+    if assign is None:
+        raise TypeError(
+            "set_value needs a variable with an assign() method (jax arrays are "
+            f"immutable). Received: x of type {type(x).__name__}")
+    assign(value)
+
+
+def batch_set_value(tuples):
+    for x, value in tuples:
+        set_value(x, value)

@@ -1,0 +1,642 @@
+"""The Layer: a configuration object that hands out a pure `init`/`apply` pair.
+
+A layer also keeps its live variables once built, records the nodes it was called on
+(for the functional API), and adapts Keras-style subclasses (`build` + `add_weight` +
+`call`) to the pure pair.
+"""
+import inspect
+import threading
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jkeras import _config
+from jkeras.engine import naming
+from jkeras.engine.input_spec import assert_input_compatibility
+from jkeras.engine.keras_tensor import KerasTensor
+
+_LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights",
+                 "activity_regularizer", "autocast", "dtype", "name", "trainable",
+                 "input_length")
+
+
+def flatten(structure):
+    """Leaves of nested lists/tuples/dicts (dicts in sorted key order, as Keras 2)."""
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
+    return [structure]
+
+
+def map_structure(fn, structure):
+    if isinstance(structure, list):
+        return [map_structure(fn, s) for s in structure]
+    if isinstance(structure, tuple):
+        return tuple(map_structure(fn, s) for s in structure)
+    if isinstance(structure, dict):
+        return {k: map_structure(fn, v) for k, v in structure.items()}
+    return fn(structure)
+
+
+def shape_of(x):
+    return tuple(x.shape)
+
+
+def standardize_shape(shape):
+    if shape is None:
+        return None
+    if isinstance(shape, int):
+        return (shape,)
+    return tuple(None if d is None or (isinstance(d, int) and d < 0) else int(d)
+                 for d in shape)
+
+
+def dtype_name(dtype):
+    """A dtype argument (string, numpy dtype or Keras 3 DTypePolicy config) as a name."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, dict):  # Keras 3 policy: {'class_name': 'DTypePolicy', ...}
+        dtype = dtype.get("config", {}).get("name", "float32")
+    if isinstance(dtype, str) and dtype.startswith("mixed_"):
+        return "float16" if dtype == "mixed_float16" else "bfloat16"
+    return np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+
+
+class Weight:
+    """A read-only view of one weight (`.name`, `.shape`, `.numpy()`), like a Keras variable."""
+
+    def __init__(self, layer, key, kind, trainable):
+        self._layer = layer
+        self._key = key
+        self._kind = kind
+        self.trainable = trainable
+
+    @property
+    def name(self):
+        return f"{self._layer.name}/{self._key}:0"
+
+    def value(self):
+        return self._layer._get_vars()[self._kind][self._key]
+
+    def numpy(self):
+        return np.asarray(self.value())
+
+    @property
+    def shape(self):
+        return tuple(self.value().shape)
+
+    @property
+    def dtype(self):
+        return np.dtype(self.value().dtype).name
+
+    def assign(self, value):
+        variables = self._layer._get_vars()
+        current = variables[self._kind][self._key]
+        value = jnp.asarray(value, dtype=current.dtype)
+        if value.shape != current.shape:
+            raise ValueError(
+                f"Cannot assign a value of shape {value.shape} to weight {self.name} of "
+                f"shape {current.shape}.")
+        new = {kind: dict(tree) for kind, tree in variables.items()}
+        new[self._kind][self._key] = value
+        self._layer._set_vars(new)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.value(), dtype=dtype)
+
+    def __repr__(self):
+        return f"<Weight {self.name} shape={self.shape} dtype={self.dtype}>"
+
+
+class _BuildRecorder(threading.local):
+    """Collects `add_weight` calls while a Keras-style `build` runs inside `init`."""
+    active = None
+
+
+_RECORDER = _BuildRecorder()
+
+
+class Layer:
+    """Base class of all layers. Subclasses implement `init` and `apply` (pure), or the
+    Keras-style `build` + `call`, which this class adapts to the same pure pair."""
+
+    supports_masking = False
+    # State entries that are not saved as weights (a stateful RNN's carry, for instance).
+    non_weight_state = ()
+
+    def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+        unknown = set(kwargs) - set(_LAYER_KWARGS)
+        if unknown:
+            raise TypeError(
+                f"Keyword argument(s) not understood by {type(self).__name__}: "
+                f"{sorted(unknown)}")
+        self._name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
+        self.trainable = bool(trainable)
+        self.dtype = dtype_name(dtype) or _config.floatx()
+        batch_input_shape = kwargs.get("batch_input_shape")
+        if batch_input_shape is None:
+            input_shape = kwargs.get("input_shape")
+            if input_shape is None and kwargs.get("input_dim") is not None:
+                input_shape = (kwargs["input_dim"],)
+                if kwargs.get("input_length") is not None:
+                    input_shape = (kwargs["input_length"], kwargs["input_dim"])
+            if input_shape is not None:
+                batch_input_shape = (kwargs.get("batch_size"),) + standardize_shape(input_shape)
+        self._batch_input_shape = standardize_shape(batch_input_shape)
+        self._initial_weights = kwargs.get("weights")
+        self.activity_regularizer = None
+        if kwargs.get("activity_regularizer") is not None:
+            from jkeras import regularizers
+            self.activity_regularizer = regularizers.get(kwargs["activity_regularizer"])
+        self.input_spec = None
+        self._variables = None
+        self._build_input_shape = None
+        self._inbound_nodes = []
+        self._outbound_nodes = []
+        self._trainer_link = None
+        self._added_weight_meta = {}
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def built(self):
+        return self._variables is not None
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    # ------------------------------------------------------------------ pure pair
+    def init(self, key, input_shape):
+        """Returns `{"params": ..., "state": ...}` for inputs of `input_shape`."""
+        if type(self).build is not Layer.build:
+            return self._init_from_build(key, input_shape)
+        return {"params": {}, "state": {}}
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None, **kwargs):
+        """Returns `(outputs, new_state)`; pure."""
+        if type(self).call is Layer.call:
+            raise NotImplementedError(
+                f"Layer {type(self).__name__} defines neither apply() nor call().")
+        return self._apply_through_call(variables, inputs, training=training, key=key,
+                                        mask=mask, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        """Shapes of the outputs for `input_shape`, inferred without running real data."""
+        self._maybe_build(standardize_nested_shape(input_shape))
+        spec = self._infer_output_spec(input_shape_to_specs(input_shape, self.dtype))
+        return jax.tree_util.tree_map(lambda s: s.shape, spec,
+                                      is_leaf=lambda x: isinstance(x, _Spec))
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if self.supports_masking else None
+
+    # ------------------------------------------------------------------ Keras-style subclasses
+    def build(self, input_shape):
+        """Keras-style hook: create weights with `add_weight`. Runs inside `init`."""
+
+    def call(self, inputs, *args, **kwargs):
+        """Keras-style forward computation; weights made by `add_weight` are attributes."""
+        raise NotImplementedError
+
+    def add_weight(self, name=None, shape=None, dtype=None, initializer=None,
+                   regularizer=None, trainable=True, constraint=None, **kwargs):
+        from jkeras import constraints, initializers, regularizers
+        recorder = _RECORDER.active
+        if recorder is None or recorder["layer"] is not self:
+            raise RuntimeError(
+                f"Layer {self.name}: add_weight() can only be called from build().")
+        if name is None:
+            name = f"variable_{len(recorder['params']) + len(recorder['state'])}"
+        dtype = dtype_name(dtype) or self.dtype
+        if initializer is None:
+            floating = np.issubdtype(np.dtype(dtype), np.floating)
+            initializer = "glorot_uniform" if floating else "zeros"
+        recorder["key"], sub = jax.random.split(recorder["key"])
+        value = initializers.call(initializers.get(initializer), tuple(shape), dtype, sub)
+        (recorder["params"] if trainable else recorder["state"])[name] = jnp.asarray(value)
+        self._added_weight_meta[name] = (regularizers.get(regularizer),
+                                         constraints.get(constraint))
+        handle = Weight(self, name, "params" if trainable else "state", trainable)
+        return handle
+
+    def _weight_attribute_names(self):
+        return {name: attr for attr, value in vars(self).items() if isinstance(value, Weight)
+                for name in [value._key] if value._layer is self}
+
+    def _init_from_build(self, key, input_shape):
+        recorder = {"layer": self, "key": key, "params": {}, "state": {}}
+        previous, _RECORDER.active = _RECORDER.active, recorder
+        try:
+            self.build(input_shape)
+        finally:
+            _RECORDER.active = previous
+        return {"params": recorder["params"], "state": recorder["state"]}
+
+    def _apply_through_call(self, variables, inputs, *, training, key, mask, **kwargs):
+        attrs = self._weight_attribute_names()
+        saved = {attr: getattr(self, attr) for attr in attrs.values()}
+        merged = {**variables.get("params", {}), **variables.get("state", {})}
+        try:
+            for weight_name, attr in attrs.items():
+                object.__setattr__(self, attr, merged[weight_name])
+            self._call_key = key
+            params = inspect.signature(self.call).parameters
+            has_varkw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+            if "training" in params or has_varkw:
+                kwargs["training"] = training
+            if ("mask" in params or has_varkw) and mask is not None:
+                kwargs["mask"] = mask
+            outputs = self.call(inputs, **kwargs)
+        finally:
+            for attr, value in saved.items():
+                object.__setattr__(self, attr, value)
+            self._call_key = None
+        return outputs, variables.get("state", {})
+
+    # ------------------------------------------------------------------ regularizers, constraints
+    def _per_weight(self, suffix, key):
+        meta = self._added_weight_meta.get(key)
+        if meta is not None:
+            return meta[0 if suffix == "regularizer" else 1]
+        for attr in (f"{key}_{suffix}", f"{key.replace('_kernel', '')}_{suffix}"):
+            value = getattr(self, attr, None)
+            if value is not None:
+                return value
+        return None
+
+    def regularization_loss(self, params):
+        """Sum of this layer's weight penalties for `params` (pure)."""
+        total = 0.0
+        for key, value in params.items():
+            regularizer = self._per_weight("regularizer", key)
+            if regularizer is not None:
+                total = total + regularizer(value)
+        return total
+
+    def has_regularizers(self):
+        return any(self._per_weight("regularizer", k) is not None
+                   for k in self._params_template())
+
+    def apply_constraints(self, params):
+        """`params` with each weight's constraint applied (pure)."""
+        out = {}
+        for key, value in params.items():
+            constraint = self._per_weight("constraint", key)
+            out[key] = constraint(value) if constraint is not None else value
+        return out
+
+    def has_constraints(self):
+        return any(self._per_weight("constraint", k) is not None
+                   for k in self._params_template())
+
+    def _params_template(self):
+        return self._variables["params"] if self._variables is not None else {}
+
+    # ------------------------------------------------------------------ live variables
+    def _get_vars(self):
+        if self._trainer_link is not None:
+            self._trainer_link.flush()
+        return self._variables
+
+    def _set_vars(self, variables):
+        if self._trainer_link is not None:
+            self._trainer_link.flush()
+            self._trainer_link.invalidate()
+        self._variables = variables
+
+    def _maybe_build(self, input_shape):
+        if self.built:
+            return
+        input_shape = map_structure(lambda s: s, input_shape)
+        self._build_input_shape = input_shape
+        variables = self.init(_config.next_key(), input_shape)
+        self._variables = {"params": dict(variables.get("params", {})),
+                           "state": dict(variables.get("state", {}))}
+        if self._initial_weights is not None:
+            weights, self._initial_weights = self._initial_weights, None
+            self.set_weights(weights)
+
+    def build_from_shape(self, input_shape):
+        """Builds the layer's variables for `input_shape` (batch dimension included)."""
+        self._maybe_build(standardize_nested_shape(input_shape))
+
+    # ------------------------------------------------------------------ weights API
+    def _weight_handles(self):
+        if not self.built:
+            return [], []
+        variables = self._variables
+        params = [Weight(self, k, "params", self.trainable) for k in variables["params"]]
+        state = [Weight(self, k, "state", False) for k in variables["state"]
+                 if k not in self.non_weight_state]
+        return params, state
+
+    @property
+    def trainable_weights(self):
+        params, _ = self._weight_handles()
+        return params if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        params, state = self._weight_handles()
+        return state if self.trainable else params + state
+
+    @property
+    def weights(self):
+        params, state = self._weight_handles()
+        return params + state
+
+    @property
+    def variables(self):
+        return self.weights
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    def get_weights(self):
+        variables = self._get_vars()
+        if variables is None:
+            return []
+        return [np.asarray(variables[w._kind][w._key]) for w in self.weights]
+
+    def set_weights(self, weights):
+        """Sets weights in `get_weights()` order; on any mismatch nothing is changed."""
+        handles = self.weights
+        weights = list(weights)
+        if len(weights) != len(handles):
+            raise ValueError(
+                f'Layer "{self.name}" expects {len(handles)} weight(s), but the given '
+                f"weights list has {len(weights)} element(s). Provided weights: "
+                f"{[np.shape(w) for w in weights]}")
+        variables = self._get_vars()
+        new = {kind: dict(tree) for kind, tree in variables.items()}
+        for handle, value in zip(handles, weights):
+            current = variables[handle._kind][handle._key]
+            if tuple(np.shape(value)) != tuple(current.shape):
+                raise ValueError(
+                    f'Layer "{self.name}" weight shape {tuple(current.shape)} is not '
+                    f"compatible with provided weight shape {tuple(np.shape(value))} "
+                    f"(weight {handle.name}).")
+            new[handle._kind][handle._key] = jnp.asarray(value, dtype=current.dtype)
+        self._set_vars(new)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer {self.name}, but the layer "
+                "isn't built. You can build it manually via: "
+                f"`{self.name}.build(batch_input_shape)`.")
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, inputs, *args, **kwargs):
+        leaves = flatten([inputs, list(args), kwargs])
+        if any(isinstance(x, KerasTensor) for x in leaves):
+            return self._call_symbolic(inputs, args, kwargs)
+        return self._call_eager(inputs, args, kwargs)
+
+    def _input_shapes(self, inputs):
+        return map_structure(shape_of, inputs)
+
+    def _check_inputs(self, inputs):
+        shapes = [tuple(x.shape) for x in flatten(inputs)]
+        assert_input_compatibility(self.input_spec, shapes, self.name)
+
+    def _call_symbolic(self, inputs, args, kwargs):
+        from jkeras.engine.node import Node
+        if isinstance(inputs, tuple):
+            inputs = list(inputs)
+        for leaf in flatten(inputs):
+            if not isinstance(leaf, KerasTensor):
+                raise ValueError(
+                    f'Layer "{self.name}" was called with a mix of symbolic and concrete '
+                    f"inputs: {leaf!r:.100}. Use Input() tensors for every input.")
+        explicit_mask = kwargs.pop("mask", None)
+        training = kwargs.pop("training", None)
+        self._check_inputs(inputs)
+        self._maybe_build_named(self._input_shapes(inputs))
+        self._check_inputs(inputs)
+        out_specs = self._infer_output_spec_symbolic(inputs, args, kwargs)
+        mask_specs = self._infer_mask_spec(inputs, explicit_mask)
+        node = Node(self, inputs, args, kwargs, out_specs, mask_specs, training=training)
+        return node.outputs
+
+    def _maybe_build_named(self, input_shape):
+        try:
+            self._maybe_build(input_shape)
+        except (TypeError, ValueError, IndexError) as e:
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}) cannot be built for input '
+                f"shape {input_shape}: {e}") from e
+
+    def _call_eager(self, inputs, args, kwargs):
+        training = bool(kwargs.pop("training", False) or False)
+        mask = kwargs.pop("mask", None)
+        inputs = map_structure(jnp.asarray, inputs)
+        self._check_inputs(inputs)
+        self._maybe_build_named(self._input_shapes(inputs))
+        variables = self._get_vars()
+        key = _config.next_key() if training else None
+        outputs, new_state = self.apply(variables, inputs, *args, training=training, key=key,
+                                        mask=mask, **kwargs)
+        if training and new_state:
+            self._set_vars({"params": variables["params"], "state": dict(new_state)})
+        return outputs
+
+    # ------------------------------------------------------------------ shape inference
+    def _infer_output_spec_symbolic(self, inputs, args, kwargs):
+        in_specs = to_specs(inputs)
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            shapes = self.compute_output_shape(map_structure(lambda s: s.shape, in_specs))
+            return _shapes_to_specs(shapes, self._output_dtype(inputs))
+        return self._infer_output_spec(in_specs, to_specs(list(args)), to_specs(kwargs))
+
+    def _output_dtype(self, inputs):
+        return self.dtype
+
+    def _infer_output_spec(self, in_specs, arg_specs=(), kwarg_specs=None):
+        """Output `_Spec`s (None where a dimension is unknown), from eval_shape over apply."""
+        variables = to_specs(self._variables or {"params": {}, "state": {}})
+
+        def forward(v, x, a, kw):
+            return self.apply(v, x, *a, training=False, key=None, **kw)[0]
+        try:
+            return eval_specs(forward, variables, in_specs, list(arg_specs), kwarg_specs or {})
+        except Exception as e:  # shapes that cannot feed the layer
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}) cannot process inputs of '
+                f"shape {map_structure(lambda s: s.shape, in_specs)}: {e}") from e
+
+    def _infer_mask_spec(self, inputs, explicit_mask):
+        if explicit_mask is not None:
+            masks = to_specs(explicit_mask)
+        else:
+            masks = map_structure(lambda t: t._mask_spec, inputs)
+        if not any(m is not None for m in flatten(masks)) and \
+                type(self).compute_mask is Layer.compute_mask:
+            return None
+        try:
+            return eval_specs(lambda x, m: self.compute_mask(x, m), to_specs(inputs), masks)
+        except Exception as e:
+            raise ValueError(f'Layer "{self.name}" failed to compute its output mask: {e}') \
+                from e
+
+    # ------------------------------------------------------------------ node accessors
+    def _node_attr(self, attr, index, attr_name):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f'The layer "{self.name}" has never been called and thus has no defined '
+                f"{attr_name}.")
+        if not 0 <= index < len(self._inbound_nodes):
+            raise ValueError(
+                f"Asked to get {attr_name} at node {index}, but the layer has only "
+                f"{len(self._inbound_nodes)} inbound nodes.")
+        values = getattr(self._inbound_nodes[index], attr)
+        return values
+
+    def _unique_attr(self, attr, attr_name):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f'The layer "{self.name}" has never been called and thus has no defined '
+                f"{attr_name}.")
+        values = [getattr(n, attr) for n in self._inbound_nodes]
+        if attr.endswith("shapes"):
+            if all(v == values[0] for v in values):
+                return values[0]
+            raise AttributeError(
+                f'The layer "{self.name}" has multiple inbound nodes with different '
+                f"{attr_name}s. Hence the notion of \"{attr_name}\" is ill-defined for the "
+                f"layer. Use `get_{attr_name.replace(' ', '_')}_at(node_index)` instead.")
+        if len(values) > 1:
+            raise AttributeError(
+                f'Layer "{self.name}" has multiple inbound nodes, hence the notion of '
+                f'"layer {attr_name}" is ill-defined. Use `get_{attr_name}_at(node_index)` '
+                "instead.")
+        return values[0]
+
+    @property
+    def input(self):
+        return self._unique_attr("input_tensors", "input")
+
+    @property
+    def output(self):
+        return self._unique_attr("output_tensors", "output")
+
+    @property
+    def input_shape(self):
+        return self._unique_attr("input_shapes", "input shape")
+
+    @property
+    def output_shape(self):
+        return self._unique_attr("output_shapes", "output shape")
+
+    @property
+    def input_mask(self):
+        return None
+
+    def get_input_at(self, node_index):
+        return self._node_attr("input_tensors", node_index, "input")
+
+    def get_output_at(self, node_index):
+        return self._node_attr("output_tensors", node_index, "output")
+
+    def get_input_shape_at(self, node_index):
+        return self._node_attr("input_shapes", node_index, "input shape")
+
+    def get_output_shape_at(self, node_index):
+        return self._node_attr("output_shapes", node_index, "output shape")
+
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            from jkeras import regularizers
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "batch_shape" in config and "batch_input_shape" not in config:
+            config["batch_input_shape"] = config.pop("batch_shape")
+        return cls(**config)
+
+
+class _Spec:
+    """A shape that may hold None dimensions, with a dtype (symbolic inference only)."""
+
+    def __init__(self, shape, dtype):
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+
+    def __repr__(self):
+        return f"_Spec({self.shape}, {self.dtype})"
+
+
+def to_specs(tree):
+    """KerasTensors and arrays in `tree` as `_Spec`s; other leaves stay as they are."""
+    def convert(x):
+        if isinstance(x, KerasTensor) or hasattr(x, "shape") and hasattr(x, "dtype"):
+            return _Spec(x.shape, x.dtype)
+        return x
+    return map_structure(convert, tree)
+
+
+def _fill(shape, value):
+    return tuple(value if d is None else d for d in shape)
+
+
+def eval_specs(fn, *trees):
+    """Runs `fn` under `jax.eval_shape` with each unknown dimension set to 5, then to 7;
+    returns its outputs as `_Spec`s with None where the two runs disagree."""
+    leaves, treedef = jax.tree_util.tree_flatten(
+        trees, is_leaf=lambda x: isinstance(x, _Spec) or x is None)
+    dynamic = [i for i, leaf in enumerate(leaves) if isinstance(leaf, _Spec)]
+
+    def run(fill):
+        def wrapped(values):
+            full = list(leaves)
+            for i, value in zip(dynamic, values):
+                full[i] = value
+            return fn(*jax.tree_util.tree_unflatten(treedef, full))
+        structs = [jax.ShapeDtypeStruct(_fill(leaves[i].shape, fill), leaves[i].dtype)
+                   for i in dynamic]
+        return jax.eval_shape(wrapped, structs)
+
+    first, second = run(5), run(7)
+    return jax.tree_util.tree_map(
+        lambda a, b: _Spec(tuple(x if x == y else None for x, y in zip(a.shape, b.shape)),
+                           a.dtype), first, second)
+
+
+def _shapes_to_specs(shapes, dtype):
+    if isinstance(shapes, dict):
+        return {k: _shapes_to_specs(v, dtype) for k, v in shapes.items()}
+    if isinstance(shapes, (list, tuple)) and shapes and \
+            isinstance(shapes[0], (list, tuple, dict)):
+        return [_shapes_to_specs(s, dtype) for s in shapes]
+    return _Spec(tuple(shapes), dtype)
+
+
+def input_shape_to_specs(input_shape, dtype):
+    if isinstance(input_shape, (list, tuple)) and input_shape and \
+            isinstance(input_shape[0], (list, tuple)):
+        return [input_shape_to_specs(s, dtype) for s in input_shape]
+    return _Spec(tuple(input_shape), dtype)
+
+
+def standardize_nested_shape(shape):
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [standardize_nested_shape(s) for s in shape]
+    return standardize_shape(shape)

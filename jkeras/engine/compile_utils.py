@@ -1,0 +1,209 @@
+"""What `compile()` resolves: a loss per output, loss weights, and named metrics, all as
+pure functions the jitted step calls, plus the Keras 2 names they report under."""
+import jax.numpy as jnp
+import numpy as np
+
+from jkeras import losses as losses_module
+from jkeras import metrics as metrics_module
+
+_ACCURACY_NAMES = ("accuracy", "acc")
+_CROSSENTROPY_NAMES = ("crossentropy", "ce")
+
+
+def _per_output(value, output_names, what):
+    """A compile argument given once, as a list, or as a dict keyed by output names."""
+    count = len(output_names)
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in output_names]
+        if unknown:
+            raise ValueError(
+                f"Unknown entries in {what} dictionary: {unknown}. Only expected the "
+                f"following keys: {output_names}")
+        return [value.get(name) for name in output_names]
+    if isinstance(value, (list, tuple)) and what != "metrics":
+        if len(value) != count:
+            raise ValueError(
+                f"When passing a list as {what}, it should have one entry per model output. "
+                f"The model has {count} output(s), but you passed {what}={value!r}")
+        return list(value)
+    return [value] * count
+
+
+def _loss_name(loss):
+    if isinstance(loss, str):
+        return loss
+    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or \
+        type(loss).__name__
+
+
+class CompiledTargets:
+    """Losses and metrics of a compiled model, per output, as pure functions."""
+
+    def __init__(self, output_names, output_shapes, loss, loss_weights=None, metrics=None,
+                 weighted_metrics=None, sample_weight_mode=None):
+        self.output_names = list(output_names)
+        n = len(self.output_names)
+        self.raw_losses = _per_output(loss, self.output_names, "loss")
+        self.loss_fns = [losses_module.per_sample_fn(l) if l is not None else None
+                         for l in self.raw_losses]
+        if all(fn is None for fn in self.loss_fns) and loss is not None:
+            raise ValueError("No loss to compute: every output's loss is None.")
+        if loss_weights is None:
+            self.loss_weights = [1.0] * n
+        else:
+            self.loss_weights = [1.0 if w is None else float(w) for w in
+                                 _per_output(loss_weights, self.output_names, "loss_weights")]
+        modes = _per_output(sample_weight_mode, self.output_names, "sample_weight_mode")
+        self.temporal = [m == "temporal" for m in modes]
+        self.multi = n > 1
+        self.metrics = []  # (display name, metric object, output index, weighted)
+        for weighted, spec in ((False, metrics), (True, weighted_metrics)):
+            for index, entries in enumerate(self._metric_entries(spec)):
+                for entry in entries:
+                    name, metric = self._resolve_metric(entry, index, output_shapes[index])
+                    if weighted and not isinstance(entry, str) and \
+                            any(m is metric for _, m, _, _ in self.metrics):
+                        continue
+                    if weighted and metrics is not None and \
+                            any(n == name for n, _, _, _ in self.metrics):
+                        name = "weighted_" + name
+                    self.metrics.append((name, metric, index, weighted))
+        self.loss_metric = metrics_module.Mean(name="loss")
+        self.output_loss_metrics = [metrics_module.Mean(name=f"{o}_loss")
+                                    for o in self.output_names] if self.multi else []
+
+    def _metric_entries(self, spec):
+        n = len(self.output_names)
+        if spec is None:
+            return [[] for _ in range(n)]
+        if isinstance(spec, dict):
+            unknown = [k for k in spec if k not in self.output_names]
+            if unknown:
+                raise ValueError(
+                    f"Unknown entries in metrics dictionary: {unknown}. Only expected the "
+                    f"following keys: {self.output_names}")
+            return [list(spec[o]) if isinstance(spec.get(o), (list, tuple)) else
+                    ([spec[o]] if spec.get(o) is not None else []) for o in self.output_names]
+        if isinstance(spec, (list, tuple)) and spec and \
+                all(isinstance(s, (list, tuple)) for s in spec):
+            if len(spec) != n:
+                raise ValueError(
+                    f"When passing a list of lists as metrics, it should have one entry per "
+                    f"model output. The model has {n} output(s); received {len(spec)}.")
+            return [list(s) for s in spec]
+        spec = list(spec) if isinstance(spec, (list, tuple)) else [spec]
+        return [list(spec) for _ in range(n)]
+
+    def _resolve_metric(self, entry, index, output_shape):
+        prefix = f"{self.output_names[index]}_" if self.multi else ""
+        if isinstance(entry, str) and entry in _ACCURACY_NAMES + _CROSSENTROPY_NAMES:
+            fn = metrics_module.accuracy_for(self.raw_losses[index], output_shape) \
+                if entry in _ACCURACY_NAMES else \
+                _crossentropy_for(self.raw_losses[index], output_shape)
+            return prefix + entry, metrics_module.MeanMetricWrapper(fn, name=entry)
+        metric = metrics_module.get(entry)
+        if isinstance(entry, str):
+            name = entry
+        else:
+            name = getattr(metric, "name", None) or getattr(entry, "__name__", "metric")
+        if not isinstance(metric, metrics_module.Metric):
+            metric = metrics_module.MeanMetricWrapper(metric, name=name)
+        elif any(m is metric for _, m, _, _ in getattr(self, "metrics", [])):
+            # The same metric object on several outputs needs its own copy per output.
+            metric = type(metric).from_config(metric.get_config())
+        return prefix + name, metric
+
+    # ------------------------------------------------------------------ names
+    @property
+    def metric_names(self):
+        names = ["loss"]
+        if self.multi:
+            names += [m.name for m in self.output_loss_metrics]
+        names += [name for name, _, _, _ in self.metrics]
+        return names
+
+    # ------------------------------------------------------------------ pure parts
+    def init_metric_state(self):
+        states = [self.loss_metric.init_state()]
+        states += [m.init_state() for m in self.output_loss_metrics]
+        states += [metric.init_state() for _, metric, _, _ in self.metrics]
+        return states
+
+    def compute_loss(self, outputs, ys, sws):
+        """Weighted sum over outputs of sum(loss * weight) / size (Keras's reduction)."""
+        total = 0.0
+        per_output = []
+        for index, fn in enumerate(self.loss_fns):
+            if fn is None:
+                per_output.append(jnp.zeros(()))
+                continue
+            values = fn(ys[index], outputs[index])
+            values = jnp.asarray(values, jnp.float32)
+            weight = sws[index] if sws is not None else None
+            if weight is not None:
+                weight = jnp.asarray(weight, values.dtype)
+                while weight.ndim < values.ndim:
+                    weight = weight[..., None]
+                while weight.ndim > values.ndim and weight.shape[-1] == 1:
+                    weight = weight[..., 0]
+                values = values * weight
+            loss = jnp.sum(values) / max(values.size, 1)
+            per_output.append(loss)
+            total = total + self.loss_weights[index] * loss
+        return total, per_output
+
+    def update_metrics(self, states, total_loss, per_output, outputs, ys, sws, batch_size):
+        size = jnp.asarray(batch_size, jnp.float32)
+        new = [self.loss_metric.update(states[0], total_loss, sample_weight=size)]
+        offset = 1
+        for i, metric in enumerate(self.output_loss_metrics):
+            new.append(metric.update(states[offset + i], per_output[i], sample_weight=size))
+        offset += len(self.output_loss_metrics)
+        for i, (_, metric, index, weighted) in enumerate(self.metrics):
+            weight = sws[index] if (weighted and sws is not None) else None
+            new.append(metric.update(states[offset + i], ys[index], outputs[index],
+                                     sample_weight=weight))
+        return new
+
+    def results(self, states):
+        values = [self.loss_metric.compute(states[0])]
+        values += [m.compute(s) for m, s in zip(self.output_loss_metrics, states[1:])]
+        offset = 1 + len(self.output_loss_metrics)
+        values += [metric.compute(states[offset + i])
+                   for i, (_, metric, _, _) in enumerate(self.metrics)]
+        return values
+
+
+def _crossentropy_for(loss, output_shape):
+    name = _loss_name(loss) if loss is not None else ""
+    if "sparse" in str(name).lower():
+        return losses_module.sparse_categorical_crossentropy
+    if "binary" in str(name).lower() or (output_shape and output_shape[-1] == 1):
+        return losses_module.binary_crossentropy
+    return losses_module.categorical_crossentropy
+
+
+def class_weight_vector(class_weight):
+    """A dense lookup table for a `class_weight` dict (missing classes weigh 1)."""
+    if not class_weight:
+        return None
+    if not isinstance(class_weight, dict):
+        raise ValueError(
+            f"`class_weight` must be a dict mapping class indices to weights. Received: "
+            f"{class_weight!r}")
+    size = max(int(k) for k in class_weight) + 1
+    table = np.ones(size, np.float32)
+    for k, v in class_weight.items():
+        table[int(k)] = float(v)
+    return table
+
+
+def class_weights_for(table, y):
+    """Per-sample weights from labels: argmax of one-hot rows, else the label itself."""
+    y = jnp.asarray(y)
+    if y.ndim >= 2 and y.shape[-1] > 1:
+        labels = jnp.argmax(y, axis=-1)
+    else:
+        labels = jnp.reshape(y, y.shape[:1] + y.shape[2:] if y.ndim >= 2 else y.shape)
+        labels = jnp.round(labels).astype(jnp.int32)
+    return jnp.asarray(table)[jnp.clip(labels, 0, table.shape[0] - 1)]

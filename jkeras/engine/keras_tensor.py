@@ -1,0 +1,79 @@
+"""Symbolic tensors: a shape, a dtype and where they came from (layer, node, tensor index)."""
+import numpy as np
+
+
+class KerasTensor:
+    """The output of a layer called on symbolic inputs; it holds no data."""
+
+    def __init__(self, shape, dtype="float32", name=None, history=None, has_mask=False):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = np.dtype(dtype).name if dtype is not None else "float32"
+        self.name = name
+        # (layer, node_index, tensor_index), set by the node that produced this tensor.
+        self._keras_history = history
+        self._has_mask = has_mask
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def node(self):
+        layer, node_index, _ = self._keras_history
+        return layer._inbound_nodes[node_index]
+
+    def __repr__(self):
+        origin = self._keras_history[0].name if self._keras_history else None
+        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, "
+                f"name={self.name}, created by layer '{origin}'>")
+
+    def __hash__(self):
+        return id(self)
+
+    def __len__(self):
+        raise TypeError("A symbolic KerasTensor has no length; use `.shape`.")
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(
+            "A symbolic KerasTensor holds no data and cannot be converted to a NumPy "
+            "array. It is only an input to layers when building a model.")
+
+    # Arithmetic on symbolic tensors becomes a layer in the graph, as in Keras 2.
+    def _op(self, other, op, reverse=False):
+        from jkeras.layers.core import TensorOp
+        return TensorOp(op, reverse=reverse)([self, other])
+
+    def __add__(self, other):
+        return self._op(other, "add")
+
+    def __radd__(self, other):
+        return self._op(other, "add", reverse=True)
+
+    def __sub__(self, other):
+        return self._op(other, "subtract")
+
+    def __rsub__(self, other):
+        return self._op(other, "subtract", reverse=True)
+
+    def __mul__(self, other):
+        return self._op(other, "multiply")
+
+    def __rmul__(self, other):
+        return self._op(other, "multiply", reverse=True)
+
+    def __truediv__(self, other):
+        return self._op(other, "truediv")
+
+    def __rtruediv__(self, other):
+        return self._op(other, "truediv", reverse=True)
+
+    def __neg__(self):
+        return self._op(-1.0, "multiply")
+
+    def __getitem__(self, index):
+        from jkeras.layers.core import SliceOp
+        return SliceOp(index)(self)
+
+
+def is_keras_tensor(x):
+    return isinstance(x, KerasTensor)

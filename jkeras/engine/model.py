@@ -1,0 +1,351 @@
+"""Model: a layer made of layers. Holds the weights API every kind of model shares.
+
+`Model(inputs, outputs)` builds a functional graph (`engine.functional.Functional`);
+subclassing `Model` with `__init__` + `call()` gives a model traced on first use into the
+same pure init/apply form. Training methods come from `engine.training.TrainingMixin`.
+"""
+import threading
+
+import jax
+import numpy as np
+
+from jkeras import _config
+from jkeras.engine import naming
+from jkeras.engine.base_layer import Layer, flatten, map_structure, standardize_nested_shape
+from jkeras.engine.training import TrainingMixin
+
+
+class _CallContext(threading.local):
+    """While a subclassed model runs `call`, maps its layers to the arrays to use."""
+    active = None
+
+
+_CONTEXT = _CallContext()
+
+
+class Model(TrainingMixin, Layer):
+    """Groups layers into an object with training and inference features."""
+
+    _is_graph_network = False
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from jkeras.engine.functional import Functional
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            # `class MyModel(Model)` calling `super().__init__(inputs, outputs)`.
+            from jkeras.engine.functional import Functional
+            Functional._init_graph_model(self, *args, **kwargs)
+            return
+        name = kwargs.pop("name", None) or naming.unique_name(
+            naming.to_snake_case(type(self).__name__))
+        trainable = kwargs.pop("trainable", True)
+        object.__setattr__(self, "_tracked_layers", [])
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        self._init_training_state()
+        self._subclass_built = False
+
+    # ------------------------------------------------------------------ layer tracking
+    def __setattr__(self, name, value):
+        tracked = self.__dict__.get("_tracked_layers")
+        if tracked is not None and not name.startswith("_"):
+            for item in (value if isinstance(value, (list, tuple)) else [value]):
+                if isinstance(item, Layer) and item is not self and \
+                        all(item is not t for t in tracked):
+                    tracked.append(item)
+        object.__setattr__(self, name, value)
+
+    @property
+    def layers(self):
+        return list(self.__dict__.get("_tracked_layers", []))
+
+    def _all_leaf_layers(self):
+        """Every non-model layer inside, nested models flattened, each once."""
+        seen, out = set(), []
+        for layer in self.layers:
+            inner = layer._all_leaf_layers() if isinstance(layer, Model) else [layer]
+            for leaf in inner:
+                if id(leaf) not in seen:
+                    seen.add(id(leaf))
+                    out.append(leaf)
+        return out
+
+    @property
+    def built(self):
+        if self._is_graph_network:
+            return True
+        return bool(self.__dict__.get("_subclass_built"))
+
+    # ------------------------------------------------------------------ variables
+    def _unique_layers(self):
+        seen, out = set(), []
+        for layer in self.layers:
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                out.append(layer)
+        return out
+
+    def _get_vars(self):
+        params, state = {}, {}
+        for layer in self._unique_layers():
+            variables = layer._get_vars() or {"params": {}, "state": {}}
+            params[layer.name] = variables["params"]
+            state[layer.name] = variables["state"]
+        return {"params": params, "state": state}
+
+    def _set_vars(self, variables):
+        for layer in self._unique_layers():
+            if layer.name in variables["params"] or layer.name in variables["state"]:
+                layer._set_vars({"params": variables["params"].get(layer.name, {}),
+                                 "state": variables["state"].get(layer.name, {})})
+
+    def init(self, key, input_shape=None):
+        """Fresh variables for every layer (the live ones are left as they are)."""
+        params, state = {}, {}
+        for i, layer in enumerate(self._unique_layers()):
+            shape = layer._build_input_shape if not isinstance(layer, Model) else None
+            fresh = layer.init(jax.random.fold_in(key, i), shape)
+            params[layer.name], state[layer.name] = fresh["params"], fresh["state"]
+        return {"params": params, "state": state}
+
+    def regularization_loss(self, params):
+        total = 0.0
+        for layer in self._unique_layers():
+            if layer.name in params:
+                total = total + layer.regularization_loss(params[layer.name])
+        return total
+
+    def has_regularizers(self):
+        return any(layer.has_regularizers() for layer in self._unique_layers())
+
+    def apply_constraints(self, params):
+        return {name: (layer.apply_constraints(params[name]) if name in params else None)
+                for layer in self._unique_layers() for name in [layer.name]
+                if name in params}
+
+    def has_constraints(self):
+        return any(layer.has_constraints() for layer in self._unique_layers())
+
+    def _trainable_mask(self, parent_trainable=True):
+        """A tree like params: True where a weight receives gradients."""
+        mask = {}
+        for layer in self._unique_layers():
+            trainable = parent_trainable and layer.trainable
+            if isinstance(layer, Model):
+                mask[layer.name] = layer._trainable_mask(trainable)
+            else:
+                params = (layer._variables or {"params": {}})["params"]
+                mask[layer.name] = {k: trainable for k in params}
+        return mask
+
+    def _link_trainer(self, link):
+        for leaf in self._all_leaf_layers():
+            leaf._trainer_link = link
+
+    # ------------------------------------------------------------------ weights API
+    def _weight_handles(self):
+        params, state = [], []
+        seen = set()
+        for layer in self._unique_layers():
+            for handle in layer.weights:
+                key = (id(handle._layer), handle._key)
+                if key not in seen:
+                    seen.add(key)
+                    (params if handle._kind == "params" else state).append(handle)
+        return params, state
+
+    @property
+    def weights(self):
+        out, seen = [], set()
+        for layer in self._unique_layers():
+            for handle in layer.weights:
+                key = (id(handle._layer), handle._key)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(handle)
+        return out
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        out, seen = [], set()
+        for layer in self._unique_layers():
+            for handle in layer.trainable_weights:
+                if (id(handle._layer), handle._key) not in seen:
+                    seen.add((id(handle._layer), handle._key))
+                    out.append(handle)
+        return out
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {(id(h._layer), h._key) for h in self.trainable_weights}
+        return [h for h in self.weights if (id(h._layer), h._key) not in trainable]
+
+    def get_weights(self):
+        return [handle.numpy() for handle in self.weights]
+
+    def set_weights(self, weights):
+        """Sets all weights in `get_weights()` order; any mismatch changes nothing."""
+        handles = self.weights
+        weights = list(weights)
+        if len(weights) != len(handles):
+            raise ValueError(
+                f'Model "{self.name}" expects {len(handles)} weight arrays, but '
+                f"set_weights() received {len(weights)}.")
+        for handle, value in zip(handles, weights):
+            if tuple(np.shape(value)) != handle.shape:
+                raise ValueError(
+                    f'Model "{self.name}": weight {handle.name} has shape {handle.shape}, '
+                    f"but the provided array has shape {tuple(np.shape(value))}.")
+        by_layer = {}
+        for handle, value in zip(handles, weights):
+            by_layer.setdefault(id(handle._layer), (handle._layer, []))[1].append(
+                (handle, value))
+        for layer, pairs in by_layer.values():
+            variables = layer._get_vars()
+            new = {kind: dict(tree) for kind, tree in variables.items()}
+            for handle, value in pairs:
+                current = variables[handle._kind][handle._key]
+                new[handle._kind][handle._key] = jax.numpy.asarray(value, current.dtype)
+            layer._set_vars(new)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on model {self.name}, but the model "
+                "isn't built. Call `build(input_shape)` or call the model on data first.")
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            if not isinstance(index, int) or not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(self.layers)} layers.")
+            return self.layers[index]
+        if name is None:
+            raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}.")
+
+    def reset_states(self):
+        for layer in self._all_leaf_layers():
+            if hasattr(layer, "reset_states") and getattr(layer, "stateful", False):
+                layer.reset_states()
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        from jkeras.utils.layer_utils import print_summary
+        if not self.built:
+            raise ValueError(
+                "This model has not yet been built. Build the model first by calling "
+                "`build()` or by calling the model on a batch of data.")
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    # ------------------------------------------------------------------ subclassed models
+    def build(self, input_shape):
+        """Builds a subclassed model's layers by calling it once on zeros of `input_shape`."""
+        if self._is_graph_network:
+            return
+        shape = standardize_nested_shape(input_shape)
+        dummy = map_structure(lambda s: np.zeros(tuple(1 if d is None else d for d in s),
+                                                 _config.floatx()),
+                              shape if isinstance(shape, list) else [shape])
+        self._build_input_shape = shape
+        self._call_subclassed_eager(dummy if isinstance(shape, list) else dummy[0])
+
+    def call(self, inputs, training=None, mask=None):
+        raise NotImplementedError(
+            f"Model {type(self).__name__} must implement call(inputs) (or be built with "
+            "Model(inputs, outputs)).")
+
+    def _call_subclassed_eager(self, inputs, training=False):
+        """Runs `call` eagerly: layers build on the way, live state is updated."""
+        object.__setattr__(self, "_subclass_built", True)
+        outputs = self.call(inputs, **self._call_kwargs(training))
+        return outputs
+
+    def _call_kwargs(self, training):
+        import inspect
+        params = inspect.signature(self.call).parameters
+        return {"training": training} if "training" in params else {}
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None, **kwargs):
+        outputs, new_state, _ = self.apply_with_losses(variables, inputs, training=training,
+                                                       key=key, mask=mask, **kwargs)
+        return outputs, new_state
+
+    def apply_with_losses(self, variables, inputs, *, training=False, key=None, mask=None,
+                          **kwargs):
+        """`(outputs, new_state, activity_losses)` for a subclassed model (pure)."""
+        context = {"variables": variables, "new_state": dict(variables["state"]),
+                   "key": key, "count": 0, "losses": 0.0, "training": training,
+                   "layers": {id(l): l for l in self._unique_layers()}}
+        previous, _CONTEXT.active = _CONTEXT.active, context
+        try:
+            outputs = self.call(inputs, **self._call_kwargs(training), **kwargs)
+        finally:
+            _CONTEXT.active = previous
+        return outputs, context["new_state"], context["losses"]
+
+    def __call__(self, inputs, *args, **kwargs):
+        context = _CONTEXT.active
+        if context is not None and id(self) in context["layers"]:
+            return call_in_context(self, context, inputs, args, kwargs)
+        if self._is_graph_network:
+            return Layer.__call__(self, inputs, *args, **kwargs)
+        leaves = flatten([inputs, list(args), kwargs])
+        from jkeras.engine.keras_tensor import KerasTensor
+        if any(isinstance(x, KerasTensor) for x in leaves):
+            raise ValueError(
+                f"Subclassed model {self.name} cannot be called on symbolic Input tensors; "
+                "call it on arrays, or build a functional Model instead.")
+        training = bool(kwargs.pop("training", False) or False)
+        if not self.built:
+            return self._call_subclassed_eager(inputs, training=training)
+        variables = self._get_vars()
+        key = _config.next_key() if training else None
+        outputs, new_state = self.apply(variables, map_structure(jax.numpy.asarray, inputs),
+                                        training=training, key=key)
+        if training:
+            self._set_vars({"params": variables["params"], "state": new_state})
+        return outputs
+
+
+def call_in_context(layer, context, inputs, args, kwargs):
+    """Calls `layer` inside a subclassed model's `apply`, with the arrays of the context."""
+    training = kwargs.pop("training", None)
+    training = context["training"] if training is None else training
+    mask = kwargs.pop("mask", None)
+    variables = {"params": context["variables"]["params"][layer.name],
+                 "state": context["new_state"][layer.name]}
+    key = context["key"]
+    if key is not None:
+        key = jax.random.fold_in(key, context["count"])
+    context["count"] += 1
+    if isinstance(layer, Model):
+        outputs, new_state, losses = layer.apply_with_losses(
+            variables, inputs, *args, training=training, key=key, mask=mask, **kwargs)
+        context["losses"] = context["losses"] + losses
+    else:
+        outputs, new_state = layer.apply(variables, inputs, *args, training=training,
+                                         key=key, mask=mask, **kwargs)
+        if layer.activity_regularizer is not None:
+            context["losses"] = context["losses"] + activity_loss(layer, outputs)
+    context["new_state"][layer.name] = new_state
+    return outputs
+
+
+def activity_loss(layer, outputs):
+    """A layer's activity penalty, divided by the batch size as Keras 2 does."""
+    total = 0.0
+    for out in flatten(outputs):
+        total = total + layer.activity_regularizer(out) / out.shape[0]
+    return total

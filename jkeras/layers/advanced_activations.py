@@ -1,0 +1,220 @@
+"""Activation layers with arguments or weights: ReLU, LeakyReLU, PReLU, ELU,
+ThresholdedReLU and Softmax (which honours a mask)."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jkeras import activations, constraints, initializers, regularizers
+from jkeras.engine.base_layer import Layer
+from jkeras.engine.input_spec import InputSpec
+
+
+def _serialize(module, value):
+    return module.serialize(value) if value is not None else None
+
+
+def _non_negative(value, name, owner, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if value is None or value < 0:
+        raise ValueError(
+            f"{owner}: expected `{name}` to be a non-negative number. "
+            f"Received: {name}={value!r}")
+    return float(value)
+
+
+class _Elementwise(Layer):
+    """An activation layer without weights: shape and mask pass through."""
+
+    supports_masking = True
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        return self.forward(jnp.asarray(inputs)), variables["state"]
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class ReLU(_Elementwise):
+    """`max_value` above it, `x` above `threshold`, `negative_slope * (x - threshold)` below."""
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        owner = f"ReLU {self.name}"
+        self.max_value = _non_negative(max_value, "max_value", owner, allow_none=True)
+        self.negative_slope = _non_negative(negative_slope, "negative_slope", owner)
+        self.threshold = _non_negative(threshold, "threshold", owner)
+
+    def forward(self, x):
+        return activations.relu(x, alpha=self.negative_slope, max_value=self.max_value,
+                                threshold=self.threshold)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
+                       "threshold": self.threshold})
+        return config
+
+
+class LeakyReLU(_Elementwise):
+    """`x` for x >= 0, `alpha * x` otherwise (Keras 2 default alpha=0.3; Keras 3 calls it
+    `negative_slope`)."""
+
+    def __init__(self, alpha=None, negative_slope=None, **kwargs):
+        super().__init__(**kwargs)
+        if alpha is None:
+            alpha = 0.3 if negative_slope is None else negative_slope
+        self.alpha = _non_negative(alpha, "alpha", f"LeakyReLU {self.name}")
+
+    @property
+    def negative_slope(self):
+        return self.alpha
+
+    def forward(self, x):
+        return jax.nn.leaky_relu(x, negative_slope=self.alpha)
+
+    def get_config(self):
+        config = super().get_config()
+        config["alpha"] = self.alpha
+        return config
+
+
+class PReLU(Layer):
+    """Leaky ReLU whose slope `alpha` is learned per unit (shared along `shared_axes`)."""
+
+    supports_masking = True
+
+    def __init__(self, alpha_initializer="zeros", alpha_regularizer=None,
+                 alpha_constraint=None, shared_axes=None, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = constraints.get(alpha_constraint)
+        if shared_axes is None:
+            self.shared_axes = None
+        elif isinstance(shared_axes, (list, tuple)):
+            self.shared_axes = [int(a) for a in shared_axes]
+        else:
+            self.shared_axes = [int(shared_axes)]
+
+    def init(self, key, input_shape):
+        shape = list(input_shape[1:])
+        for axis in self.shared_axes or ():
+            if not 1 <= axis < len(input_shape):
+                raise ValueError(
+                    f"PReLU {self.name}: shared axis {axis} is out of range for input shape "
+                    f"{tuple(input_shape)}. Received: shared_axes={self.shared_axes}")
+            shape[axis - 1] = 1
+        if any(d is None for d in shape):
+            raise ValueError(
+                f"PReLU {self.name}: the unshared axes of the input must have a known size. "
+                f"Received input shape: {tuple(input_shape)}")
+        alpha = initializers.call(self.alpha_initializer, tuple(shape), self.dtype, key)
+        axes = {i: input_shape[i] for i in range(1, len(input_shape))
+                if not self.shared_axes or i not in self.shared_axes}
+        self.input_spec = InputSpec(ndim=len(input_shape), axes=axes)
+        return {"params": {"alpha": alpha}, "state": {}}
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        x = jnp.asarray(inputs)
+        alpha = variables["params"]["alpha"]
+        return jax.nn.relu(x) - alpha * jax.nn.relu(-x), variables["state"]
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "alpha_initializer": _serialize(initializers, self.alpha_initializer),
+            "alpha_regularizer": _serialize(regularizers, self.alpha_regularizer),
+            "alpha_constraint": _serialize(constraints, self.alpha_constraint),
+            "shared_axes": self.shared_axes,
+        })
+        return config
+
+
+class ELU(_Elementwise):
+    """`x` for x > 0, `alpha * (exp(x) - 1)` otherwise."""
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        if alpha is None:
+            raise ValueError(f"ELU {self.name}: expected a number for `alpha`. Received: None")
+        self.alpha = float(alpha)
+
+    def forward(self, x):
+        return jax.nn.elu(x, alpha=self.alpha)
+
+    def get_config(self):
+        config = super().get_config()
+        config["alpha"] = self.alpha
+        return config
+
+
+class ThresholdedReLU(_Elementwise):
+    """`x` where x > theta, 0 elsewhere."""
+
+    def __init__(self, theta=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.theta = _non_negative(theta, "theta", f"ThresholdedReLU {self.name}")
+
+    def forward(self, x):
+        return jnp.where(x > self.theta, x, jnp.zeros_like(x))
+
+    def get_config(self):
+        config = super().get_config()
+        config["theta"] = self.theta
+        return config
+
+
+def large_negative(dtype):
+    """A logit that softmax turns into 0, representable in `dtype`."""
+    return -3e4 if jnp.dtype(dtype) == jnp.float16 else -1e9
+
+
+def masked_softmax(x, mask=None, axis=-1):
+    """Softmax over `axis` (an int or a tuple); positions where the broadcastable boolean
+    `mask` is False get probability 0."""
+    axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
+    if mask is None:
+        return jax.nn.softmax(x, axis=axis)
+    mask = jnp.asarray(mask)
+    if mask.dtype != jnp.bool_:
+        mask = mask > 0.5
+    x = jnp.where(mask, x, large_negative(x.dtype))
+    return jnp.where(mask, jax.nn.softmax(x, axis=axis), jnp.zeros_like(x))
+
+
+class Softmax(Layer):
+    """Softmax over `axis`; a `mask` argument (True = keep, broadcastable to the inputs)
+    zeroes the masked positions. A mask of shape `inputs.shape[:-1]` (a timestep mask
+    propagated from an earlier layer) masks whole timesteps."""
+
+    supports_masking = True
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = list(axis) if isinstance(axis, (list, tuple)) else int(axis)
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        x = jnp.asarray(inputs)
+        if mask is not None and np.ndim(mask) > x.ndim:
+            raise ValueError(
+                f"Softmax {self.name}: the mask must be broadcastable to the inputs. "
+                f"Received: inputs.shape={x.shape}, mask.shape={np.shape(mask)}")
+        if mask is not None and np.ndim(mask) == x.ndim - 1 and \
+                tuple(np.shape(mask)) == x.shape[:-1]:
+            mask = jnp.expand_dims(mask, -1)  # a per-timestep mask from upstream layers
+        return masked_softmax(x, mask, self.axis), variables["state"]
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = self.axis
+        return config

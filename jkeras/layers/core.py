@@ -1,0 +1,531 @@
+"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector, Lambda,
+Masking, ActivityRegularization, and the ops that arithmetic on symbolic tensors creates."""
+import base64
+import marshal
+import types
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jkeras import _config, activations, constraints, initializers, regularizers
+from jkeras.engine.base_layer import Layer
+from jkeras.engine.input_spec import InputSpec
+
+
+def _serialize(module, value):
+    return module.serialize(value) if value is not None else None
+
+
+class Dense(Layer):
+    """`activation(inputs @ kernel + bias)` on the last axis."""
+
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(
+                f"Received an invalid value for `units`, expected a positive integer. "
+                f"Received: units={units}")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True
+
+    def init(self, key, input_shape):
+        last = input_shape[-1]
+        if last is None:
+            raise ValueError(
+                f'The last dimension of the inputs to Dense layer "{self.name}" should be '
+                f"defined. Found None. Full input shape received: {tuple(input_shape)}")
+        k_kernel, k_bias = jax.random.split(key)
+        params = {"kernel": initializers.call(self.kernel_initializer, (last, self.units),
+                                              self.dtype, k_kernel)}
+        if self.use_bias:
+            params["bias"] = initializers.call(self.bias_initializer, (self.units,),
+                                               self.dtype, k_bias)
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: last})
+        return {"params": params, "state": {}}
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        params = variables["params"]
+        outputs = jnp.matmul(inputs, params["kernel"])
+        if self.use_bias:
+            outputs = outputs + params["bias"]
+        return self.activation(outputs), variables["state"]
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": _serialize(regularizers, self.kernel_regularizer),
+            "bias_regularizer": _serialize(regularizers, self.bias_regularizer),
+            "activity_regularizer": _serialize(regularizers, self.activity_regularizer),
+            "kernel_constraint": _serialize(constraints, self.kernel_constraint),
+            "bias_constraint": _serialize(constraints, self.bias_constraint),
+        })
+        return config
+
+
+class _Stateless(Layer):
+    """A layer without weights whose output shape follows from `apply`."""
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        return self.forward(inputs), variables["state"]
+
+    def forward(self, inputs):
+        raise NotImplementedError
+
+
+class Activation(_Stateless):
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.supports_masking = True
+
+    def forward(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+class Dropout(Layer):
+    """Zeroes a `rate` fraction of inputs (scaling the rest by 1/(1-rate)), only in training."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate <= 1:
+            raise ValueError(
+                f"Invalid value received for argument `rate`. Expected a float value "
+                f"between 0 and 1. Received: rate={rate}")
+        self.rate = float(rate)
+        self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
+        self.seed = seed
+        self.supports_masking = True
+
+    def _noise_shape(self, inputs):
+        if self.noise_shape is None:
+            return inputs.shape
+        return tuple(inputs.shape[i] if d is None else d
+                     for i, d in enumerate(self.noise_shape))
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        if not training or self.rate == 0:
+            return inputs, variables["state"]
+        if self.rate == 1:
+            return jnp.zeros_like(inputs), variables["state"]
+        if key is None:
+            raise ValueError(
+                f'Dropout layer "{self.name}" needs a PRNG key in training mode; it got none.')
+        keep = jax.random.bernoulli(key, 1.0 - self.rate, self._noise_shape(inputs))
+        outputs = jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros_like(inputs))
+        return outputs, variables["state"]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rate": self.rate, "noise_shape": list(self.noise_shape)
+                       if self.noise_shape else None, "seed": self.seed})
+        return config
+
+
+class Flatten(_Stateless):
+    """Flattens all but the batch axis; `channels_first` inputs are flattened as if
+    they were channels_last, as Keras does, so weights port between formats."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _config.normalize_data_format(data_format)
+        self.input_spec = InputSpec(min_ndim=1)
+
+    def forward(self, inputs):
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            inputs = jnp.moveaxis(inputs, 1, -1)
+        return jnp.reshape(inputs, (inputs.shape[0], -1))
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        size = None if any(d is None for d in rest) else int(np.prod(rest)) if rest else 1
+        return (input_shape[0], size)
+
+    def get_config(self):
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        return config
+
+
+class Reshape(_Stateless):
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(d) for d in target_shape)
+        if sum(d == -1 for d in self.target_shape) > 1:
+            raise ValueError(
+                "There must be at most one unknown dimension (-1) in `target_shape`. "
+                f"Received: target_shape={self.target_shape}")
+
+    def forward(self, inputs):
+        return jnp.reshape(inputs, (inputs.shape[0],) + self.target_shape)
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        if -1 not in self.target_shape:
+            if None not in rest and int(np.prod(rest)) != int(np.prod(self.target_shape)):
+                raise ValueError(
+                    f'Layer "{self.name}": total size of new array must be unchanged, '
+                    f"input_shape = {tuple(rest)}, output_shape = {self.target_shape}")
+            return (input_shape[0],) + self.target_shape
+        if None in rest:
+            return (input_shape[0],) + tuple(None if d == -1 else d for d in self.target_shape)
+        known = int(np.prod([d for d in self.target_shape if d != -1]))
+        total = int(np.prod(rest))
+        if known == 0 or total % known:
+            raise ValueError(
+                f'Layer "{self.name}": total size of new array must be unchanged, '
+                f"input_shape = {tuple(rest)}, output_shape = {self.target_shape}")
+        return (input_shape[0],) + tuple(total // known if d == -1 else d
+                                         for d in self.target_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["target_shape"] = list(self.target_shape)
+        return config
+
+
+class Permute(_Stateless):
+    """Permutes the non-batch axes; `dims` is 1-indexed as in Keras."""
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(int(d) for d in dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(
+                "Invalid permutation argument `dims` for Permute Layer. The set of indices "
+                f"in `dims` must be consecutive and start from 1. Received: dims={self.dims}")
+        self.input_spec = InputSpec(ndim=len(self.dims) + 1)
+
+    def forward(self, inputs):
+        return jnp.transpose(inputs, (0,) + self.dims)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def get_config(self):
+        config = super().get_config()
+        config["dims"] = list(self.dims)
+        return config
+
+
+class RepeatVector(_Stateless):
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(n, (int, np.integer)):
+            raise TypeError(f"Expected an integer value for `n`. Received: n={n!r}")
+        self.n = int(n)
+        self.input_spec = InputSpec(ndim=2)
+
+    def forward(self, inputs):
+        return jnp.repeat(inputs[:, None, :], self.n, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config["n"] = self.n
+        return config
+
+
+class Masking(Layer):
+    """Masks timesteps whose features all equal `mask_value`, and zeroes them."""
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return jnp.any(inputs != self.mask_value, axis=-1)
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        keep = jnp.any(inputs != self.mask_value, axis=-1, keepdims=True)
+        return inputs * keep.astype(inputs.dtype), variables["state"]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["mask_value"] = self.mask_value
+        return config
+
+
+class ActivityRegularization(_Stateless):
+    """Identity that adds an L1/L2 penalty on its outputs to the model's loss."""
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        kwargs.pop("activity_regularizer", None)
+        super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
+        self.l1, self.l2 = float(l1), float(l2)
+        self.supports_masking = True
+
+    def forward(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("activity_regularizer", None)
+        config.update({"l1": self.l1, "l2": self.l2})
+        return config
+
+
+# ---------------------------------------------------------------------- Lambda
+def _function_to_config(fn):
+    """Keras 2 layout for a Python function: its name, or marshalled bytecode for lambdas."""
+    if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>" or \
+            getattr(fn, "__closure__", None):
+        code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
+        closure = [c.cell_contents for c in fn.__closure__] if fn.__closure__ else None
+        defaults = list(fn.__defaults__) if fn.__defaults__ else None
+        return [code, defaults, closure], "lambda", fn.__module__
+    return fn.__name__, "function", fn.__module__
+
+
+class LambdaUnsafeError(ValueError):
+    """Raised when a config carries Python bytecode and safe mode is on."""
+
+
+def _function_from_config(value, function_type, custom_objects, safe_mode):
+    from jkeras.saving.object_registry import get_registered_object
+    if function_type == "function" or isinstance(value, str):
+        fn = get_registered_object(value, custom_objects, _LAMBDA_GLOBALS)
+        if fn is None:
+            raise ValueError(
+                f"Unknown function in Lambda layer config: '{value}'. Pass it in "
+                "`custom_objects` (functions named in a file are never imported).")
+        return fn
+    if safe_mode:
+        raise LambdaUnsafeError(
+            "Requested the deserialization of a Lambda layer with a Python `lambda` inside "
+            "it. This carries a potential risk of arbitrary code execution and thus it is "
+            "disallowed by default. If you trust the source of the saved model, you can "
+            "pass `safe_mode=False` to the loading function in order to allow Lambda "
+            "layer loading.")
+    if isinstance(value, dict):  # Keras 3: {'class_name': '__lambda__', 'config': {...}}
+        value = [value["config"]["code"], value["config"].get("defaults"),
+                 value["config"].get("closure")]
+    code_b64, defaults, closure = (list(value) + [None, None])[:3]
+    code = marshal.loads(base64.b64decode(code_b64.encode("ascii")))
+    cells = tuple(types.CellType(c) for c in closure) if closure else None
+    return types.FunctionType(code, dict(_LAMBDA_GLOBALS), code.co_name,
+                              tuple(defaults) if defaults else None, cells)
+
+
+def _lambda_globals():
+    import jkeras
+    return {"jnp": jnp, "np": np, "jax": jax, "K": jkeras.backend,
+            "keras": jkeras, "__builtins__": __builtins__}
+
+
+class _LazyGlobals(dict):
+    def __missing__(self, key):
+        self.update(_lambda_globals())
+        return dict.__getitem__(self, key)
+
+    def keys(self):
+        self.update(_lambda_globals())
+        return dict.keys(self)
+
+
+_LAMBDA_GLOBALS = _LazyGlobals()
+
+
+def _safe_mode_default():
+    from jkeras.saving import safe_mode
+    return safe_mode.is_safe_mode()
+
+
+class Lambda(Layer):
+    """Wraps a Python function `function(inputs, **arguments)` as a layer."""
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(
+                f"Lambda layer {self.name} expects a callable `function`. Received: "
+                f"{function!r}")
+        self.function = function
+        self._output_shape = output_shape
+        self.mask = mask
+        self.arguments = dict(arguments or {})
+        self.supports_masking = mask is not None
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None, **kwargs):
+        return self.function(inputs, **self.arguments), variables["state"]
+
+    def compute_mask(self, inputs, mask=None):
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
+
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            from jkeras.engine.base_layer import input_shape_to_specs
+            spec = self._infer_output_spec(input_shape_to_specs(input_shape, self.dtype))
+            return jax.tree_util.tree_map(lambda s: s.shape, spec,
+                                          is_leaf=lambda x: hasattr(x, "shape"))
+        if callable(self._output_shape):
+            return self._output_shape(input_shape)
+        shape = tuple(self._output_shape)
+        batch = input_shape[0][0] if isinstance(input_shape, list) else input_shape[0]
+        if shape and isinstance(shape[0], (list, tuple)):
+            return [(batch,) + tuple(s) for s in shape]
+        return (batch,) + shape
+
+    def _infer_output_spec_symbolic(self, inputs, args, kwargs):
+        if self._output_shape is None:
+            from jkeras.engine.base_layer import to_specs
+            return self._infer_output_spec(to_specs(inputs), to_specs(list(args)),
+                                           to_specs(kwargs))
+        return super()._infer_output_spec_symbolic(inputs, args, kwargs)
+
+    def _output_dtype(self, inputs):
+        from jkeras.engine.base_layer import flatten
+        flat = flatten(inputs)
+        return flat[0].dtype if flat else self.dtype
+
+    def get_config(self):
+        config = super().get_config()
+        function, function_type, module = _function_to_config(self.function)
+        config.update({"function": function, "function_type": function_type,
+                       "module": module, "arguments": self.arguments})
+        if self._output_shape is None:
+            config.update({"output_shape": None, "output_shape_type": "raw"})
+        elif callable(self._output_shape):
+            value, kind, mod = _function_to_config(self._output_shape)
+            config.update({"output_shape": value, "output_shape_type": kind,
+                           "output_shape_module": mod})
+        else:
+            config.update({"output_shape": list(self._output_shape),
+                           "output_shape_type": "raw"})
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        config = dict(config)
+        if safe_mode is None:
+            safe_mode = _safe_mode_default()
+        function = _function_from_config(config.pop("function"),
+                                         config.pop("function_type", "lambda"),
+                                         custom_objects, safe_mode)
+        config.pop("module", None)
+        output_shape = config.pop("output_shape", None)
+        shape_type = config.pop("output_shape_type", "raw")
+        config.pop("output_shape_module", None)
+        if shape_type in ("function", "lambda") and output_shape is not None:
+            output_shape = _function_from_config(output_shape, shape_type, custom_objects,
+                                                 safe_mode)
+        return cls(function, output_shape=output_shape, **config)
+
+
+# ---------------------------------------------------------------------- tensor ops
+_BINARY_OPS = {"add": jnp.add, "subtract": jnp.subtract, "multiply": jnp.multiply,
+               "truediv": jnp.true_divide}
+
+
+class TensorOp(Layer):
+    """`a + b`, `a * 2.0`, ... on symbolic tensors: one of them may be a constant."""
+
+    def __init__(self, op, reverse=False, constant=None, **kwargs):
+        kwargs.setdefault("name", None)
+        super().__init__(**kwargs)
+        if op not in _BINARY_OPS:
+            raise ValueError(f"Unknown tensor op {op!r}; expected one of {list(_BINARY_OPS)}")
+        self.op = op
+        self.reverse = bool(reverse)
+        self.constant = constant
+
+    def __call__(self, inputs, *args, **kwargs):
+        from jkeras.engine.keras_tensor import KerasTensor
+        a, b = inputs
+        if not isinstance(b, KerasTensor):
+            self.constant = b.tolist() if hasattr(b, "tolist") else b
+            return super().__call__(a, *args, **kwargs)
+        return super().__call__([a, b], *args, **kwargs)
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        fn = _BINARY_OPS[self.op]
+        if isinstance(inputs, list):
+            a, b = inputs
+        else:
+            a, b = inputs, jnp.asarray(self.constant, dtype=inputs.dtype)
+        return (fn(b, a) if self.reverse else fn(a, b)), variables["state"]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"op": self.op, "reverse": self.reverse, "constant": self.constant})
+        return config
+
+
+class SliceOp(Layer):
+    """`tensor[...]` on a symbolic tensor (basic indexing: ints, slices, None, Ellipsis)."""
+
+    def __init__(self, index, **kwargs):
+        super().__init__(**kwargs)
+        self.index = index if isinstance(index, tuple) else (index,)
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        return inputs[self.index], variables["state"]
+
+    def get_config(self):
+        config = super().get_config()
+        config["index"] = [_encode_index(i) for i in self.index]
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["index"] = tuple(_decode_index(i) for i in config["index"])
+        return cls(**config)
+
+
+def _encode_index(item):
+    if isinstance(item, slice):
+        return {"slice": [item.start, item.stop, item.step]}
+    if item is Ellipsis:
+        return "..."
+    return item
+
+
+def _decode_index(item):
+    if isinstance(item, dict) and "slice" in item:
+        return slice(*item["slice"])
+    if item == "...":
+        return Ellipsis
+    return item

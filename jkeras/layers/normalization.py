@@ -1,0 +1,431 @@
+"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization and
+UnitNormalization."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jkeras import _config, constraints, initializers, regularizers
+from jkeras.engine.base_layer import Layer
+from jkeras.engine.input_spec import InputSpec
+
+
+def _serialize(module, value):
+    return module.serialize(value) if value is not None else None
+
+
+def variable_dtype(dtype):
+    """Normalization weights stay in float32 when the layer computes in half precision."""
+    return "float32" if dtype in ("float16", "bfloat16") else dtype
+
+
+def compute_dtype(x):
+    """Statistics are computed in at least float32."""
+    return jnp.promote_types(x.dtype, jnp.float32)
+
+
+def axis_argument(axis, owner):
+    """`axis` (an int or a list/tuple of ints) as given, checked."""
+    if isinstance(axis, (int, np.integer)):
+        return int(axis)
+    if isinstance(axis, (list, tuple)) and all(isinstance(a, (int, np.integer)) for a in axis):
+        return [int(a) for a in axis]
+    raise TypeError(
+        f"{owner}: expected an int or a list/tuple of ints for the argument `axis`. "
+        f"Received: axis={axis!r}")
+
+
+def resolve_axes(axis, ndim, owner):
+    """`axis` as a sorted list of non-negative axes of a rank-`ndim` input."""
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    resolved = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(
+                f"{owner}: axis {a} is out of bounds for an input of rank {ndim}. "
+                f"Received: axis={axis}")
+        resolved.append(a % ndim)
+    if len(set(resolved)) != len(resolved):
+        raise ValueError(f"{owner}: duplicate axes in axis={axis}.")
+    return sorted(resolved)
+
+
+def _known_dims(input_shape, axes, owner):
+    dims = [input_shape[a] for a in axes]
+    if any(d is None for d in dims):
+        raise ValueError(
+            f"{owner}: the normalized axes {axes} of the input must have a known size. "
+            f"Received input shape: {tuple(input_shape)}")
+    return dims
+
+
+def _broadcast(value, axes, ndim):
+    """Reshapes per-axis `value` (shape = the sizes of `axes`) to broadcast on a rank-ndim
+    input; full-rank values pass through."""
+    if value is None or value.ndim == ndim:
+        return value
+    shape = [1] * ndim
+    for a, d in zip(axes, value.shape):
+        shape[a] = d
+    return jnp.reshape(value, shape)
+
+
+def masked_moments(x, reduction_axes, mask=None):
+    """Mean and (biased) variance over `reduction_axes`, kept as size-1 axes; a mask of
+    shape `x.shape[:-1]` excludes the positions it marks False."""
+    if mask is None:
+        mean = jnp.mean(x, axis=reduction_axes, keepdims=True)
+        variance = jnp.mean(jnp.square(x - mean), axis=reduction_axes, keepdims=True)
+        return mean, variance
+    weights = jnp.broadcast_to(jnp.expand_dims(jnp.asarray(mask, bool), -1), x.shape)
+    weights = weights.astype(x.dtype)
+    count = jnp.sum(weights, axis=reduction_axes, keepdims=True) + _config.epsilon()
+    mean = jnp.sum(x * weights, axis=reduction_axes, keepdims=True) / count
+    variance = jnp.sum(jnp.square(x - mean) * weights, axis=reduction_axes,
+                       keepdims=True) / count
+    return mean, variance
+
+
+class BatchNormalization(Layer):
+    """Normalizes with the batch's statistics in training (updating moving averages of
+    them) and with the moving averages at inference.
+
+    A layer with `trainable=False` always runs in inference mode and leaves its moving
+    statistics alone (Keras >= 2.1.3 behaviour).
+    """
+
+    supports_masking = True
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, synchronized=False, renorm=False,
+                 renorm_clipping=None, renorm_momentum=0.99, fused=None,
+                 virtual_batch_size=None, adjustment=None, **kwargs):
+        super().__init__(**kwargs)
+        owner = f"BatchNormalization {self.name}"
+        if renorm:
+            raise NotImplementedError(f"{owner}: renorm=True is not supported.")
+        if virtual_batch_size is not None:
+            raise NotImplementedError(
+                f"{owner}: virtual_batch_size is not supported. "
+                f"Received: virtual_batch_size={virtual_batch_size}")
+        if adjustment is not None:
+            raise NotImplementedError(f"{owner}: `adjustment` is not supported.")
+        self.axis = axis_argument(axis, owner)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        if self.epsilon <= 0:
+            raise ValueError(f"{owner}: expected epsilon > 0. Received: epsilon={epsilon}")
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        # Under jit over a sharded batch the statistics are global already.
+        self.synchronized = bool(synchronized)
+        self.fused = fused
+
+    def _param_shape(self, input_shape, axes):
+        dims = _known_dims(input_shape, axes, f"BatchNormalization {self.name}")
+        if len(axes) == 1:
+            return (dims[0],)
+        # Keras 2 keeps several normalized axes as a full-rank, broadcastable shape.
+        return tuple(input_shape[i] if i in axes else 1 for i in range(len(input_shape)))
+
+    def init(self, key, input_shape):
+        ndim = len(input_shape)
+        axes = resolve_axes(self.axis, ndim, f"BatchNormalization {self.name}")
+        shape = self._param_shape(input_shape, axes)
+        dtype = variable_dtype(self.dtype)
+        keys = jax.random.split(key, 4)
+        params, state = {}, {}
+        if self.scale:
+            params["gamma"] = initializers.call(self.gamma_initializer, shape, dtype, keys[0])
+        if self.center:
+            params["beta"] = initializers.call(self.beta_initializer, shape, dtype, keys[1])
+        state["moving_mean"] = initializers.call(self.moving_mean_initializer, shape, dtype,
+                                                 keys[2])
+        state["moving_variance"] = initializers.call(self.moving_variance_initializer, shape,
+                                                     dtype, keys[3])
+        self.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in axes})
+        return {"params": params, "state": state}
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        params, state = variables["params"], variables["state"]
+        x = jnp.asarray(inputs)
+        out_dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.dtype(self.dtype)
+        x = x.astype(compute_dtype(x))
+        ndim = x.ndim
+        axes = resolve_axes(self.axis, ndim, f"BatchNormalization {self.name}")
+        reduction = tuple(i for i in range(ndim) if i not in axes)
+        moving_mean = _broadcast(state["moving_mean"].astype(x.dtype), axes, ndim)
+        moving_var = _broadcast(state["moving_variance"].astype(x.dtype), axes, ndim)
+        new_state = state
+        if training and self.trainable:
+            if mask is not None and jnp.ndim(mask) != ndim - 1:
+                raise ValueError(
+                    f"BatchNormalization {self.name}: the mask must have one dimension "
+                    f"less than the inputs. Received: mask.shape={jnp.shape(mask)}, "
+                    f"inputs.shape={x.shape}")
+            mean, variance = masked_moments(x, reduction, mask)
+            m = self.momentum
+            new_mean = moving_mean * m + mean * (1.0 - m)
+            new_var = moving_var * m + variance * (1.0 - m)
+            new_state = dict(state)
+            new_state["moving_mean"] = jnp.reshape(
+                new_mean, state["moving_mean"].shape).astype(state["moving_mean"].dtype)
+            new_state["moving_variance"] = jnp.reshape(
+                new_var, state["moving_variance"].shape).astype(
+                    state["moving_variance"].dtype)
+        else:
+            mean, variance = moving_mean, moving_var
+        inv = jax.lax.rsqrt(variance + self.epsilon)
+        if self.scale:
+            inv = inv * _broadcast(params["gamma"].astype(x.dtype), axes, ndim)
+        outputs = x * inv - mean * inv
+        if self.center:
+            outputs = outputs + _broadcast(params["beta"].astype(x.dtype), axes, ndim)
+        return outputs.astype(out_dtype), new_state
+
+    def compute_output_shape(self, input_shape):
+        resolve_axes(self.axis, len(input_shape), f"BatchNormalization {self.name}")
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": _serialize(initializers, self.beta_initializer),
+            "gamma_initializer": _serialize(initializers, self.gamma_initializer),
+            "moving_mean_initializer": _serialize(initializers, self.moving_mean_initializer),
+            "moving_variance_initializer": _serialize(initializers,
+                                                      self.moving_variance_initializer),
+            "beta_regularizer": _serialize(regularizers, self.beta_regularizer),
+            "gamma_regularizer": _serialize(regularizers, self.gamma_regularizer),
+            "beta_constraint": _serialize(constraints, self.beta_constraint),
+            "gamma_constraint": _serialize(constraints, self.gamma_constraint),
+        })
+        if self.synchronized:  # Keras 2 before 2.12 knows no such argument
+            config["synchronized"] = True
+        return config
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over `axis` to zero mean and unit variance, then scales by
+    `gamma` and shifts by `beta`."""
+
+    supports_masking = True
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 rms_scaling=False, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis_argument(axis, f"LayerNormalization {self.name}")
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.rms_scaling = bool(rms_scaling)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+
+    def init(self, key, input_shape):
+        owner = f"LayerNormalization {self.name}"
+        axes = resolve_axes(self.axis, len(input_shape), owner)
+        shape = tuple(_known_dims(input_shape, axes, owner))
+        dtype = variable_dtype(self.dtype)
+        k1, k2 = jax.random.split(key)
+        params = {}
+        if self.scale or self.rms_scaling:
+            params["gamma"] = initializers.call(self.gamma_initializer, shape, dtype, k1)
+        if self.center and not self.rms_scaling:
+            params["beta"] = initializers.call(self.beta_initializer, shape, dtype, k2)
+        return {"params": params, "state": {}}
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        params = variables["params"]
+        x = jnp.asarray(inputs)
+        out_dtype = x.dtype
+        x = x.astype(compute_dtype(x))
+        axes = resolve_axes(self.axis, x.ndim, f"LayerNormalization {self.name}")
+        gamma = _broadcast(params.get("gamma"), axes, x.ndim)
+        beta = _broadcast(params.get("beta"), axes, x.ndim)
+        mean, variance = masked_moments(x, tuple(axes))
+        inv = jax.lax.rsqrt(variance + self.epsilon)
+        if self.rms_scaling:
+            outputs = x * inv
+            if gamma is not None:
+                outputs = outputs * gamma.astype(x.dtype)
+            return outputs.astype(out_dtype), variables["state"]
+        if gamma is not None:
+            inv = inv * gamma.astype(x.dtype)
+        outputs = x * inv - mean * inv
+        if beta is not None:
+            outputs = outputs + beta.astype(x.dtype)
+        return outputs.astype(out_dtype), variables["state"]
+
+    def compute_output_shape(self, input_shape):
+        resolve_axes(self.axis, len(input_shape), f"LayerNormalization {self.name}")
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": _serialize(initializers, self.beta_initializer),
+            "gamma_initializer": _serialize(initializers, self.gamma_initializer),
+            "beta_regularizer": _serialize(regularizers, self.beta_regularizer),
+            "gamma_regularizer": _serialize(regularizers, self.gamma_regularizer),
+            "beta_constraint": _serialize(constraints, self.beta_constraint),
+            "gamma_constraint": _serialize(constraints, self.gamma_constraint),
+        })
+        if self.rms_scaling:
+            config["rms_scaling"] = True
+        return config
+
+
+class GroupNormalization(Layer):
+    """Splits the channels on `axis` into `groups` and normalizes each group of each sample
+    (`groups=-1`: one channel per group, i.e. instance normalization)."""
+
+    supports_masking = True
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(groups, (int, np.integer)) or (groups <= 0 and groups != -1):
+            raise ValueError(
+                f"GroupNormalization {self.name}: expected `groups` to be a positive "
+                f"integer or -1 (instance normalization). Received: groups={groups}")
+        if not isinstance(axis, (int, np.integer)):
+            raise TypeError(
+                f"GroupNormalization {self.name}: expected an int for `axis`. "
+                f"Received: axis={axis!r}")
+        self.groups = int(groups)
+        self.axis = int(axis)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+
+    def _groups_for(self, dim):
+        owner = f"GroupNormalization {self.name}"
+        groups = dim if self.groups == -1 else self.groups
+        if dim < groups:
+            raise ValueError(
+                f"{owner}: the number of groups ({groups}) cannot be more than the number "
+                f"of channels ({dim}).")
+        if dim % groups:
+            raise ValueError(
+                f"{owner}: the number of channels ({dim}) must be a multiple of the number "
+                f"of groups ({groups}).")
+        return groups
+
+    def init(self, key, input_shape):
+        owner = f"GroupNormalization {self.name}"
+        ndim = len(input_shape)
+        (axis,) = resolve_axes(self.axis, ndim, owner)
+        (dim,) = _known_dims(input_shape, [axis], owner)
+        self._groups_for(dim)
+        dtype = variable_dtype(self.dtype)
+        k1, k2 = jax.random.split(key)
+        params = {}
+        if self.scale:
+            params["gamma"] = initializers.call(self.gamma_initializer, (dim,), dtype, k1)
+        if self.center:
+            params["beta"] = initializers.call(self.beta_initializer, (dim,), dtype, k2)
+        self.input_spec = InputSpec(ndim=ndim, axes={axis: dim})
+        return {"params": params, "state": {}}
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        params = variables["params"]
+        x = jnp.asarray(inputs)
+        out_dtype = x.dtype
+        x = x.astype(compute_dtype(x))
+        ndim = x.ndim
+        (axis,) = resolve_axes(self.axis, ndim, f"GroupNormalization {self.name}")
+        dim = x.shape[axis]
+        groups = self._groups_for(dim)
+        grouped_shape = x.shape[:axis] + (groups, dim // groups) + x.shape[axis + 1:]
+        grouped = jnp.reshape(x, grouped_shape)
+        reduction = tuple(i for i in range(1, ndim + 1) if i != axis)
+        mean, variance = masked_moments(grouped, reduction)
+        inv = jax.lax.rsqrt(variance + self.epsilon)
+        param_shape = [1] * (ndim + 1)
+        param_shape[axis], param_shape[axis + 1] = groups, dim // groups
+        if self.scale:
+            inv = inv * jnp.reshape(params["gamma"].astype(x.dtype), param_shape)
+        outputs = grouped * inv - mean * inv
+        if self.center:
+            outputs = outputs + jnp.reshape(params["beta"].astype(x.dtype), param_shape)
+        return jnp.reshape(outputs, x.shape).astype(out_dtype), variables["state"]
+
+    def compute_output_shape(self, input_shape):
+        resolve_axes(self.axis, len(input_shape), f"GroupNormalization {self.name}")
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "groups": self.groups,
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": _serialize(initializers, self.beta_initializer),
+            "gamma_initializer": _serialize(initializers, self.gamma_initializer),
+            "beta_regularizer": _serialize(regularizers, self.beta_regularizer),
+            "gamma_regularizer": _serialize(regularizers, self.gamma_regularizer),
+            "beta_constraint": _serialize(constraints, self.beta_constraint),
+            "gamma_constraint": _serialize(constraints, self.gamma_constraint),
+        })
+        return config
+
+
+class UnitNormalization(Layer):
+    """Scales each sample to unit L2 norm over `axis`."""
+
+    supports_masking = True
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis_argument(axis, f"UnitNormalization {self.name}")
+
+    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
+        x = jnp.asarray(inputs)
+        axes = tuple(resolve_axes(self.axis, x.ndim, f"UnitNormalization {self.name}"))
+        square_sum = jnp.sum(jnp.square(x), axis=axes, keepdims=True)
+        return x * jax.lax.rsqrt(jnp.maximum(square_sum, 1e-12)), variables["state"]
+
+    def compute_output_shape(self, input_shape):
+        resolve_axes(self.axis, len(input_shape), f"UnitNormalization {self.name}")
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = self.axis
+        return config

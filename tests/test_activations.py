@@ -1,0 +1,140 @@
+"""jkeras.activations against keras.activations (or NumPy where Keras 3 differs from 2)."""
+import numpy as np
+import pytest
+
+from jkeras import activations
+from jkeras.saving.object_registry import custom_object_scope
+
+
+@pytest.fixture
+def x(rng):
+    values = rng.normal(scale=3.0, size=(4, 8)).astype("float32")
+    values[0, :5] = [-1.0, 0.0, 1.0, 6.0, 2.5]  # the kinks
+    return values
+
+
+SAME_AS_KERAS = ["relu", "leaky_relu", "relu6", "softmax", "log_softmax", "elu", "selu",
+                 "celu", "softplus", "softsign", "tanh", "sigmoid", "exponential", "linear",
+                 "gelu", "silu", "mish", "log_sigmoid", "tanh_shrink", "soft_shrink",
+                 "hard_shrink", "squareplus", "sparse_plus", "sparse_sigmoid", "hard_silu",
+                 "hard_tanh", "glu"]
+
+
+@pytest.mark.parametrize("name", SAME_AS_KERAS)
+def test_matches_keras(keras_ref, x, name):
+    expected = np.asarray(getattr(keras_ref.activations, name)(x))
+    np.testing.assert_allclose(np.asarray(getattr(activations, name)(x)), expected,
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_swish_is_silu(keras_ref, x):
+    np.testing.assert_allclose(activations.swish(x), keras_ref.activations.silu(x),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_gelu_approximate(keras_ref, x):
+    np.testing.assert_allclose(activations.gelu(x, approximate=True),
+                               keras_ref.activations.gelu(x, approximate=True),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_elu_alpha(keras_ref, x):
+    np.testing.assert_allclose(activations.elu(x, alpha=0.5),
+                               keras_ref.activations.elu(x, alpha=0.5), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("alpha, max_value, threshold", [
+    (0.0, None, 0.0), (0.1, None, 0.0), (0.0, 6.0, 0.0), (0.0, 2.0, 0.0), (0.3, 4.0, 0.0),
+    (0.0, None, 1.0), (0.2, 3.0, 1.0), (0.2, None, -1.0)])
+def test_relu_options(keras_ref, x, alpha, max_value, threshold):
+    expected = keras_ref.activations.relu(x, negative_slope=alpha, max_value=max_value,
+                                          threshold=threshold)
+    got = activations.relu(x, alpha=alpha, max_value=max_value, threshold=threshold)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_relu_keras3_spelling(keras_ref, x):
+    np.testing.assert_allclose(activations.relu(x, negative_slope=0.1),
+                               keras_ref.activations.relu(x, negative_slope=0.1), rtol=1e-6)
+    np.testing.assert_allclose(activations.leaky_relu(x, negative_slope=0.3),
+                               keras_ref.activations.leaky_relu(x, negative_slope=0.3),
+                               rtol=1e-6)
+
+
+def test_leaky_relu_alpha(x):
+    np.testing.assert_allclose(activations.leaky_relu(x, alpha=0.3),
+                               np.where(x >= 0, x, 0.3 * x), rtol=1e-6)
+
+
+def test_hard_sigmoid_is_keras2_formula(x):
+    np.testing.assert_allclose(activations.hard_sigmoid(x),
+                               np.clip(0.2 * x + 0.5, 0.0, 1.0), rtol=1e-6)
+
+
+def test_softmax_axis(keras_ref, rng):
+    x = rng.normal(size=(2, 3, 4)).astype("float32")
+    for axis in (1, (1, 2)):
+        np.testing.assert_allclose(activations.softmax(x, axis=axis),
+                                   keras_ref.activations.softmax(x, axis=axis), rtol=1e-5)
+
+
+def test_dtype_is_kept(x):
+    assert activations.relu(x.astype("float16")).dtype == np.float16
+    assert activations.hard_sigmoid(x.astype("float16")).dtype == np.float16
+
+
+def test_get_and_serialize():
+    assert activations.get(None) is activations.linear
+    assert activations.get("relu") is activations.relu
+    assert activations.get("swish") is activations.swish
+    assert activations.get(activations.tanh) is activations.tanh
+    assert activations.serialize(activations.relu) == "relu"
+    assert activations.serialize(activations.silu) == "swish"
+    assert activations.deserialize("softmax") is activations.softmax
+
+
+def test_get_reads_keras3_function_config(keras_ref):
+    config = keras_ref.activations.serialize(keras_ref.activations.gelu)
+    assert activations.get(config) is activations.gelu
+    config = {"module": "keras.activations", "class_name": "function", "config": "selu",
+              "registered_name": "selu"}
+    assert activations.get(config) is activations.selu
+
+
+def test_custom_activation():
+    def scaled(v):
+        return 2 * v
+
+    assert activations.deserialize("scaled", custom_objects={"scaled": scaled}) is scaled
+    with custom_object_scope({"scaled": scaled}):
+        assert activations.get("scaled") is scaled
+    assert activations.serialize(scaled) == "scaled"
+
+
+def test_unknown_name_raises():
+    with pytest.raises(ValueError, match="no_such_fn"):
+        activations.get("no_such_fn")
+
+
+def test_bad_identifier_type_raises():
+    with pytest.raises(TypeError, match="42"):
+        activations.get(42)
+
+
+def test_layer_activations_resolve_from_jkeras_layers(monkeypatch):
+    import jkeras.layers
+
+    class LeakyReLU:
+        def __init__(self, alpha=0.3):
+            self.alpha = alpha
+
+        def __call__(self, v):
+            return v
+
+    monkeypatch.setattr(jkeras.layers, "LeakyReLU", LeakyReLU, raising=False)
+    obj = activations.get({"class_name": "LeakyReLU", "config": {"alpha": 0.1}})
+    assert isinstance(obj, LeakyReLU) and obj.alpha == 0.1
+    assert activations.get("LeakyReLU").alpha == 0.3
+    monkeypatch.setattr(jkeras.layers, "Dense", LeakyReLU, raising=False)
+    with pytest.raises(ValueError, match="Dense"):  # only activation layers are allowed
+        activations.get("Dense")
