@@ -250,7 +250,7 @@ class Metric:
             raise NotImplementedError(
                 f"{type(self).__name__} must implement update() or update_state().")
         if self._state is None:
-            self.build(*[jnp.shape(a) for a in args[:2]])
+            self.build(*[np.shape(a) for a in args[:2]])
         self._state = self._core_update(self._live_state(), *args, **kwargs)
 
     def result(self):

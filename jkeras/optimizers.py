@@ -80,7 +80,7 @@ def _scalar(name, value):
 
 
 def _fetch(array):
-    """The host value of a device scalar, or None if it is gone or still being computed."""
+    """The host value of a device scalar (waits for it), or None if it was donated."""
     deleted = getattr(array, "is_deleted", None)
     if deleted is not None and deleted():
         return None
@@ -101,9 +101,9 @@ class HostVariable:
 
     Reads like a Keras variable (`numpy()`, `float()`, arithmetic, `np.asarray`) and is
     set with `assign(value)`; setting marks it changed, and the optimizer's next
-    `sync_state` writes it into the transformation's state. Its value comes from, in
-    order: a getter (a scheduled learning rate), a value set on the host, or the last
-    state the optimizer observed (fetched when read).
+    `sync_state` writes it into the transformation's state. Its value is, first to
+    apply: a getter's (a scheduled learning rate), a value assigned since the last sync,
+    the last state the optimizer observed (fetched when read), the last value known.
     """
 
     shape = ()
@@ -330,6 +330,8 @@ class Optimizer:
         self._use_weight_decay = weight_decay is not None
         if self._use_weight_decay:
             self._add_hyper("weight_decay", weight_decay)
+        else:
+            self.weight_decay = None  # as in Keras 3; decay is fixed when built
 
     # ---- hyperparameters as attributes ------------------------------------------------
     def _add_hyper(self, name, value):
@@ -372,7 +374,7 @@ class Optimizer:
                     f"learning_rate={value!r}")
             self._schedule = value
             self._lr_function = None
-            hyper._getter = lambda: float(value(int(self._iterations)))
+            hyper._getter = self._scheduled_learning_rate  # a bound method copies well
             hyper._read_only = (
                 f"{self.name} was created with a LearningRateSchedule as its "
                 "learning_rate, so its learning rate is not settable. Create the "
@@ -388,6 +390,9 @@ class Optimizer:
         self._lr_function = None
         hyper._getter = None
         hyper.assign(value)
+
+    def _scheduled_learning_rate(self):
+        return float(self._schedule(int(self._iterations)))
 
     def _hyper_value(self, name):
         return self._hypers[name].python_value()
@@ -561,7 +566,12 @@ class Optimizer:
         return opt_state._replace(iterations=iterations, hyperparams=hyperparams)
 
     def observe_state(self, opt_state):
-        """Remembers the newest state so hyperparameters and iterations read from it."""
+        """Remembers the newest state; reading `opt.lr` / `opt.iterations` fetches from it.
+
+        Call it with each new state as soon as the step is dispatched: no device work
+        happens here. Values of a state whose buffers were since donated (deleted) fall
+        back to the last values read.
+        """
         if not isinstance(opt_state, OptimizerState):
             return
         self._observed = opt_state

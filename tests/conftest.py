@@ -18,3 +18,11 @@ def rng():
 def keras_ref():
     """Real Keras 3 on JAX, for numbers to compare against; skips if it is not installed."""
     return pytest.importorskip("keras")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_names():
+    """Each test starts with fresh automatic names (`dense`, `input_1`, ...)."""
+    from jkeras.engine import naming
+    naming.reset_uids()
+    yield

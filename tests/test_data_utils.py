@@ -33,7 +33,7 @@ def server(tmp_path, monkeypatch):
 
     httpd = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/"
     yield type("Server", (), {"root": root, "url": url, "requests": requests})

@@ -49,6 +49,7 @@ _ALLOWED_PICKLE_GLOBALS = frozenset({
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.numeric", "_frombuffer"),
     ("numpy._core.numeric", "_frombuffer"),
+    ("_codecs", "encode"),  # how Python 3 writes bytes under pickle protocol 2
 })
 
 

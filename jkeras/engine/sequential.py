@@ -25,9 +25,9 @@ class Sequential(Functional):
 
     @property
     def layers(self):
+        # As in Keras 2, the input layer is not listed, whether made here or added.
         if self._is_graph_network:
-            return [l for l in self._tracked_layers if not (
-                isinstance(l, InputLayer) and l is self._auto_input_layer)]
+            return [l for l in self._tracked_layers if not isinstance(l, InputLayer)]
         return list(self._pending)
 
     @property

@@ -313,18 +313,23 @@ def _affine_sample(image, matrix, offset, fill_mode="nearest", cval=0.0, order=1
     src1 = matrix[1, 0] * grid0 + matrix[1, 1] * grid1 + offset[1]
     src0, inside0 = _map_coordinates_1d(src0, d0, fill_mode)
     src1, inside1 = _map_coordinates_1d(src1, d1, fill_mode)
-    data = image.astype(np.float64)
+    flat = image.reshape(d0 * d1, -1).astype(np.float64)
     if order == 0:
         i0 = np.minimum(np.floor(src0 + 0.5), d0 - 1).astype(np.int64)
         i1 = np.minimum(np.floor(src1 + 0.5), d1 - 1).astype(np.int64)
-        out = data[i0, i1]
+        out = np.take(flat, (i0 * d1 + i1).ravel(), axis=0)
     else:
-        a0, b0, f0 = _linear_taps(src0, d0)
-        a1, b1, f1 = _linear_taps(src1, d1)
-        f0 = f0[..., None]
-        f1 = f1[..., None]
-        out = ((data[a0, a1] * (1 - f1) + data[a0, b1] * f1) * (1 - f0)
-               + (data[b0, a1] * (1 - f1) + data[b0, b1] * f1) * f0)
+        a0, b0, f0 = _linear_taps(src0.ravel(), d0)
+        a1, b1, f1 = _linear_taps(src1.ravel(), d1)
+        f0 = f0[:, None]
+        f1 = f1[:, None]
+        a0 *= d1
+        b0 *= d1
+        out = ((np.take(flat, a0 + a1, axis=0) * (1 - f1)
+                + np.take(flat, a0 + b1, axis=0) * f1) * (1 - f0)
+               + (np.take(flat, b0 + a1, axis=0) * (1 - f1)
+                  + np.take(flat, b0 + b1, axis=0) * f1) * f0)
+    out = out.reshape(image.shape)
     if fill_mode == "constant":
         out = np.where((inside0 & inside1)[..., None], out, cval)
     return out.astype(image.dtype)
