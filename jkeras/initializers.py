@@ -32,7 +32,38 @@ def _float_dtype(dtype, owner):
 
 def _sample_dtype(dtype):
     """Draws happen in float32 (float64 when asked for) and are cast afterwards."""
-    return jnp.float64 if dtype == jnp.float64 else jnp.float32
+    return np.float64 if dtype == jnp.float64 else np.float32
+
+
+def _generator(key):
+    """A NumPy generator seeded from a jax key's bits.
+
+    Initial values are drawn on the host: eager `jax.random` compiles a program for each
+    new shape (seconds per layer on a CPU), while NumPy draws at once. The same key always
+    gives the same values, so seeded runs still repeat bit for bit.
+    """
+    bits = np.asarray(jax.random.key_data(key)).ravel()
+    return np.random.default_rng([int(b) for b in bits])
+
+
+def _normal(key, shape, dtype):
+    return _generator(key).standard_normal(shape, dtype=dtype)
+
+
+def _uniform(key, shape, dtype, minval, maxval):
+    draw = _generator(key).random(shape, dtype=dtype)
+    return (minval + (maxval - minval) * draw).astype(dtype)
+
+
+def _truncated_normal(key, shape, dtype):
+    """Unit normal draws, each redrawn until it falls inside [-2, 2]."""
+    rng = _generator(key)
+    draw = rng.standard_normal(shape, dtype=dtype)
+    outside = np.abs(draw) > 2.0
+    while outside.any():
+        draw[outside] = rng.standard_normal(int(outside.sum()), dtype=dtype)
+        outside = np.abs(draw) > 2.0
+    return draw
 
 
 def compute_fans(shape, input_axes=None, output_axes=None):
@@ -133,8 +164,8 @@ class RandomNormal(RandomInitializer):
 
     def __call__(self, shape, dtype=None, key=None):
         dtype = _float_dtype(dtype, type(self).__name__)
-        draw = jax.random.normal(self._key(key), _shape(shape), _sample_dtype(dtype))
-        return (self.mean + self.stddev * draw).astype(dtype)
+        draw = _normal(self._key(key), _shape(shape), _sample_dtype(dtype))
+        return jnp.asarray((self.mean + self.stddev * draw).astype(dtype))
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -150,9 +181,9 @@ class RandomUniform(RandomInitializer):
 
     def __call__(self, shape, dtype=None, key=None):
         dtype = _float_dtype(dtype, type(self).__name__)
-        draw = jax.random.uniform(self._key(key), _shape(shape), _sample_dtype(dtype),
-                                  minval=self.minval, maxval=self.maxval)
-        return draw.astype(dtype)
+        draw = _uniform(self._key(key), _shape(shape), _sample_dtype(dtype),
+                        self.minval, self.maxval)
+        return jnp.asarray(draw.astype(dtype))
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
@@ -168,9 +199,8 @@ class TruncatedNormal(RandomInitializer):
 
     def __call__(self, shape, dtype=None, key=None):
         dtype = _float_dtype(dtype, type(self).__name__)
-        draw = jax.random.truncated_normal(self._key(key), -2.0, 2.0, _shape(shape),
-                                           _sample_dtype(dtype))
-        return (self.mean + self.stddev * draw).astype(dtype)
+        draw = _truncated_normal(self._key(key), _shape(shape), _sample_dtype(dtype))
+        return jnp.asarray((self.mean + self.stddev * draw).astype(dtype))
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -218,13 +248,13 @@ class VarianceScaling(RandomInitializer):
         sample = _sample_dtype(dtype)
         if self.distribution == "truncated_normal":
             stddev = math.sqrt(variance) / _TRUNCATED_STDDEV
-            draw = stddev * jax.random.truncated_normal(key, -2.0, 2.0, shape, sample)
+            draw = stddev * _truncated_normal(key, shape, sample)
         elif self.distribution == "untruncated_normal":
-            draw = math.sqrt(variance) * jax.random.normal(key, shape, sample)
+            draw = math.sqrt(variance) * _normal(key, shape, sample)
         else:
             limit = math.sqrt(3.0 * variance)
-            draw = jax.random.uniform(key, shape, sample, minval=-limit, maxval=limit)
-        return draw.astype(dtype)
+            draw = _uniform(key, shape, sample, -limit, limit)
+        return jnp.asarray(draw.astype(dtype))
 
     def get_config(self):
         config = {"scale": self.scale, "mode": self.mode,
@@ -296,13 +326,13 @@ class Orthogonal(RandomInitializer):
                 "Orthogonal initializer needs a shape of rank >= 2. "
                 f"Received: shape={shape}")
         rows, cols = int(np.prod(shape[:-1])), shape[-1]
-        draw = jax.random.normal(self._key(key), (max(rows, cols), min(rows, cols)),
-                                 _sample_dtype(dtype))
-        q, r = jnp.linalg.qr(draw)
-        q = q * jnp.sign(jnp.diagonal(r))  # makes the decomposition unique
+        draw = _normal(self._key(key), (max(rows, cols), min(rows, cols)),
+                       _sample_dtype(dtype))
+        q, r = np.linalg.qr(draw)
+        q = q * np.sign(np.diagonal(r))  # makes the decomposition unique
         if rows < cols:
             q = q.T
-        return (self.gain * q.reshape(shape)).astype(dtype)
+        return jnp.asarray((self.gain * q.reshape(shape)).astype(dtype))
 
     def get_config(self):
         return {"gain": self.gain, "seed": self.seed}

@@ -172,11 +172,14 @@ def test_resizing_layers_match_keras(keras_ref, rng, name, kwargs, shape):
 
 @pytest.mark.parametrize("name", ["DepthwiseConv1D", "SeparableConv1D"])
 def test_causal_depthwise_equals_left_padded_valid(keras_ref, rng, name):
-    extra = {"filters": 4} if name.startswith("Separable") else {}
+    extra = {"filters": 4, **_cheap_initializers(name)} if name.startswith("Separable") \
+        else _cheap_initializers(name)
     x = rng.standard_normal((2, 8, 3)).astype("float32")
     ref = getattr(keras_ref.layers, name)(kernel_size=3, dilation_rate=2, **extra)
-    expected = np.asarray(ref(np.pad(x, ((0, 0), (4, 0), (0, 0)))))
+    ref.build((2, 12, 3))
     ours = getattr(conv, name)(kernel_size=3, dilation_rate=2, padding="causal", **extra)
+    ref.set_weights([rng.standard_normal(w.shape) for w in ref.get_weights()])
+    expected = np.asarray(ref(np.pad(x, ((0, 0), (4, 0), (0, 0)))))
     ours.build_from_shape(x.shape)
     ours.set_weights(ref.get_weights())
     np.testing.assert_allclose(np.asarray(ours(x)), expected, atol=1e-5, rtol=1e-5)
@@ -196,7 +199,7 @@ def test_vgg_like_param_count_matches_keras(keras_ref):
     ours_ns = type("L", (), {**vars(conv), **vars(pooling)})
     model = keras_ref.Sequential([keras_ref.Input((16, 16, 3))] + stack(keras_ref.layers))
     shape, total = (None, 16, 16, 3), 0
-    for layer in stack(ours_ns, "glorot_uniform"):
+    for layer in stack(ours_ns):
         layer.build_from_shape(shape)
         total += layer.count_params()
         shape = layer.compute_output_shape(shape)
@@ -221,14 +224,15 @@ def test_output_shapes_with_unknown_spatial_dims(keras_ref):
 def test_symbolic_call_gives_exact_shapes():
     from jkeras.engine.input_layer import Input
     x = Input((None, None, 3))
-    y = conv.Conv2D(4, 3, strides=2, padding="same")(x)
+    y = conv.Conv2D(4, 3, strides=2, padding="same", kernel_initializer="ones")(x)
     assert tuple(y.shape) == (None, None, None, 4)
-    z = conv.Conv2DTranspose(2, 3, strides=2)(Input((5, 6, 3)))
+    z = conv.Conv2DTranspose(2, 3, strides=2, kernel_initializer="ones")(Input((5, 6, 3)))
     assert tuple(z.shape) == (None, 11, 13, 2)
 
 
 def test_apply_is_jittable(rng):
-    layer = conv.SeparableConv2D(4, 3, padding="same")
+    layer = conv.SeparableConv2D(4, 3, padding="same", depthwise_initializer="ones",
+                                 pointwise_initializer="ones")
     x = rng.standard_normal((2, 7, 7, 3)).astype("float32")
     layer.build_from_shape(x.shape)
     variables = layer._variables
@@ -251,6 +255,25 @@ def test_separable_accepts_keras2_kernel_spellings():
     assert "kernel_initializer" not in layer.get_config()
 
 
+def test_regularizers_and_constraints_find_their_weights():
+    from jkeras import constraints
+    layer = conv.DepthwiseConv2D(2, depthwise_regularizer=regularizers.L1(0.1),
+                                 bias_regularizer=regularizers.L2(1.0),
+                                 depthwise_constraint=constraints.NonNeg(),
+                                 depthwise_initializer="ones")
+    layer.build_from_shape((None, 4, 4, 2))
+    params = {"depthwise_kernel": -np.ones((2, 2, 2, 1), "float32"),
+              "bias": np.full((2,), 2.0, "float32")}
+    np.testing.assert_allclose(float(layer.regularization_loss(params)), 0.1 * 8 + 8.0)
+    constrained = layer.apply_constraints(params)
+    assert not np.asarray(constrained["depthwise_kernel"]).any()
+    np.testing.assert_array_equal(constrained["bias"], params["bias"])
+    dense = conv.Conv1D(2, 1, kernel_regularizer="l2", kernel_initializer="ones")
+    dense.build_from_shape((None, 3, 1))
+    assert float(dense.regularization_loss({"kernel": np.ones((1, 1, 2), "float32"),
+                                            "bias": np.zeros(2, "float32")})) > 0
+
+
 def test_depthwise_accepts_keras2_config_leftovers(keras_ref):
     config = conv.DepthwiseConv2D(3).get_config()
     config.update(groups=1, kernel_regularizer=None)
@@ -266,6 +289,7 @@ def test_aliases():
 
 @pytest.mark.parametrize("make,message", [
     (lambda: conv.Conv2D(0, 3), "filters=0"),
+    (lambda: conv.Conv2D("four", 3), "filters='four'"),
     (lambda: conv.Conv2D(4, (3, 3, 3)), "kernel_size"),
     (lambda: conv.Conv2D(4, 3, padding="causal"), "padding"),
     (lambda: conv.Conv2D(5, 3, groups=2), "groups=2"),

@@ -113,13 +113,23 @@ WRAPPER_CASES = [
 
 @pytest.mark.parametrize("name,kwargs,kind", WRAPPER_CASES,
                          ids=[f"{c[0]}-{c[2]}-{i}" for i, c in enumerate(WRAPPER_CASES)])
-@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_mean_metrics_match_keras(keras_ref, rng, name, kwargs, kind, weighted):
+def test_mean_metrics_match_keras(keras_ref, rng, name, kwargs, kind):
     batches = _two_batches(kind, rng)
-    expected = _keras_result(getattr(keras_ref.metrics, name)(**kwargs), batches, weighted)
+    expected = _keras_result(getattr(keras_ref.metrics, name)(**kwargs), batches, True)
     metric = getattr(metrics, name)(**kwargs)
-    np.testing.assert_allclose(_jitted_result(metric, batches, weighted), expected, **TOL)
-    np.testing.assert_allclose(_stateful_result(metric, batches, weighted), expected, **TOL)
+    np.testing.assert_allclose(_jitted_result(metric, batches, True), expected, **TOL)
+    np.testing.assert_allclose(_stateful_result(metric, batches, True), expected, **TOL)
+
+
+@pytest.mark.parametrize("name,kind", [("SparseCategoricalAccuracy", "sparse_column"),
+                                       ("MeanSquaredError", "regression"),
+                                       ("RootMeanSquaredError", "regression"),
+                                       ("BinaryAccuracy", "multilabel")])
+def test_mean_metrics_unweighted(keras_ref, rng, name, kind):
+    batches = _two_batches(kind, rng)
+    expected = _keras_result(getattr(keras_ref.metrics, name)(), batches, False)
+    metric = getattr(metrics, name)()
+    np.testing.assert_allclose(_jitted_result(metric, batches, False), expected, **TOL)
 
 
 def test_mean_and_sum(keras_ref, rng):
@@ -224,19 +234,20 @@ def test_function_aliases_are_the_losses():
 # ----------------------------------------------------------------------------- confusion
 
 
-@pytest.mark.parametrize("name", ["TruePositives", "FalsePositives", "TrueNegatives",
-                                  "FalseNegatives"])
 @pytest.mark.parametrize("thresholds", [None, 0.3, [0.2, 0.5, 0.9], [0.0, 0.5, 1.0]],
                          ids=["default", "one", "list", "even"])
-def test_confusion_counts(keras_ref, rng, name, thresholds):
+def test_confusion_counts(keras_ref, rng, thresholds):
     batches = _two_batches("multilabel", rng)
-    expected = _keras_result(getattr(keras_ref.metrics, name)(thresholds=thresholds),
-                             batches, True)
-    metric = getattr(metrics, name)(thresholds=thresholds)
-    np.testing.assert_allclose(_jitted_result(metric, batches, True), expected, **TOL)
-    np.testing.assert_allclose(_stateful_result(metric, batches, False),
-                               _keras_result(getattr(keras_ref.metrics, name)(
-                                   thresholds=thresholds), batches, False), **TOL)
+    for name in ["TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives"]:
+        expected = _keras_result(getattr(keras_ref.metrics, name)(thresholds=thresholds),
+                                 batches, True)
+        metric = getattr(metrics, name)(thresholds=thresholds)
+        np.testing.assert_allclose(_jitted_result(metric, batches, True), expected, **TOL)
+    expected = _keras_result(keras_ref.metrics.TruePositives(thresholds=thresholds),
+                             batches, False)
+    np.testing.assert_allclose(
+        _stateful_result(metrics.TruePositives(thresholds=thresholds), batches, False),
+        expected, **TOL)
 
 
 PR_CASES = [
@@ -254,12 +265,14 @@ PR_CASES = [
 
 @pytest.mark.parametrize("name", ["Precision", "Recall"])
 @pytest.mark.parametrize("kwargs", PR_CASES, ids=[str(c) for c in PR_CASES])
-@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_precision_recall(keras_ref, rng, name, kwargs, weighted):
+def test_precision_recall(keras_ref, rng, name, kwargs):
     batches = _two_batches("multilabel", rng)
-    expected = _keras_result(getattr(keras_ref.metrics, name)(**kwargs), batches, weighted)
+    expected = _keras_result(getattr(keras_ref.metrics, name)(**kwargs), batches, True)
     metric = getattr(metrics, name)(**kwargs)
-    np.testing.assert_allclose(_jitted_result(metric, batches, weighted), expected, **TOL)
+    np.testing.assert_allclose(_jitted_result(metric, batches, True), expected, **TOL)
+    if not kwargs:
+        expected = _keras_result(getattr(keras_ref.metrics, name)(), batches, False)
+        np.testing.assert_allclose(_stateful_result(metric, batches, False), expected, **TOL)
 
 
 AUC_CASES = [
@@ -279,14 +292,20 @@ AUC_CASES = [
 
 
 @pytest.mark.parametrize("kwargs", AUC_CASES, ids=[str(c) for c in AUC_CASES])
-@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_auc(keras_ref, rng, kwargs, weighted):
+def test_auc(keras_ref, rng, kwargs):
     batches = _two_batches("multilabel", rng)
-    expected = _keras_result(keras_ref.metrics.AUC(**kwargs), batches, weighted)
+    expected = _keras_result(keras_ref.metrics.AUC(**kwargs), batches, True)
     metric = metrics.AUC(**kwargs)
     metric.build((8, 4), (8, 4))
-    np.testing.assert_allclose(_jitted_result(metric, batches, weighted), expected, **AUC_TOL)
-    np.testing.assert_allclose(_stateful_result(metrics.AUC(**kwargs), batches, weighted),
+    np.testing.assert_allclose(_jitted_result(metric, batches, True), expected, **AUC_TOL)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"curve": "PR"}, {"multi_label": True}],
+                         ids=["ROC", "PR", "multi_label"])
+def test_auc_unweighted_stateful(keras_ref, rng, kwargs):
+    batches = _two_batches("multilabel", rng)
+    expected = _keras_result(keras_ref.metrics.AUC(**kwargs), batches, False)
+    np.testing.assert_allclose(_stateful_result(metrics.AUC(**kwargs), batches, False),
                                expected, **AUC_TOL)
 
 
@@ -326,8 +345,8 @@ def test_auc_multi_label_needs_shape():
 @pytest.mark.parametrize("name,value", [
     ("SensitivityAtSpecificity", 0.6), ("SpecificityAtSensitivity", 0.7),
     ("PrecisionAtRecall", 0.5), ("RecallAtPrecision", 0.6)])
-@pytest.mark.parametrize("extra", [{}, {"num_thresholds": 1}, {"class_id": 1}],
-                         ids=["default", "one_threshold", "class_id"])
+@pytest.mark.parametrize("extra", [{}, {"num_thresholds": 1, "class_id": 1}],
+                         ids=["default", "one_threshold_class_id"])
 def test_rate_at_rate_metrics(keras_ref, rng, name, value, extra):
     batches = _two_batches("multilabel", rng)
     expected = _keras_result(getattr(keras_ref.metrics, name)(value, **extra), batches, True)

@@ -111,12 +111,25 @@ def test_global_max_and_pool_1d_ignore_masks(rng):
         assert layer.compute_mask(x, mask) is None
 
 
-def test_masked_pooling_in_a_graph():
+def test_masked_pooling_in_a_graph(keras_ref):
+    from jkeras.engine.functional import Functional
     from jkeras.engine.input_layer import Input
-    x = Input((5, 4))
-    out = pooling.GlobalAveragePooling1D()(x)
-    assert tuple(out.shape) == (None, 4)
-    assert tuple(pooling.MaxPooling1D(3, padding="same")(x).shape) == (None, 2, 4)
+    from jkeras.layers.embeddings import Embedding
+    tokens = np.array([[1, 2, 0, 0, 0], [3, 4, 5, 6, 0]], "int32")
+    ref_in = keras_ref.Input((5,), dtype="int32")
+    ref_embedding = keras_ref.layers.Embedding(10, 4, mask_zero=True)
+    ref_model = keras_ref.Model(
+        ref_in, keras_ref.layers.GlobalAveragePooling1D()(ref_embedding(ref_in)))
+    inputs = Input((5,), dtype="int32")
+    embedding = Embedding(10, 4, mask_zero=True, embeddings_initializer="ones")
+    embedded = embedding(inputs)
+    pooled = pooling.GlobalAveragePooling1D()(embedded)
+    assert tuple(pooled.shape) == (None, 4) and pooled._mask_spec is None
+    embedding.set_weights(ref_embedding.get_weights())
+    np.testing.assert_allclose(np.asarray(Functional(inputs, pooled)(tokens)),
+                               np.asarray(ref_model(tokens)), atol=1e-6)
+    windowed = pooling.MaxPooling1D(3, padding="same")(embedded)
+    assert tuple(windowed.shape) == (None, 2, 4) and windowed._mask_spec is None
 
 
 def test_strides_default_to_pool_size_and_keras2_defaults():

@@ -307,7 +307,7 @@ class Layer:
         if self._trainer_link is not None:
             self._trainer_link.flush()
             self._trainer_link.invalidate()
-        self._variables = variables
+        self._variables = _keep_order(variables, self._variables)
 
     def _maybe_build(self, input_shape):
         if self.built:
@@ -571,6 +571,20 @@ class Layer:
         if "batch_shape" in config and "batch_input_shape" not in config:
             config["batch_input_shape"] = config.pop("batch_shape")
         return cls(**config)
+
+
+def _keep_order(new, old):
+    """`new` with each dict's keys in `old`'s order: values coming back from jax have
+    sorted keys, but the insertion order is Keras's weight order."""
+    if old is None:
+        return {"params": dict(new.get("params", {})), "state": dict(new.get("state", {}))}
+    out = {}
+    for kind in ("params", "state"):
+        tree, reference = new.get(kind, {}), old.get(kind, {})
+        ordered = {k: tree[k] for k in reference if k in tree}
+        ordered.update((k, v) for k, v in tree.items() if k not in ordered)
+        out[kind] = ordered
+    return out
 
 
 class _Spec:

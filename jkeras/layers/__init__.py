@@ -1,9 +1,34 @@
-"""All layers, under the names Keras 2 and Keras 3 give them."""
+"""All layers, under the names Keras 2 and Keras 3 give them.
+
+Every public Layer subclass (and alias) of the family modules below is exported here, and
+this table is also what configs resolve layer class names against.
+"""
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_layer import Input, InputLayer
 from jkeras.engine.input_spec import InputSpec
-from jkeras.layers.core import (Activation, ActivityRegularization, Dense, Dropout, Flatten,
-                                Lambda, Masking, Permute, RepeatVector, Reshape)
-from jkeras.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
-                                 Subtract, add, average, concatenate, dot, maximum, minimum,
-                                 multiply, subtract)
+from jkeras.layers import convolutional, core, merge, pooling
+from jkeras.layers.merge import (add, average, concatenate, dot, maximum, minimum, multiply,
+                                 subtract)
+
+_FAMILIES = [core, merge, convolutional, pooling]
+
+
+def _export(module):
+    for name, value in vars(module).items():
+        if not name.startswith("_") and isinstance(value, type) and issubclass(value, Layer):
+            globals()[name] = value
+
+
+for _module in _FAMILIES:
+    _export(_module)
+
+
+def layer_classes():
+    """Name -> class for every exported layer (the allow-list configs resolve against)."""
+    table = {name: value for name, value in globals().items()
+             if isinstance(value, type) and issubclass(value, Layer)}
+    from jkeras.engine.functional import Functional
+    from jkeras.engine.model import Model
+    from jkeras.engine.sequential import Sequential
+    table.update({"Functional": Functional, "Model": Model, "Sequential": Sequential})
+    return table

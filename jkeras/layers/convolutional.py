@@ -58,7 +58,11 @@ def _channels(input_shape, data_format, layer):
 
 
 def _positive(value, name, owner):
-    if value is None or int(value) != value or value <= 0:
+    try:
+        ok = not isinstance(value, bool) and int(value) == value and value > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
         raise ValueError(
             f"{owner}: expected `{name}` to be a positive integer. Received: {name}={value!r}")
     return int(value)

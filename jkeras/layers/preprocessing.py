@@ -164,7 +164,8 @@ def _pad_to_aspect_nhwc(x, height, width, fill_value):
     pad_h = max(in_h, int(float(in_w * height) / width))
     pad_w = max(in_w, int(float(in_h * width) / height))
     top, left = int(float(pad_h - in_h) / 2), int(float(pad_w - in_w) / 2)
-    widths = [(0, 0), (top, pad_h - in_h - top), (left, pad_w - in_w - left), (0, 0)]
+    # Keras 3 pads the same amount on both sides (an odd difference loses one row)
+    widths = [(0, 0), (top, top), (left, left), (0, 0)]
     return jnp.pad(x, widths, constant_values=jnp.asarray(fill_value, x.dtype))
 
 
