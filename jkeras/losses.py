@@ -164,8 +164,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -jnp.sum(y_true * log_p, axis=axis)
 
 
-def _class_labels(y_true, batch_shape):
-    """Integer labels of shape `batch_shape` from (N,), (N, 1), (N, T, 1), ... labels."""
+def sparse_labels(y_true, batch_shape):
+    """Integer class labels of shape `batch_shape` from (N,), (N, 1), (N, T, 1)... labels."""
     y_true = jnp.asarray(y_true)
     if y_true.size != math.prod(batch_shape):
         raise ValueError(
@@ -182,7 +182,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1,
     axis = axis % y_pred.ndim
     if axis != y_pred.ndim - 1:
         y_pred = jnp.moveaxis(y_pred, axis, -1)
-    labels = _class_labels(y_true, y_pred.shape[:-1])
+    labels = sparse_labels(y_true, y_pred.shape[:-1])
     if from_logits:
         log_p = jax.nn.log_softmax(y_pred, axis=-1)
     else:
@@ -505,7 +505,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         y_true, y_pred = align_ranks(y_true, y_pred)
         axis = self._fn_kwargs.get("axis", -1) % y_pred.ndim
         batch_shape = tuple(d for i, d in enumerate(y_pred.shape) if i != axis)
-        return _class_labels(y_true, batch_shape) != self.ignore_class
+        return sparse_labels(y_true, batch_shape) != self.ignore_class
 
 
 class BinaryCrossentropy(LossFunctionWrapper):

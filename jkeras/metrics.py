@@ -7,7 +7,6 @@ Custom Keras 2 style metrics (`add_weight` + `update_state` + `result`) get the 
 by binding the state to their weights for the duration of a call.
 """
 import contextlib
-import math
 
 import jax
 import jax.numpy as jnp
@@ -37,15 +36,8 @@ def _floatx_pair(y_true, y_pred):
 
 
 def _labels_for(y_true, y_pred):
-    """Class-index labels shaped like y_pred without its last axis."""
-    y_true = jnp.asarray(y_true)
-    batch_shape = y_pred.shape[:-1]
-    if y_true.size != math.prod(batch_shape):
-        raise ValueError(
-            "Expected sparse labels with one class index per prediction, of shape "
-            f"{tuple(batch_shape)} (or with a trailing 1). Received: y_true.shape="
-            f"{tuple(y_true.shape)}")
-    return jnp.reshape(y_true, batch_shape)
+    """Integer labels shaped like y_pred without its last axis."""
+    return _losses.sparse_labels(y_true, jnp.shape(y_pred)[:-1])
 
 
 def accuracy(y_true, y_pred):
@@ -396,18 +388,18 @@ class MeanMetricWrapper(Mean):
     """
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
-        if isinstance(fn, _losses.Loss):
-            name = name or fn.name
-            fn = fn.call
-        super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
-        self._fn = fn
+        default_name = fn.name if isinstance(fn, _losses.Loss) else getattr(fn, "__name__",
+                                                                            None)
+        super().__init__(name=name or default_name, dtype=dtype)
+        self._fn = fn  # a function, or a Loss object whose per-sample `call` is used
         self._fn_kwargs = kwargs
 
     def update(self, state, y_true, y_pred, sample_weight=None):
         y_true = jnp.asarray(y_true).astype(self.dtype)
         y_pred = jnp.asarray(y_pred).astype(self.dtype)
         y_true, y_pred = align_ranks(y_true, y_pred)
-        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        fn = self._fn.call if isinstance(self._fn, _losses.Loss) else self._fn
+        values = fn(y_true, y_pred, **self._fn_kwargs)
         mask = self._mask(y_true, y_pred)
         if mask is not None:
             mask = mask.astype(self.dtype)
@@ -436,14 +428,13 @@ class MeanMetricWrapper(Mean):
 
 
 def _resolve_function(identifier, custom_objects=None):
-    fn = deserialize_keras_object(identifier, module_objects=_FUNCTIONS,
+    known = {**_losses.ALL_OBJECTS, **_FUNCTIONS}
+    fn = deserialize_keras_object(identifier, module_objects=known,
                                   custom_objects=custom_objects,
                                   printable_module_name="metric function")
-    if isinstance(fn, MeanMetricWrapper):
-        return fn._fn
-    if isinstance(fn, _losses.Loss):
-        return fn.call
-    return fn
+    if isinstance(fn, type):
+        fn = fn()
+    return fn._fn if isinstance(fn, MeanMetricWrapper) else fn
 
 
 # ----------------------------------------------------------------------------- accuracy
@@ -527,7 +518,7 @@ class RootMeanSquaredError(Mean):
         return jnp.sqrt(super().compute(state))
 
 
-# ----------------------------------------------------------------------------- hinge / probabilistic
+# ----------------------------------------------------------------------------- hinge, crossentropy
 
 
 class Hinge(MeanMetricWrapper):
@@ -1010,10 +1001,14 @@ class MeanIoU(Metric):
             y_true = jnp.argmax(y_true, axis=self.axis)
         if not self.sparse_y_pred:
             y_pred = jnp.argmax(y_pred, axis=self.axis)
+        weight = jnp.ones(y_true.shape, self.dtype)
+        if sample_weight is not None:
+            weight = jnp.broadcast_to(
+                fit_weight_rank(jnp.asarray(sample_weight, self.dtype), y_true.ndim),
+                y_true.shape)
         labels = y_true.reshape(-1).astype(jnp.int32)
         predicted = y_pred.reshape(-1).astype(jnp.int32)
-        weight = jnp.ones(labels.shape, self.dtype) if sample_weight is None else \
-            jnp.broadcast_to(jnp.asarray(sample_weight, self.dtype).reshape(-1), labels.shape)
+        weight = weight.reshape(-1)
         valid = ((labels >= 0) & (labels < self.num_classes)
                  & (predicted >= 0) & (predicted < self.num_classes))
         if self.ignore_class is not None:

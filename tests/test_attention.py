@@ -99,6 +99,8 @@ def test_mha_dropout_only_in_training(keras_ref, rng):
     first, _ = ours.apply(variables, x, x, training=True, key=jax.random.PRNGKey(0))
     second, _ = ours.apply(variables, x, x, training=True, key=jax.random.PRNGKey(1))
     assert not np.allclose(first, second)
+    step = jax.jit(lambda v, x, k: ours.apply(v, x, value=x, training=True, key=k)[0])
+    np.testing.assert_allclose(step(variables, x, jax.random.PRNGKey(0)), first, **TOL)
     with pytest.raises(ValueError, match="key"):
         ours.apply(variables, x, x, training=True, key=None)
 
@@ -146,6 +148,27 @@ def test_mha_symbolic_and_in_a_model(rng):
     np.testing.assert_allclose(model.predict([q, v], verbose=0), layer(q, v), **TOL)
     both = MultiHeadAttention(num_heads=2, key_dim=3)(q_in, v_in, return_attention_scores=True)
     assert [t.shape for t in both] == [(None, 4, 6), (None, 2, 4, 7)]
+    k_in = Input((7, 5))
+    with_key = MultiHeadAttention(num_heads=2, key_dim=3)
+    model = Model([q_in, v_in, k_in], with_key(q_in, v_in, key=k_in))
+    k = rng.normal(size=(2, 7, 5)).astype("float32")
+    np.testing.assert_allclose(model.predict([q, v, k], verbose=0), with_key(q, v, key=k),
+                               **TOL)
+
+
+def test_mha_query_mask_from_embedding_in_a_model():
+    from jkeras.engine.input_layer import Input
+    from jkeras.engine.model import Model
+    from jkeras.layers.embeddings import Embedding
+    ids_in = Input((5,))
+    embedding = Embedding(10, 4, mask_zero=True)
+    mha = MultiHeadAttention(num_heads=2, key_dim=2)
+    out = mha(embedding(ids_in), embedding(ids_in))
+    assert out._mask_spec is not None          # the query's mask passes through
+    ids = np.array([[1, 2, 3, 0, 0], [4, 5, 6, 7, 0]])
+    vectors = embedding(ids)
+    expected = mha(vectors, vectors, mask=ids != 0)
+    np.testing.assert_allclose(Model(ids_in, out).predict(ids, verbose=0), expected, **TOL)
 
 
 @pytest.mark.parametrize("kwargs", [{}, dict(use_scale=True), dict(score_mode="concat"),

@@ -354,6 +354,7 @@ def test_rate_at_rate_metrics(keras_ref, rng, name, value, extra):
     np.testing.assert_allclose(_jitted_result(metric, batches, True), expected, **AUC_TOL)
 
 
+@pytest.mark.filterwarnings("ignore:Explicitly requested dtype")
 @pytest.mark.parametrize("kwargs", [{}, {"ignore_class": 2},
                                     {"sparse_y_pred": False}])
 def test_mean_iou(keras_ref, rng, kwargs):
@@ -369,6 +370,15 @@ def test_mean_iou(keras_ref, rng, kwargs):
     metric = metrics.MeanIoU(4, **kwargs)
     np.testing.assert_allclose(_jitted_result(metric, batches, True), expected, **TOL)
     assert metric.name == "mean_io_u"
+
+
+def test_mean_iou_per_sample_weights(rng):
+    y_true = np.array([[0, 1], [1, 1], [2, 0]])
+    y_pred = np.array([[0, 1], [0, 1], [2, 2]])
+    metric = metrics.MeanIoU(3)
+    metric.update_state(y_true, y_pred, sample_weight=[1.0, 0.0, 1.0])
+    # Counted pairs (true, pred): (0,0), (1,1), (2,2), (0,2): IoUs 1/2, 1, 1/2.
+    np.testing.assert_allclose(metric.result(), 2.0 / 3.0, **TOL)
 
 
 def test_invalid_arguments_are_named():
@@ -461,8 +471,13 @@ def test_get():
     assert isinstance(wrapped, metrics.MeanMetricWrapper) and wrapped.name == "mean_pred"
     wrapped.update_state(np.zeros((2, 2)), np.array([[1.0, 3.0], [5.0, 7.0]]))
     np.testing.assert_allclose(wrapped.result(), 4.0)
-    from_loss = metrics.get(losses.Huber())
+    from_loss = metrics.get(losses.Huber(delta=0.5))
     assert from_loss.name == "huber_loss"
+    from_loss.update_state(np.zeros((2, 1)), np.array([[0.2], [2.0]]))
+    np.testing.assert_allclose(from_loss.result(), (0.5 * 0.04 + (0.5 * 2.0 - 0.125)) / 2,
+                               **TOL)
+    rebuilt = metrics.deserialize(json.loads(json.dumps(metrics.serialize(from_loss))))
+    assert isinstance(rebuilt._fn, losses.Huber) and rebuilt._fn.get_config()["delta"] == 0.5
     with pytest.raises(ValueError, match="nope"):
         metrics.get("nope")
     with pytest.raises(ValueError, match="metric identifier"):

@@ -249,6 +249,36 @@ class Model(TrainingMixin, Layer):
                 "`build()` or by calling the model on a batch of data.")
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
+    # ------------------------------------------------------------------ saving
+    def save(self, filepath, overwrite=True, include_optimizer=True, save_format=None,
+             **kwargs):
+        """Saves architecture, weights and (if compiled) training config and optimizer
+        state: Keras HDF5 for `.h5`/`.hdf5`, a Keras 3 archive for `.keras`."""
+        from jkeras.saving import saving_api
+        saving_api.save_model(self, filepath, overwrite=overwrite,
+                              include_optimizer=include_optimizer, save_format=save_format,
+                              **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, save_format=None, **kwargs):
+        """Saves weights: Keras HDF5 layout, or a msgpack checkpoint for `.msgpack`."""
+        from jkeras.saving import saving_api
+        saving_api.save_weights(self, filepath, overwrite=overwrite,
+                                save_format=save_format, **kwargs)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False, **kwargs):
+        """Loads weights saved by `save_weights` (or by Keras); on error nothing changes."""
+        from jkeras.saving import saving_api
+        return saving_api.load_weights(self, filepath, by_name=by_name,
+                                       skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs):
+        from jkeras.saving import saving_api
+        return saving_api.model_to_json(self, **kwargs)
+
+    def to_yaml(self, **kwargs):
+        from jkeras.saving import saving_api
+        return saving_api.model_to_yaml(self, **kwargs)
+
     # ------------------------------------------------------------------ subclassed models
     def build(self, input_shape):
         """Builds a subclassed model's layers by calling it once on zeros of `input_shape`."""

@@ -313,6 +313,45 @@ class TrainingMixin:
         self._link = None
         self._train_state = None
 
+    # ------------------------------------------------------------------ checkpoints
+    def get_training_state(self):
+        """Everything a bit-exact resume needs: variables, optimizer state, PRNG key.
+
+        Returns `{"variables": {"params", "state"}, "opt_state": pytree or None,
+        "key": array or None}` as host NumPy arrays (safe to serialize).
+        """
+        if self._train_state is not None and self._link is not None:
+            self._link.flush()
+        variables = self._get_vars()
+        opt_state = self._train_state["opt_state"] if self._train_state is not None \
+            else self._opt_state
+        key = self._train_state["key"] if self._train_state is not None else self._train_key
+        return jax.device_get({"variables": variables, "opt_state": opt_state,
+                               "key": key})
+
+    def set_training_state(self, snapshot):
+        """Restores what `get_training_state` returned (structures must match)."""
+        self._set_vars(jax.tree_util.tree_map(jnp.asarray, snapshot["variables"]))
+        opt_state = snapshot.get("opt_state")
+        if opt_state is not None:
+            self._opt_state = jax.tree_util.tree_map(jnp.asarray, opt_state)
+            self._opt_mask = _mask_signature(self._trainable_mask_tree())
+            if self._train_state is not None:
+                self._train_state["opt_state"] = jax.tree_util.tree_map(jnp.copy,
+                                                                        self._opt_state)
+            if self.optimizer is not None and hasattr(self.optimizer, "observe_state"):
+                self.optimizer.observe_state(self._opt_state)
+        if snapshot.get("key") is not None:
+            self._train_key = jnp.asarray(snapshot["key"])
+            if self._train_state is not None:
+                self._train_state["key"] = jnp.copy(self._train_key)
+
+    def optimizer_state_template(self):
+        """A freshly initialised optimizer state for this model (for restoring into)."""
+        mask = self._trainable_mask_tree()
+        trainable, _ = _split_params(self._get_vars()["params"], mask)
+        return self._transformation().init(trainable)
+
     # ------------------------------------------------------------------ step builders
     def _flat_outputs(self, outputs):
         if isinstance(outputs, dict):
@@ -460,13 +499,16 @@ class TrainingMixin:
         if cw_table is not None and len(ys) > 1:
             raise ValueError("`class_weight` is only supported for single-output models.")
         data = _to_device((xs, ys, sws))
-        rng = np.random.default_rng(_config.next_seed())
+        base_seed = _config.next_seed()
         if steps_per_epoch is not None:
             steps = int(steps_per_epoch)
         else:
             steps = math.ceil(num / batch_size) if num else 0
 
         def epoch_batches(epoch):
+            # Each epoch's order depends only on the seed and the epoch number, so a run
+            # resumed at epoch e shuffles exactly as an uninterrupted one did.
+            rng = np.random.default_rng([base_seed, epoch])
             batches = data_adapter.batch_indices(num, batch_size, shuffle, rng)
             if steps_per_epoch is not None:
                 while len(batches) < steps:
@@ -554,7 +596,11 @@ class TrainingMixin:
         self.stop_training = False
         self._begin_training()
         train_fns = self._compiled_fn("train", cw_table)
+        self._resume_epoch = None
         callback_list.on_train_begin()
+        if self._resume_epoch is not None:  # set by a callback restoring a backup
+            initial_epoch, self._resume_epoch = self._resume_epoch, None
+            self._reload_if_stale()
         epoch_logs = {}
         try:
             for epoch in range(initial_epoch, epochs):

@@ -6,11 +6,15 @@ this table is also what configs resolve layer class names against.
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_layer import Input, InputLayer
 from jkeras.engine.input_spec import InputSpec
-from jkeras.layers import convolutional, core, merge, pooling
+from jkeras.layers import (advanced_activations, attention, convolutional,
+                           convolutional_recurrent, core, embeddings, merge, noise,
+                           normalization, pooling, preprocessing, recurrent, wrappers)
 from jkeras.layers.merge import (add, average, concatenate, dot, maximum, minimum, multiply,
                                  subtract)
 
-_FAMILIES = [core, merge, convolutional, pooling]
+_FAMILIES = [core, merge, convolutional, pooling, normalization, embeddings, noise,
+             advanced_activations, attention, preprocessing, recurrent, wrappers,
+             convolutional_recurrent]
 
 
 def _export(module):

@@ -72,13 +72,17 @@ class MultiHeadAttention(Layer):
     self-attention). Weights are named `query/kernel`, `query/bias`, `key/...`,
     `value/...`, `attention_output/...` in Keras's order.
 
-    In `apply` the query is `inputs`; value and key come as the next positional
-    arguments (the key tensor is never passed as `key=`, which is the PRNG key there).
-    The query's mask arrives as `mask`; `value_mask=` / `key_mask=` may be given too.
+    In `apply` the query is `inputs`, the value comes as `value=` (or the next positional
+    argument) and the key tensor as `key_tensor=` (`key=` is the PRNG key there); a
+    node records them under those names (`call_kwarg_names` maps them to Keras's).
+    The query's mask arrives as `mask`; `value_mask=` and `key_mask=` (or
+    `key_tensor_mask=`) may be given too.
     A query row whose every position is masked attends uniformly (as Keras 2 does).
     """
 
     supports_masking = True
+    # Names of `apply` keyword arguments as Keras's `call` spells them.
+    call_kwarg_names = {"key_tensor": "key"}
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
@@ -145,8 +149,9 @@ class MultiHeadAttention(Layer):
             if key is not None:
                 shapes.append(_shape_of(key))
             self._maybe_build_named(standardize_nested_shape(shapes))
-        args = (value,) if key is None else (value, key)
-        return super().__call__(query, *args, **kwargs)
+        if key is not None:
+            kwargs["key_tensor"] = key  # `key` is the PRNG key's name in apply
+        return super().__call__(query, value=value, **kwargs)
 
     def _split_shapes(self, input_shape):
         shapes = list(input_shape) if _is_shape_list(input_shape) else [input_shape]
@@ -220,13 +225,15 @@ class MultiHeadAttention(Layer):
 
     def apply(self, variables, inputs, value=None, key_tensor=None, *, training=False,
               key=None, mask=None, attention_mask=None, return_attention_scores=False,
-              use_causal_mask=False, query_mask=None, value_mask=None, key_mask=None):
+              use_causal_mask=False, query_mask=None, value_mask=None, key_mask=None,
+              key_tensor_mask=None):
         params = variables["params"]
         query = jnp.asarray(inputs)
         value = query if value is None else jnp.asarray(value)
         key_input = value if key_tensor is None else jnp.asarray(key_tensor)
         if query_mask is None:
             query_mask = mask[0] if isinstance(mask, (list, tuple)) else mask
+        key_mask = key_tensor_mask if key_mask is None else key_mask
         mask = self._attention_mask(query, value, query_mask, value_mask, key_mask,
                                     attention_mask, use_causal_mask)
 

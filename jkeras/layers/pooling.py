@@ -21,10 +21,12 @@ def _window(values, ndim, axes):
 
 def max_pool(x, pool_size, strides, padding, axes):
     """Max over windows of `pool_size` on `axes`; 'same' pads with -inf."""
+    # Python scalars, not arrays: jax differentiates reduce_window only when it can see
+    # the init value is -inf (max) or 0 (sum).
     if jnp.issubdtype(x.dtype, jnp.floating):
-        lowest = jnp.array(-jnp.inf, x.dtype)
+        lowest = -float("inf")
     else:
-        lowest = jnp.array(jnp.iinfo(x.dtype).min, x.dtype)
+        lowest = int(jnp.iinfo(x.dtype).min)
     return lax.reduce_window(x, lowest, lax.max, _window(pool_size, x.ndim, axes),
                              _window(strides, x.ndim, axes), padding.upper())
 
@@ -34,7 +36,7 @@ def average_pool(x, pool_size, strides, padding, axes):
     out of each mean (a border window divides by the cells it really covers)."""
     window = _window(pool_size, x.ndim, axes)
     steps = _window(strides, x.ndim, axes)
-    zero = jnp.array(0, x.dtype)
+    zero = 0.0 if jnp.issubdtype(x.dtype, jnp.floating) else 0
     sums = lax.reduce_window(x, zero, lax.add, window, steps, padding.upper())
     if padding == "valid":
         return sums / math.prod(pool_size)

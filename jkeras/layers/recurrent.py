@@ -98,9 +98,14 @@ def _deserialize_layer(config, custom_objects=None):
     deserialize = getattr(layer_module, "deserialize", None)
     if deserialize is not None:
         return deserialize(config, custom_objects=custom_objects)
-    objects = {name: obj for name, obj in vars(layer_module).items()
-               if isinstance(obj, type) and issubclass(obj, Layer)}
-    objects.update(_local_objects())
+    table = getattr(layer_module, "layer_classes", None)
+    if table is not None:
+        objects = dict(table())
+    else:
+        objects = {name: obj for name, obj in vars(layer_module).items()
+                   if isinstance(obj, type) and issubclass(obj, Layer)}
+    for name, obj in _local_objects().items():
+        objects.setdefault(name, obj)
     return deserialize_keras_object(config, module_objects=objects,
                                     custom_objects=custom_objects,
                                     printable_module_name="layer")
@@ -563,7 +568,7 @@ def _flat_states(initial_state):
     return [initial_state]
 
 
-def eager_call_keeping_state(layer, inputs, args, kwargs):
+def _eager_call_keeping_state(layer, inputs, args, kwargs):
     """An eager call that writes the new state back in inference too (stateful RNNs)."""
     training = bool(kwargs.pop("training", False) or False)
     mask = kwargs.pop("mask", None)
@@ -770,7 +775,7 @@ class RNN(Layer):
 
     def _call_eager(self, inputs, args, kwargs):
         if self.stateful:
-            return eager_call_keeping_state(self, inputs, args, kwargs)
+            return _eager_call_keeping_state(self, inputs, args, kwargs)
         return super()._call_eager(inputs, args, kwargs)
 
     def _per_weight(self, suffix, key):

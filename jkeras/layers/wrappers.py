@@ -17,8 +17,8 @@ import jax.numpy as jnp
 
 from jkeras.engine.base_layer import Layer, flatten, map_structure
 from jkeras.engine.input_spec import InputSpec
-from jkeras.layers.recurrent import (_deserialize_layer, _first_shape, _strip_prefix,
-                                     _with_prefix, eager_call_keeping_state)
+from jkeras.layers.recurrent import (_deserialize_layer, _eager_call_keeping_state,
+                                     _first_shape, _strip_prefix, _with_prefix)
 from jkeras.saving.serialization import serialize_keras_object
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -372,7 +372,7 @@ class Bidirectional(Wrapper):
     # ------------------------------------------------------------------ host side
     def _call_eager(self, inputs, args, kwargs):
         if self.stateful:
-            return eager_call_keeping_state(self, inputs, args, kwargs)
+            return _eager_call_keeping_state(self, inputs, args, kwargs)
         return super()._call_eager(inputs, args, kwargs)
 
     @property
