@@ -130,10 +130,10 @@ class Callback:
         pass
 
     def on_train_batch_begin(self, batch, logs=None):
-        self.on_batch_begin(batch, logs=logs)
+        self.on_batch_begin(batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.on_batch_end(batch, logs=logs)
+        self.on_batch_end(batch, logs)
 
     def on_test_batch_begin(self, batch, logs=None):
         pass
@@ -900,8 +900,9 @@ _BACKUP_FILE = "training_state.msgpack"
 
 
 def _encode_array(value):
-    array = np.ascontiguousarray(np.asarray(value))
-    return {"dtype": array.dtype.name, "shape": list(array.shape), "bytes": array.tobytes()}
+    array = np.asarray(value)
+    return {"dtype": array.dtype.name, "shape": list(array.shape),
+            "bytes": array.tobytes(order="C")}
 
 
 def _decode_array(item):

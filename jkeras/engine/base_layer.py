@@ -197,7 +197,10 @@ class Layer:
 
     # ------------------------------------------------------------------ Keras-style subclasses
     def build(self, input_shape):
-        """Keras-style hook: create weights with `add_weight`. Runs inside `init`."""
+        """Creates the weights for `input_shape`. Keras-style subclasses override this
+        (with `add_weight`) and it then runs inside `init`."""
+        if type(self).build is Layer.build and not self.built:
+            self.build_from_shape(input_shape)
 
     def call(self, inputs, *args, **kwargs):
         """Keras-style forward computation; weights made by `add_weight` are attributes."""

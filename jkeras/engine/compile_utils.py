@@ -1,5 +1,7 @@
 """What `compile()` resolves: a loss per output, loss weights, and named metrics, all as
 pure functions the jitted step calls, plus the Keras 2 names they report under."""
+import copy
+
 import jax.numpy as jnp
 import numpy as np
 
@@ -44,7 +46,8 @@ class CompiledTargets:
         self.output_names = list(output_names)
         n = len(self.output_names)
         self.raw_losses = _per_output(loss, self.output_names, "loss")
-        self.loss_fns = [losses_module.per_sample_fn(l) if l is not None else None
+        # Loss objects, so each applies its own reduction and options (ignore_class, ...).
+        self.loss_fns = [losses_module.as_loss(l) if l is not None else None
                          for l in self.raw_losses]
         if all(fn is None for fn in self.loss_fns) and loss is not None:
             raise ValueError("No loss to compute: every output's loss is None.")
@@ -61,9 +64,7 @@ class CompiledTargets:
             for index, entries in enumerate(self._metric_entries(spec)):
                 for entry in entries:
                     name, metric = self._resolve_metric(entry, index, output_shapes[index])
-                    if weighted and not isinstance(entry, str) and \
-                            any(m is metric for _, m, _, _ in self.metrics):
-                        continue
+                    metric.build(None, output_shapes[index])
                     if weighted and metrics is not None and \
                             any(n == name for n, _, _, _ in self.metrics):
                         name = "weighted_" + name
@@ -97,9 +98,9 @@ class CompiledTargets:
     def _resolve_metric(self, entry, index, output_shape):
         prefix = f"{self.output_names[index]}_" if self.multi else ""
         if isinstance(entry, str) and entry in _ACCURACY_NAMES + _CROSSENTROPY_NAMES:
-            fn = metrics_module.accuracy_for(self.raw_losses[index], output_shape) \
-                if entry in _ACCURACY_NAMES else \
-                _crossentropy_for(self.raw_losses[index], output_shape)
+            chooser = metrics_module.accuracy_for if entry in _ACCURACY_NAMES else \
+                metrics_module.crossentropy_for
+            fn = chooser(self.raw_losses[index], output_shape)
             return prefix + entry, metrics_module.MeanMetricWrapper(fn, name=entry)
         metric = metrics_module.get(entry)
         if isinstance(entry, str):
@@ -109,8 +110,9 @@ class CompiledTargets:
         if not isinstance(metric, metrics_module.Metric):
             metric = metrics_module.MeanMetricWrapper(metric, name=name)
         elif any(m is metric for _, m, _, _ in getattr(self, "metrics", [])):
-            # The same metric object on several outputs needs its own copy per output.
-            metric = type(metric).from_config(metric.get_config())
+            # One metric object on several outputs: a shallow copy each (the running
+            # state lives outside the object, so copies share nothing that matters).
+            metric = copy.copy(metric)
         return prefix + name, metric
 
     # ------------------------------------------------------------------ names
@@ -130,26 +132,19 @@ class CompiledTargets:
         return states
 
     def compute_loss(self, outputs, ys, sws):
-        """Weighted sum over outputs of sum(loss * weight) / size (Keras's reduction)."""
+        """Weighted sum over outputs of each Loss object's reduced value; Keras's default
+        reduction is sum(loss * weight) / size, so zero-weight samples still count."""
         total = 0.0
         per_output = []
-        for index, fn in enumerate(self.loss_fns):
-            if fn is None:
+        for index, loss in enumerate(self.loss_fns):
+            if loss is None:
                 per_output.append(jnp.zeros(()))
                 continue
-            values = fn(ys[index], outputs[index])
-            values = jnp.asarray(values, jnp.float32)
             weight = sws[index] if sws is not None else None
-            if weight is not None:
-                weight = jnp.asarray(weight, values.dtype)
-                while weight.ndim < values.ndim:
-                    weight = weight[..., None]
-                while weight.ndim > values.ndim and weight.shape[-1] == 1:
-                    weight = weight[..., 0]
-                values = values * weight
-            loss = jnp.sum(values) / max(values.size, 1)
-            per_output.append(loss)
-            total = total + self.loss_weights[index] * loss
+            value = jnp.asarray(loss(ys[index], outputs[index], sample_weight=weight),
+                                jnp.float32)
+            per_output.append(value)
+            total = total + self.loss_weights[index] * value
         return total, per_output
 
     def update_metrics(self, states, total_loss, per_output, outputs, ys, sws, batch_size):
@@ -172,15 +167,6 @@ class CompiledTargets:
         values += [metric.compute(states[offset + i])
                    for i, (_, metric, _, _) in enumerate(self.metrics)]
         return values
-
-
-def _crossentropy_for(loss, output_shape):
-    name = _loss_name(loss) if loss is not None else ""
-    if "sparse" in str(name).lower():
-        return losses_module.sparse_categorical_crossentropy
-    if "binary" in str(name).lower() or (output_shape and output_shape[-1] == 1):
-        return losses_module.binary_crossentropy
-    return losses_module.categorical_crossentropy
 
 
 def class_weight_vector(class_weight):

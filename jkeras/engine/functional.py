@@ -15,6 +15,12 @@ from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.model import Model, activity_loss
 
 
+def _accepts(fn, name):
+    import inspect
+    params = inspect.signature(fn).parameters
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
 class Functional(Model):
     """`Model(inputs, outputs)`: inputs and outputs may be tensors, lists or dicts."""
 
@@ -250,6 +256,7 @@ class Functional(Model):
             masks = map_structure(lambda t: values[id(t)][1], node.input_tensors)
             if not any(m is not None for m in flatten(masks)):
                 masks = None
+            call_kwargs.update(self._kwarg_masks(layer, node, values))
             node_key = None if key is None else jax.random.fold_in(key, count)
             node_training = training if node.training is None else node.training
             layer_vars = {"params": params[layer.name], "state": new_state[layer.name]}
@@ -270,6 +277,17 @@ class Functional(Model):
                 values[id(tensor)] = (value, m)
         outputs = map_structure(lambda t: values[id(t)][0], self._nested_outputs)
         return outputs, new_state, losses
+
+    @staticmethod
+    def _kwarg_masks(layer, node, values):
+        """Masks of tensors passed as keyword arguments (MultiHeadAttention's `value=`),
+        given as `<name>_mask` to layers whose apply accepts that argument."""
+        extra = {}
+        for name, tensor in node.call_kwargs.items():
+            if isinstance(tensor, KerasTensor) and values[id(tensor)][1] is not None:
+                if _accepts(layer.apply, f"{name}_mask"):
+                    extra[f"{name}_mask"] = values[id(tensor)][1]
+        return extra
 
     @staticmethod
     def _node_masks(layer, node, args, masks, outputs):

@@ -81,7 +81,7 @@ class TrainingMixin:
         self._predict_cache = {}
         self._opt_state = None
         self._train_key = None
-        self._iterations = 0
+        self._train_step = 0
         self._link = None
         self._train_state = None
 
@@ -239,6 +239,7 @@ class TrainingMixin:
         self._train_state = jax.tree_util.tree_map(jnp.copy, {
             "trainable": trainable, "frozen": frozen, "state": variables["state"],
             "opt_state": self._opt_state, "key": self._train_key,
+            "step": jnp.asarray(self._train_step, jnp.int32),
         })
         self._mask = mask
         self._mask_key = mask_key
@@ -307,6 +308,7 @@ class TrainingMixin:
             return
         self._opt_state = ts["opt_state"]
         self._train_key = ts["key"]
+        self._train_step = ts["step"]
         if self._link is not None and self._link.dirty:
             self._write_back(copy=False)
         self._link_trainer(None)
@@ -315,19 +317,22 @@ class TrainingMixin:
 
     # ------------------------------------------------------------------ checkpoints
     def get_training_state(self):
-        """Everything a bit-exact resume needs: variables, optimizer state, PRNG key.
+        """Everything a bit-exact resume needs: variables, optimizer state, PRNG key and
+        the step counter the per-step keys derive from.
 
         Returns `{"variables": {"params", "state"}, "opt_state": pytree or None,
-        "key": array or None}` as host NumPy arrays (safe to serialize).
+        "key": array or None, "step": int32 array}` as host NumPy arrays.
         """
         if self._train_state is not None and self._link is not None:
             self._link.flush()
         variables = self._get_vars()
         opt_state = self._train_state["opt_state"] if self._train_state is not None \
             else self._opt_state
-        key = self._train_state["key"] if self._train_state is not None else self._train_key
+        ts = self._train_state
+        key = ts["key"] if ts is not None else self._train_key
+        step = ts["step"] if ts is not None else self._train_step
         return jax.device_get({"variables": variables, "opt_state": opt_state,
-                               "key": key})
+                               "key": key, "step": jnp.asarray(step, jnp.int32)})
 
     def set_training_state(self, snapshot):
         """Restores what `get_training_state` returned (structures must match)."""
@@ -345,6 +350,10 @@ class TrainingMixin:
             self._train_key = jnp.asarray(snapshot["key"])
             if self._train_state is not None:
                 self._train_state["key"] = jnp.copy(self._train_key)
+        if snapshot.get("step") is not None:
+            self._train_step = int(np.asarray(snapshot["step"]))
+            if self._train_state is not None:
+                self._train_state["step"] = jnp.asarray(self._train_step, jnp.int32)
 
     def optimizer_state_template(self):
         """A freshly initialised optimizer state for this model (for restoring into)."""
@@ -385,7 +394,9 @@ class TrainingMixin:
             if cw_table is not None:
                 cw = compile_utils.class_weights_for(cw_table, y[0])
                 sw = [cw if sw[0] is None else sw[0] * cw] + list(sw[1:])
-            key, step_key = jax.random.split(ts["key"])
+            # The step's key comes from (base key, step number): when no layer draws
+            # random numbers XLA drops it entirely, which a carried split could not allow.
+            step_key = jax.random.fold_in(ts["key"], ts["step"])
             grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
             (total, (outputs, new_state, per_output)), grads = grad_fn(
                 ts["trainable"], ts["frozen"], ts["state"], x, y, sw, step_key)
@@ -397,7 +408,7 @@ class TrainingMixin:
             batch_size = flatten(x)[0].shape[0]
             ms = targets.update_metrics(ms, total, per_output, outputs, y, sw, batch_size)
             return {"trainable": trainable, "frozen": ts["frozen"], "state": new_state,
-                    "opt_state": opt_state, "key": key}, ms
+                    "opt_state": opt_state, "key": ts["key"], "step": ts["step"] + 1}, ms
 
         del optimizer
         return step
@@ -780,14 +791,33 @@ class TrainingMixin:
         return self._get_vars()
 
     # ------------------------------------------------------------------ predict
+    def _has_stateful_layers(self):
+        return any(getattr(layer, "stateful", False) for layer in self._all_leaf_layers())
+
     def _predict_fn(self):
+        """Jitted `(variables, x) -> (outputs, new_state)` (the state matters only for
+        stateful layers, whose carry moves on from batch to batch as in Keras)."""
         fn = self._predict_cache.get("predict")
         if fn is None:
             def forward(variables, x):
-                return self._forward(variables, x, False, None)[0]
+                outputs, new_state, _ = self._forward(variables, x, False, None)
+                return outputs, new_state
             fn = jax.jit(forward)
             self._predict_cache["predict"] = fn
         return fn
+
+    def _run_predict(self, variables, xs_device):
+        outputs, new_state = self._predict_fn()(variables, xs_device)
+        if self._stateful_cache():
+            variables = {"params": variables["params"], "state": new_state}
+            self._set_vars(variables)
+        return outputs, variables
+
+    def _stateful_cache(self):
+        flag = self._predict_cache.get("stateful")
+        if flag is None:
+            flag = self._predict_cache["stateful"] = self._has_stateful_layers()
+        return flag
 
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None,
                 max_queue_size=10, workers=1, use_multiprocessing=False):
@@ -800,7 +830,6 @@ class TrainingMixin:
                                           verbose=verbose)
         xs = self._prepare_x(x)
         num = data_adapter.check_lengths([xs])
-        fn = self._predict_fn()
         variables = self._current_variables()
         data = _to_device(xs)
         outputs = []
@@ -809,10 +838,17 @@ class TrainingMixin:
             batches = batches[:int(steps)]
         gather = self._predict_cache.get("gather")
         if gather is None:
-            gather = jax.jit(lambda v, d, idx: fn(v, [a[idx] for a in d]))
+            forward = self._predict_fn()
+            gather = jax.jit(lambda v, d, idx: forward(v, [a[idx] for a in d]))
             self._predict_cache["gather"] = gather
+        stateful = self._stateful_cache()
         for idx in batches:
-            outputs.append(gather(variables, data, jnp.asarray(idx)))
+            out, new_state = gather(variables, data, jnp.asarray(idx))
+            if stateful:
+                variables = {"params": variables["params"], "state": new_state}
+            outputs.append(out)
+        if stateful:
+            self._set_vars(variables)
         return self._concat_outputs(outputs)
 
     def _concat_outputs(self, outputs):
@@ -828,7 +864,7 @@ class TrainingMixin:
 
     def predict_on_batch(self, x):
         xs = self._prepare_x(x)
-        out = self._predict_fn()(self._current_variables(), _to_device(xs))
+        out, _ = self._run_predict(self._current_variables(), _to_device(xs))
         return jax.tree_util.tree_map(np.asarray, out)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
@@ -905,7 +941,6 @@ class TrainingMixin:
         queue = data_adapter.BatchQueue(generator, int(math.ceil(steps)), workers=workers,
                                         use_multiprocessing=use_multiprocessing,
                                         max_queue_size=max_queue_size)
-        fn = self._predict_fn()
         variables = None
         outputs = []
         for item in queue:
@@ -913,7 +948,8 @@ class TrainingMixin:
             xs = self._prepare_x(x)
             if variables is None:
                 variables = self._current_variables()
-            outputs.append(fn(variables, _to_device(xs)))
+            out, variables = self._run_predict(variables, _to_device(xs))
+            outputs.append(out)
         return self._concat_outputs(outputs)
 
 

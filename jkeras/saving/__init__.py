@@ -3,3 +3,8 @@ from jkeras.saving.object_registry import (
     CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
     get_registered_object, register_keras_serializable)
 from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.saving.safe_mode import SafeModeScope, enable_unsafe_deserialization
+from jkeras.saving.checkpoint import load_checkpoint, save_checkpoint
+from jkeras.saving.saving_api import (clone_model, load_model, load_weights,
+                                      model_from_config, model_from_json, model_from_yaml,
+                                      save_model, save_weights)

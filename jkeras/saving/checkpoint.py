@@ -1,0 +1,181 @@
+"""Training checkpoints in msgpack: everything a bit-exact resume needs.
+
+A checkpoint holds the model's variables (params and state, a stateful RNN's carry
+included), the optimizer state and the trainer's PRNG key, as `model.get_training_state()`
+returns them, plus metadata (epoch, step). Loading restores into a template built from the
+model itself: every dict key, list length, shape and dtype must match, and nothing is
+changed unless all of them do.
+
+Layout: a msgpack map `{"format": "jkeras-checkpoint", "version": 1, "metadata": {...},
+"state": tree}` where a tree is maps (insertion order kept), lists (tuples and named
+tuples are written as lists), None, and arrays as `{"__ndarray__": [dtype, shape, bytes]}`
+(C order, little-endian).
+"""
+import numpy as np
+
+from jkeras.saving import atomic
+
+FORMAT = "jkeras-checkpoint"
+VERSION = 1
+_ARRAY_KEY = "__ndarray__"
+
+
+def _msgpack():
+    import msgpack
+    return msgpack
+
+
+# ---------------------------------------------------------------------------- encoding
+def _encode(tree, path="state"):
+    if tree is None:
+        return None
+    if isinstance(tree, dict):
+        for key in tree:
+            if not isinstance(key, str):
+                raise TypeError(f"Checkpoint trees need string keys; {path} has key "
+                                f"{key!r}.")
+        return {key: _encode(value, f"{path}/{key}") for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_encode(value, f"{path}[{i}]") for i, value in enumerate(tree)]
+    if isinstance(tree, (bool, int, float, str)):
+        return tree
+    array = np.asarray(tree)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Cannot write {path} of dtype {array.dtype} to a checkpoint.")
+    little = array.astype(array.dtype.newbyteorder("<"), copy=False)
+    return {_ARRAY_KEY: [array.dtype.str.lstrip("<>|="), list(array.shape),
+                         np.ascontiguousarray(little).tobytes()]}
+
+
+def _decode_array(payload, path, source):
+    try:
+        dtype, shape, data = payload
+        array = np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<"))
+        return array.reshape(tuple(shape)).astype(np.dtype(dtype), copy=True)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"Checkpoint {source}: the array at {path} is damaged: {e}") \
+            from None
+
+
+def _restore(template, saved, path, source):
+    """`saved` arranged as `template` (named tuples rebuilt); raises on any mismatch."""
+    if template is None:
+        if saved is not None:
+            raise ValueError(f"Checkpoint {source} does not match the model: {path} holds "
+                             "a value where the model has none.")
+        return None
+    if isinstance(template, dict):
+        if not isinstance(saved, dict) or _ARRAY_KEY in saved:
+            raise ValueError(f"Checkpoint {source} does not match the model: expected a "
+                             f"mapping at {path}, found {type(saved).__name__}.")
+        if set(saved) != set(template):
+            missing = sorted(set(template) - set(saved))
+            extra = sorted(set(saved) - set(template))
+            raise ValueError(
+                f"Checkpoint {source} does not match the model at {path}: missing "
+                f"{missing}, unexpected {extra}.")
+        return {key: _restore(value, saved[key], f"{path}/{key}", source)
+                for key, value in template.items()}
+    if isinstance(template, (list, tuple)):
+        if not isinstance(saved, list) or len(saved) != len(template):
+            got = len(saved) if isinstance(saved, list) else type(saved).__name__
+            raise ValueError(
+                f"Checkpoint {source} does not match the model at {path}: expected a "
+                f"sequence of {len(template)} entries, found {got}.")
+        items = [_restore(t, s, f"{path}[{i}]", source)
+                 for i, (t, s) in enumerate(zip(template, saved))]
+        if hasattr(template, "_fields"):
+            return type(template)(*items)
+        return type(template)(items) if isinstance(template, tuple) else items
+    expected = np.asarray(template)
+    if not isinstance(saved, dict) or _ARRAY_KEY not in saved:
+        raise ValueError(f"Checkpoint {source} does not match the model: expected an array "
+                         f"at {path}, found {type(saved).__name__}.")
+    value = _decode_array(saved[_ARRAY_KEY], path, source)
+    if value.shape != expected.shape or value.dtype != expected.dtype:
+        raise ValueError(
+            f"Checkpoint {source} does not match the model at {path}: the model has "
+            f"shape {expected.shape} dtype {expected.dtype}, the checkpoint shape "
+            f"{value.shape} dtype {value.dtype}.")
+    return value
+
+
+# ---------------------------------------------------------------------------- model state
+def _state_of(model):
+    state = model.get_training_state()
+    return {"variables": state["variables"], "opt_state": state.get("opt_state"),
+            "key": state.get("key")}
+
+
+def _template(model, saved):
+    import jax
+    variables = jax.device_get(model._get_vars())
+    opt_state = None
+    if saved.get("opt_state") is not None:
+        if model.optimizer is None or not model.compiled:
+            raise ValueError(
+                "The checkpoint holds an optimizer state, but the model is not compiled. "
+                "Compile the model (with the same optimizer) before loading it.")
+        opt_state = jax.device_get(model.optimizer_state_template())
+    key = None
+    if saved.get("key") is not None:
+        key = np.zeros(np.shape(jax.device_get(model._train_key)) if model._train_key
+                       is not None else (2,), np.uint32)
+    return {"variables": variables, "opt_state": opt_state, "key": key}
+
+
+def save_checkpoint(model, filepath, epoch=None, step=None, overwrite=True):
+    """Writes the model's full training state to a msgpack file (atomically)."""
+    import jkeras
+    metadata = {"epoch": epoch, "step": step, "model_name": model.name,
+                "jkeras_version": jkeras.__version__}
+    payload = {"format": FORMAT, "version": VERSION, "metadata": metadata,
+               "state": _encode(_state_of(model))}
+    data = _msgpack().packb(payload, use_bin_type=True)
+    atomic.write_bytes(filepath, data, overwrite=overwrite)
+
+
+def looks_like_checkpoint(filepath):
+    try:
+        with open(filepath, "rb") as f:
+            head = f.read(64)
+    except OSError:
+        return False
+    return bool(head) and (0x80 <= head[0] <= 0x8f or head[0] in (0xde, 0xdf)) and \
+        FORMAT.encode() in head
+
+
+def read_checkpoint(filepath):
+    """`(metadata, encoded state)` of a checkpoint file; damaged files raise ValueError."""
+    msgpack = _msgpack()
+    with open(filepath, "rb") as f:
+        data = f.read()
+    try:
+        payload = msgpack.unpackb(data, raw=False, strict_map_key=True)
+    except Exception as e:  # msgpack raises several types for truncated or bad data
+        raise ValueError(f"Checkpoint {filepath} cannot be read (truncated or corrupted): "
+                         f"{type(e).__name__}: {e}") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"File {filepath} is not a jkeras msgpack checkpoint.")
+    if payload.get("version") != VERSION:
+        raise ValueError(f"Checkpoint {filepath} has format version "
+                         f"{payload.get('version')!r}; this jkeras reads version {VERSION}.")
+    state = payload.get("state")
+    if not isinstance(state, dict) or "variables" not in state:
+        raise ValueError(f"Checkpoint {filepath} holds no model variables.")
+    return dict(payload.get("metadata") or {}), state
+
+
+def load_checkpoint(model, filepath):
+    """Restores a checkpoint into `model` and returns its metadata (epoch, step, ...).
+
+    The model must have the same structure (and, if the checkpoint has an optimizer
+    state, be compiled with the same optimizer); otherwise a ValueError says where they
+    differ and the model is left unchanged.
+    """
+    metadata, saved = read_checkpoint(filepath)
+    restored = _restore(_template(model, saved), saved, "state", filepath)
+    snapshot = {"variables": restored["variables"], "opt_state": restored["opt_state"],
+                "key": restored["key"]}
+    model.set_training_state(snapshot)
+    return metadata

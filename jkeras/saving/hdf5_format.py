@@ -1,0 +1,602 @@
+"""Keras's legacy HDF5 layout, written and read: whole models (`model.save('m.h5')`) and
+weights (`save_weights('w.h5')`).
+
+A model file holds root attributes `model_config`, `training_config` (JSON),
+`keras_version` and `backend`; a `model_weights` group whose `layer_names` attribute lists
+the layers and, per layer, a group whose `weight_names` attribute lists datasets named as
+the variables were (`dense/kernel:0`); and, when the optimizer has state, an
+`optimizer_weights` group with Keras 2's names (`Adam/iter:0`, `Adam/dense/kernel/m:0`).
+A weights file is the `model_weights` layout at the root. A nested model is one entry of
+`layer_names` whose weights are those of its layers.
+
+Per layer, weights are in Keras's legacy order: trainable ones, then the others. Loading
+checks every layer before assigning anything, so a failed load leaves the model as it was.
+Files written by Keras 3 (paths such as `sub/inner/kernel`, optimizer names such as
+`adam/dense_kernel_momentum`) and by Keras 2 (both optimizer generations) are read.
+"""
+import json
+import os
+import warnings
+
+import numpy as np
+
+from jkeras.saving import atomic
+from jkeras.saving.safe_mode import SafeModeScope
+
+# The Keras version whose file layout this module follows, written as `keras_version`.
+KERAS_FORMAT_VERSION = "2.15.0"
+BACKEND_NAME = "jax"
+HDF5_OBJECT_HEADER_LIMIT = 64512
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _h5py():
+    import h5py
+    return h5py
+
+
+# ---------------------------------------------------------------------------- attributes
+def save_attributes(group, name, data):
+    """Writes a list of strings as attribute `name`, split into `name0`, `name1`, ...
+    when it exceeds the HDF5 object header limit (as Keras does)."""
+    encoded = [x.encode("utf8") if isinstance(x, str) else x for x in data]
+    too_long = [x for x in encoded if len(x) > HDF5_OBJECT_HEADER_LIMIT]
+    if too_long:
+        raise RuntimeError(
+            f"Attribute {name} has entries longer than {HDF5_OBJECT_HEADER_LIMIT} bytes, "
+            "which HDF5 cannot store.")
+    array = np.asarray(encoded) if encoded else np.asarray([], dtype="S1")
+    chunks = 1
+    parts = np.array_split(array, chunks)
+    while any(p.nbytes > HDF5_OBJECT_HEADER_LIMIT for p in parts):
+        chunks += 1
+        parts = np.array_split(array, chunks)
+    if chunks > 1:
+        for index, part in enumerate(parts):
+            group.attrs[f"{name}{index}"] = part
+    else:
+        group.attrs[name] = array
+
+
+def _decode(value):
+    return value.decode("utf8") if isinstance(value, bytes) else str(value)
+
+
+def load_attributes(group, name):
+    """The list of strings `save_attributes` wrote (chunked or not)."""
+    if name in group.attrs:
+        return [_decode(v) for v in np.atleast_1d(group.attrs[name])]
+    data, index = [], 0
+    while f"{name}{index}" in group.attrs:
+        data.extend(_decode(v) for v in np.atleast_1d(group.attrs[f"{name}{index}"]))
+        index += 1
+    return data
+
+
+def _attr_text(attrs, name):
+    value = attrs.get(name)
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value.item()
+    return _decode(value)
+
+
+# ---------------------------------------------------------------------------- files
+def open_h5(filepath, mode="r"):
+    """Opens an HDF5 file; an unreadable file raises OSError naming it."""
+    h5py = _h5py()
+    path = os.fspath(filepath)
+    if mode == "r" and not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path}")
+    try:
+        return h5py.File(path, mode)
+    except OSError as e:
+        raise OSError(f"Unable to open {path} as an HDF5 file (it may be truncated or "
+                      f"corrupted): {e}") from None
+
+
+def is_hdf5(filepath):
+    try:
+        with open(filepath, "rb") as f:
+            return f.read(8) == HDF5_SIGNATURE
+    except OSError:
+        return False
+
+
+def get_group(parent, name, filepath):
+    h5py = _h5py()
+    try:
+        item = parent[name]
+    except (KeyError, ValueError, OSError) as e:
+        raise ValueError(
+            f"File {filepath} has no group '{name}' under '{parent.name}' (it is not a "
+            f"Keras weights file of the expected layout, or it is damaged): {e}") from None
+    if not isinstance(item, h5py.Group):
+        raise ValueError(f"File {filepath}: '{item.name}' should be a group, found a "
+                         f"{type(item).__name__}.")
+    return item
+
+
+def read_dataset(group, name, filepath):
+    h5py = _h5py()
+    try:
+        item = group[name]
+    except (KeyError, ValueError, OSError) as e:
+        raise ValueError(
+            f"File {filepath} has no weight '{name}' in '{group.name}': {e}") from None
+    if not isinstance(item, h5py.Dataset):
+        raise ValueError(f"File {filepath}: '{item.name}' should be a dataset, found a "
+                         f"{type(item).__name__}.")
+    try:
+        value = item[()]
+    except (OSError, ValueError, TypeError) as e:
+        raise ValueError(f"File {filepath}: cannot read dataset '{item.name}' (the file "
+                         f"may be damaged): {e}") from None
+    value = np.asarray(value)
+    if value.dtype.kind not in "biuf":
+        raise ValueError(f"File {filepath}: dataset '{item.name}' holds {value.dtype} "
+                         "values, not numbers.")
+    return value
+
+
+# ---------------------------------------------------------------------------- weights
+def legacy_weights(layer):
+    """A layer's (or nested model's) weights in Keras's HDF5 order."""
+    return list(layer.trainable_weights) + list(layer.non_trainable_weights)
+
+
+def save_weights_to_group(group, model):
+    """Writes the `model_weights` layout into `group`."""
+    save_attributes(group, "layer_names", [layer.name for layer in model.layers])
+    group.attrs["backend"] = BACKEND_NAME.encode("utf8")
+    group.attrs["keras_version"] = KERAS_FORMAT_VERSION.encode("utf8")
+    for layer in sorted(model.layers, key=lambda l: l.name):
+        layer_group = group.create_group(layer.name)
+        handles = legacy_weights(layer)
+        names = [h.name for h in handles]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Layer {layer.name} has several weights with the same name: "
+                             f"{names}; they cannot be saved in the HDF5 layout.")
+        save_attributes(layer_group, "weight_names", names)
+        for handle, name in zip(handles, names):
+            value = handle.numpy()
+            layer_group.create_dataset(name, data=value)
+    top = group.create_group("top_level_model_weights")
+    save_attributes(top, "weight_names", [])
+
+
+def read_weights_group(group, filepath):
+    """`[(layer_name, [(weight_name, array)])]` in `layer_names` order."""
+    names = load_attributes(group, "layer_names")
+    if not names and "layer_names" not in group.attrs and "layer_names0" not in group.attrs:
+        raise ValueError(
+            f"File {filepath} has no 'layer_names' attribute in '{group.name}': it is not "
+            "a Keras HDF5 weights file.")
+    layers = []
+    for name in names:
+        layer_group = get_group(group, name, filepath)
+        weight_names = load_attributes(layer_group, "weight_names")
+        layers.append((name, [(w, read_dataset(layer_group, w, filepath))
+                              for w in weight_names]))
+    return layers
+
+
+def _shape_error(layer, handle, value, filepath, saved_name):
+    return ValueError(
+        f"Shape mismatch for layer {layer.name}, weight {handle.name}: the model expects "
+        f"shape {handle.shape}, the file {filepath} holds shape {tuple(value.shape)} "
+        f"(saved as {saved_name}).")
+
+
+def assign_weights(pairs):
+    """Sets `(handle, value)` pairs, one `_set_vars` per layer. Shapes must be checked."""
+    import jax.numpy as jnp
+    by_layer = {}
+    for handle, value in pairs:
+        by_layer.setdefault(id(handle._layer), (handle._layer, []))[1].append(
+            (handle, value))
+    for layer, items in by_layer.values():
+        variables = layer._get_vars()
+        new = {kind: dict(tree) for kind, tree in variables.items()}
+        for handle, value in items:
+            current = variables[handle._kind][handle._key]
+            new[handle._kind][handle._key] = jnp.asarray(value, dtype=current.dtype)
+        layer._set_vars(new)
+
+
+def plan_topological(model, saved_layers, filepath):
+    """`(handle, value)` pairs matching the file's layers with weights to the model's, in
+    order; raises on any count or shape mismatch before anything is assigned."""
+    layers = [layer for layer in model.layers if legacy_weights(layer)]
+    saved = [(name, weights) for name, weights in saved_layers if weights]
+    if len(saved) != len(layers):
+        raise ValueError(
+            f"Layer count mismatch when loading weights from file {filepath}: the model "
+            f"has {len(layers)} layers with weights ({[l.name for l in layers]}), the file "
+            f"has {len(saved)} ({[n for n, _ in saved]}).")
+    pairs = []
+    for index, (layer, (name, weights)) in enumerate(zip(layers, saved)):
+        handles = legacy_weights(layer)
+        if len(handles) != len(weights):
+            raise ValueError(
+                f"Weight count mismatch for layer #{index} (named {layer.name} in the "
+                f"current model, {name} in the file {filepath}): the layer expects "
+                f"{len(handles)} weight(s), the file holds {len(weights)}.")
+        for handle, (saved_name, value) in zip(handles, weights):
+            if tuple(value.shape) != handle.shape:
+                raise _shape_error(layer, handle, value, filepath, saved_name)
+            pairs.append((handle, value))
+    return pairs
+
+
+def plan_by_name(model, saved_layers, filepath, skip_mismatch=False):
+    """`(handle, value)` pairs for the layers whose names appear in the file."""
+    index = {}
+    for layer in model.layers:
+        index.setdefault(layer.name, []).append(layer)
+    pairs = []
+    for k, (name, weights) in enumerate(saved_layers):
+        for layer in index.get(name, []):
+            handles = legacy_weights(layer)
+            if len(handles) != len(weights):
+                message = (
+                    f"Weight count mismatch for layer #{k} (named {layer.name}): the layer "
+                    f"expects {len(handles)} weight(s), the file {filepath} holds "
+                    f"{len(weights)}.")
+                if skip_mismatch:
+                    warnings.warn(f"Skipping loading of weights for layer {layer.name}: "
+                                  + message, stacklevel=3)
+                    continue
+                raise ValueError(message)
+            for handle, (saved_name, value) in zip(handles, weights):
+                if tuple(value.shape) != handle.shape:
+                    if skip_mismatch:
+                        warnings.warn(
+                            f"Skipping loading weight {handle.name} of layer {layer.name}: "
+                            f"the model expects shape {handle.shape}, the file holds "
+                            f"shape {tuple(value.shape)}.", stacklevel=3)
+                        continue
+                    raise _shape_error(layer, handle, value, filepath, saved_name)
+                pairs.append((handle, value))
+    return pairs
+
+
+def load_weights_from_group(model, group, filepath, by_name=False, skip_mismatch=False):
+    saved = read_weights_group(group, filepath)
+    if by_name:
+        pairs = plan_by_name(model, saved, filepath, skip_mismatch)
+    else:
+        pairs = plan_topological(model, saved, filepath)
+    _check_top_level(group, filepath)
+    assign_weights(pairs)
+
+
+def _check_top_level(group, filepath):
+    if "top_level_model_weights" in group:
+        top = get_group(group, "top_level_model_weights", filepath)
+        if load_attributes(top, "weight_names"):
+            raise ValueError(
+                f"File {filepath} holds top-level model weights (written by a subclassed "
+                "Keras model); jkeras models have weights only in their layers.")
+
+
+def save_weights_to_hdf5(model, filepath, overwrite=True):
+    """`save_weights('w.h5')`: the `model_weights` layout at the file's root."""
+    with atomic.atomic_path(filepath, overwrite) as tmp:
+        with open_h5(tmp, "w") as f:
+            save_weights_to_group(f, model)
+
+
+def weights_root(f, filepath):
+    """The group holding `layer_names`: the root of a weights file or `model_weights`."""
+    if "layer_names" in f.attrs or "layer_names0" in f.attrs:
+        return f
+    if "model_weights" in f:
+        return get_group(f, "model_weights", filepath)
+    raise ValueError(
+        f"File {filepath} is not a Keras HDF5 weights file: it has no 'layer_names' "
+        "attribute and no 'model_weights' group.")
+
+
+def load_weights_from_hdf5(model, filepath, by_name=False, skip_mismatch=False):
+    if skip_mismatch and not by_name:
+        raise ValueError(
+            "When calling model.load_weights, skip_mismatch can only be set to True when "
+            "by_name is True.")
+    with open_h5(filepath) as f:
+        load_weights_from_group(model, weights_root(f, filepath), filepath, by_name,
+                                skip_mismatch)
+
+
+# ---------------------------------------------------------------------------- optimizer
+def trainable_entries(model):
+    """`[(tree path in the params tree, weight path 'layer/key', full path)]` for every
+    weight the optimizer updates, in `model.trainable_weights` order."""
+    from jkeras.engine.model import Model
+    mask = model._trainable_mask_tree()
+    out = []
+
+    def walk(m, prefix, mask_tree, names):
+        for layer in m._unique_layers():
+            sub = mask_tree.get(layer.name, {})
+            if isinstance(layer, Model):
+                walk(layer, prefix + (layer.name,), sub, names + [layer.name])
+                continue
+            variables = layer._get_vars() or {"params": {}}
+            for key in variables["params"]:
+                if sub.get(key, False) is True:
+                    out.append((prefix + (layer.name, key), f"{layer.name}/{key}",
+                                "/".join(names + [layer.name, key])))
+    walk(model, (), mask, [])
+    return out
+
+
+def _tree_get(tree, path):
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
+def _tree_set(tree, path, value):
+    """A copy of nested dict `tree` with `value` at `path`."""
+    if not path:
+        return value
+    out = dict(tree)
+    out[path[0]] = _tree_set(tree[path[0]], path[1:], value)
+    return out
+
+
+def optimizer_state(model):
+    """The model's optimizer state (an OptimizerState) or None if it has none yet."""
+    from jkeras.optimizers import OptimizerState
+    if model.optimizer is None:
+        return None
+    state = model.get_training_state().get("opt_state")
+    return state if isinstance(state, OptimizerState) else None
+
+
+def legacy_optimizer_weights(model, state):
+    """`[(name, array)]` as Keras 2's (legacy) optimizers name their weights."""
+    opt = model.optimizer
+    prefix = opt.name
+    out = [(f"{prefix}/iter:0", np.asarray(state.iterations, np.int64))]
+    if "u_product" in state.extras:
+        out.append((f"{prefix}/momentum_cache:0",
+                    np.asarray(state.extras["u_product"], np.float32)))
+    entries = trainable_entries(model)
+    for slot in state.slots:
+        legacy = opt.legacy_slot_names.get(slot, slot)
+        for path, weight_path, _ in entries:
+            out.append((f"{prefix}/{weight_path}/{legacy}:0",
+                        np.asarray(_tree_get(state.slots[slot], path))))
+    return out
+
+
+def save_optimizer_weights(f, model):
+    state = optimizer_state(model)
+    if state is None:
+        return
+    weights = legacy_optimizer_weights(model, state)
+    group = f.create_group("optimizer_weights")
+    save_attributes(group, "weight_names", [n for n, _ in weights])
+    for name, value in weights:
+        group.create_dataset(name, data=value)
+
+
+def _slot_candidates(model, state):
+    """Names a saved slot may have (Keras 2 legacy / tf-keras 2.11+ / Keras 3) ->
+    (tree path, our slot name)."""
+    opt = model.optimizer
+    table = {}
+    for path, weight_path, full_path in trainable_entries(model):
+        for slot in state.slots:
+            legacy = opt.legacy_slot_names.get(slot, slot)
+            for p in (weight_path, full_path):
+                for s in {slot, legacy}:
+                    table[f"{p}/{s}"] = (path, slot)
+                    table[f"{s}/{p}"] = (path, slot)
+                    table[f"{p.replace('/', '_')}_{s}"] = (path, slot)
+    return table
+
+
+def restore_optimizer_weights(model, named_values, source):
+    """Puts saved optimizer weights (`[(name, array)]`) into the model's optimizer state.
+    Returns True if restored; warns and leaves a fresh state when they do not match."""
+    from jkeras.optimizers import OptimizerState
+    try:
+        template = model.optimizer_state_template()
+    except Exception as e:  # an optimizer without a state we understand
+        warnings.warn(f"Could not build the optimizer state to restore from {source}: {e}. "
+                      "The optimizer starts fresh.", stacklevel=3)
+        return False
+    if not isinstance(template, OptimizerState):
+        warnings.warn(f"The optimizer of this model keeps no Keras-style state; the "
+                      f"optimizer weights in {source} were not restored.", stacklevel=3)
+        return False
+    candidates = _slot_candidates(model, template)
+    slots = {name: tree for name, tree in template.slots.items()}
+    filled = set()
+    iterations, extras = None, dict(template.extras)
+    problems = []
+    for name, value in named_values:
+        bare = name[:-2] if name.endswith(":0") else name
+        rest = bare.split("/", 1)[1] if "/" in bare else bare
+        if bare.rsplit("/", 1)[-1] in ("iter", "iteration", "iterations"):
+            iterations = int(np.asarray(value).reshape(()))
+            continue
+        if rest in ("learning_rate", "lr", "decay") or bare.endswith("/learning_rate"):
+            continue  # hyperparameters come from the optimizer config
+        if bare.rsplit("/", 1)[-1] in ("momentum_cache", "u_product"):
+            if "u_product" in extras:
+                extras["u_product"] = np.asarray(value, np.float32).reshape(())
+            continue
+        match = candidates.get(rest) or candidates.get(bare)
+        if match is None:
+            problems.append(f"unknown optimizer weight {name}")
+            continue
+        path, slot = match
+        current = _tree_get(slots[slot], path)
+        if tuple(np.shape(value)) != tuple(current.shape):
+            problems.append(f"{name} has shape {np.shape(value)}, expected "
+                            f"{tuple(current.shape)}")
+            continue
+        slots[slot] = _tree_set(slots[slot], path, np.asarray(value, current.dtype))
+        filled.add((slot, path))
+    expected = {(slot, path) for slot in template.slots
+                for path, _, _ in trainable_entries(model)}
+    missing = expected - filled
+    if problems or missing or iterations is None:
+        detail = "; ".join(problems[:3]) or (
+            f"{len(missing)} slot value(s) missing" if missing else "no iteration count")
+        warnings.warn(
+            f"The optimizer weights in {source} do not match this model's optimizer "
+            f"({detail}). The optimizer starts with a fresh state.", stacklevel=3)
+        return False
+    state = OptimizerState(np.asarray(iterations, np.int32), dict(template.hyperparams),
+                           slots, extras)
+    model.set_training_state({"variables": model._get_vars(), "opt_state": state,
+                              "key": None})
+    return True
+
+
+# ---------------------------------------------------------------------------- training config
+def _serialize_compile_arg(value, serialize):
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {k: _serialize_compile_arg(v, serialize) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_serialize_compile_arg(v, serialize) for v in value]
+    if isinstance(value, (int, float, str, bool)):
+        return value
+    return serialize(value)
+
+
+def training_config(model):
+    """The `training_config` attribute: compile arguments as Keras 2 writes them."""
+    from jkeras import losses, metrics
+    from jkeras.saving.object_registry import get_registered_name
+    opt = model.optimizer
+    return {
+        "loss": _serialize_compile_arg(model.loss, losses.serialize),
+        "metrics": _serialize_compile_arg(getattr(model, "_compile_metrics", None),
+                                          metrics.serialize),
+        "weighted_metrics": _serialize_compile_arg(
+            getattr(model, "_weighted_metrics", None), metrics.serialize),
+        "loss_weights": getattr(model, "loss_weights", None),
+        "sample_weight_mode": getattr(model, "sample_weight_mode", None),
+        "optimizer_config": {"class_name": get_registered_name(type(opt)),
+                             "config": opt.get_config()},
+    }
+
+
+def _deserialize_metric(entry, custom_objects):
+    from jkeras import metrics
+    if isinstance(entry, dict) and entry.get("class_name") in (
+            "MeanMetricWrapper", "MeanMetricWrapperV2"):
+        inner = entry.get("config", {})
+        name, fn = inner.get("name"), inner.get("fn")
+        if isinstance(name, str) and name in ("accuracy", "acc", "crossentropy", "ce"):
+            return name  # resolved against the loss, as Keras 2 did when compiling
+        if isinstance(fn, str):
+            return fn
+    if isinstance(entry, dict):
+        return metrics.deserialize(entry, custom_objects=custom_objects)
+    return entry
+
+
+def _map_nested(value, fn):
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _map_nested(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_nested(v, fn) for v in value]
+    return fn(value) if value is not None else None
+
+
+def compile_args(config, custom_objects=None):
+    """`compile()` keyword arguments from a `training_config` (Keras 2 or Keras 3)."""
+    from jkeras import losses, optimizers
+    from jkeras.saving.object_registry import CustomObjectScope
+    with CustomObjectScope(custom_objects or {}):
+        optimizer = optimizers.deserialize(config["optimizer_config"],
+                                           custom_objects=custom_objects)
+        loss = _map_nested(config.get("loss"), lambda e: losses.deserialize(
+            e, custom_objects=custom_objects) if isinstance(e, dict) else e)
+        metrics_ = _map_nested(config.get("metrics"),
+                               lambda e: _deserialize_metric(e, custom_objects))
+        weighted = _map_nested(config.get("weighted_metrics"),
+                               lambda e: _deserialize_metric(e, custom_objects))
+    args = {"optimizer": optimizer, "loss": loss, "metrics": metrics_,
+            "weighted_metrics": weighted, "loss_weights": config.get("loss_weights")}
+    if config.get("sample_weight_mode") is not None:
+        args["sample_weight_mode"] = config["sample_weight_mode"]
+    return args
+
+
+# ---------------------------------------------------------------------------- models
+def _json_default(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    raise TypeError(f"Not JSON serializable: {obj!r}")
+
+
+def dumps(value):
+    return json.dumps(value, default=_json_default)
+
+
+def save_model_to_hdf5(model, filepath, overwrite=True, include_optimizer=True):
+    """`model.save('m.h5')`."""
+    from jkeras.saving.model_config import model_to_dict
+    model_config = model_to_dict(model)
+    with atomic.atomic_path(filepath, overwrite) as tmp:
+        with open_h5(tmp, "w") as f:
+            f.attrs["keras_version"] = KERAS_FORMAT_VERSION.encode("utf8")
+            f.attrs["backend"] = BACKEND_NAME.encode("utf8")
+            f.attrs["model_config"] = dumps(model_config).encode("utf8")
+            if include_optimizer and model.optimizer is not None and model.compiled:
+                f.attrs["training_config"] = dumps(training_config(model)).encode("utf8")
+            save_weights_to_group(f.create_group("model_weights"), model)
+            if include_optimizer and model.optimizer is not None and model.compiled:
+                save_optimizer_weights(f, model)
+
+
+def _json_attr(f, name, filepath):
+    text = _attr_text(f.attrs, name)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise ValueError(f"File {filepath}: attribute '{name}' is not valid JSON: "
+                         f"{e}") from None
+
+
+def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """A model from a Keras HDF5 file (written here, by Keras 2 or by Keras 3)."""
+    from jkeras.saving.model_config import model_from_config
+    with open_h5(filepath) as f:
+        config = _json_attr(f, "model_config", filepath)
+        if config is None:
+            raise ValueError(f"No model config found in the file at {filepath}: it is a "
+                             "weights file; build the model and call load_weights().")
+        with SafeModeScope(safe_mode):
+            model = model_from_config(config, custom_objects=custom_objects)
+        load_weights_from_group(model, get_group(f, "model_weights", filepath), filepath)
+        train_config = _json_attr(f, "training_config", filepath) if compile else None
+        if train_config is None:
+            if compile:
+                warnings.warn("No training configuration found in the save file, so the "
+                              "model was *not* compiled. Compile it manually.", stacklevel=3)
+            return model
+        model.compile(**compile_args(train_config, custom_objects))
+        if "optimizer_weights" in f:
+            group = get_group(f, "optimizer_weights", filepath)
+            names = load_attributes(group, "weight_names")
+            values = [(n, read_dataset(group, n, filepath)) for n in names]
+            restore_optimizer_weights(model, values, filepath)
+    return model

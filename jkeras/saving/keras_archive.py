@@ -1,0 +1,553 @@
+"""Keras 3 formats: `.keras` zip archives and `.weights.h5` files, read and written.
+
+An archive holds `config.json` (the model in Keras 3's config schema, with `module`,
+`registered_name` and `build_config` entries), `metadata.json` and `model.weights.h5`.
+The weights file stores each layer's variables as datasets `0..n` of a `vars` group at a
+path Keras 3 derives from the object graph: `layers/<snake_case class name>` (made
+unique with `_1`, `_2`, ... among siblings), then attribute names for sub-objects
+(`cell`, `forward_layer`, `layer`, `query_dense`, ...). The optimizer's variables are under
+`optimizer/vars`, in Keras 3's order.
+"""
+import datetime
+import io
+import json
+import os
+import re
+import warnings
+import zipfile
+
+import numpy as np
+
+from jkeras.saving import atomic, hdf5_format
+from jkeras.saving.safe_mode import SafeModeScope
+
+KERAS3_FORMAT_VERSION = "3.5.0"
+CONFIG_FILE = "config.json"
+METADATA_FILE = "metadata.json"
+WEIGHTS_FILE = "model.weights.h5"
+_MAX_MEMBER_BYTES = 4 << 30
+
+_OBJECT_MODULES = (("initializer", "keras.initializers"), ("regularizer", "keras.regularizers"),
+                   ("constraint", "keras.constraints"))
+_LAYER_KEYS = ("layer", "backward_layer", "cell", "cells", "layers")
+# Keras 2 arguments Keras 3 layers no longer take, dropped when they hold their default.
+_KERAS2_ONLY_DEFAULTS = {"time_major": False, "implementation": 2, "input_length": None,
+                         "ragged": False, "autocast": True}
+_MHA_SUBLAYERS = {"query": "query_dense", "key": "key_dense", "value": "value_dense",
+                  "attention_output": "output_dense"}
+# Keras 3 creates optimizer slots in groups; names inside a group alternate per variable.
+_KERAS3_SLOT_GROUPS = {
+    "Adam": [("momentum", "velocity"), ("velocity_hat",)],
+    "Adamax": [("momentum", "norm")],
+    "Nadam": [("momentum", "velocity")],
+    "Adadelta": [("accumulated_grad", "accumulated_delta_var")],
+    "Ftrl": [("accumulator", "linear")],
+}
+
+
+def keras3_snake_case(name):
+    """Keras 3's `to_snake_case` (it names the groups of a `.weights.h5` file)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _unique(base, used):
+    if base in used:
+        used[base] += 1
+        return f"{base}_{used[base]}"
+    used[base] = 0
+    return base
+
+
+# ---------------------------------------------------------------------------- configs
+def _module_for(key):
+    for suffix, module in _OBJECT_MODULES:
+        if key.endswith(suffix):
+            return module
+    return None
+
+
+def _keras3_object(value, module):
+    """A Keras 2 `{"class_name", "config"}` as Keras 3 writes it (module, registered)."""
+    from jkeras.saving.object_registry import _GLOBAL_CUSTOM_OBJECTS
+    name = value.get("class_name")
+    custom = isinstance(name, str) and ">" in name or name in _GLOBAL_CUSTOM_OBJECTS
+    inner = value.get("config")
+    if module == "keras.layers" and isinstance(inner, dict):
+        inner = _keras3_layer_config(name, inner)
+    return {"module": None if custom else module, "class_name": name.split(">")[-1]
+            if custom else name, "config": inner,
+            "registered_name": name if custom else None}
+
+
+def _keras3_value(key, value):
+    if isinstance(value, dict) and "class_name" in value and "module" not in value:
+        if key in _LAYER_KEYS:
+            return _keras3_object(value, "keras.layers")
+        module = _module_for(key)
+        if module is not None:
+            return _keras3_object(value, module)
+    if isinstance(value, list) and key in _LAYER_KEYS:
+        return [_keras3_value(key, v) for v in value]
+    return value
+
+
+def _lambda_function(value):
+    if isinstance(value, (list, tuple)):
+        code, defaults, closure = (list(value) + [None, None])[:3]
+        return {"class_name": "__lambda__",
+                "config": {"code": code, "defaults": defaults, "closure": closure}}
+    return value
+
+
+def _keras3_layer_config(class_name, config):
+    config = dict(config)
+    if class_name == "InputLayer":
+        if "batch_input_shape" in config:
+            config["batch_shape"] = config.pop("batch_input_shape")
+    else:
+        config.pop("batch_input_shape", None)
+    for key, default in _KERAS2_ONLY_DEFAULTS.items():
+        if class_name != "InputLayer" and key in config and config[key] == default:
+            del config[key]
+    if class_name == "Lambda":
+        config["function"] = _lambda_function(config.get("function"))
+        for key in ("function_type", "module", "output_shape_type", "output_shape_module"):
+            config.pop(key, None)
+    if isinstance(config.get("axis"), list) and len(config["axis"]) == 1 and \
+            class_name in ("BatchNormalization", "LayerNormalization"):
+        config["axis"] = config["axis"][0]
+    return {key: _keras3_value(key, value) for key, value in config.items()}
+
+
+def _build_shape(layer):
+    shape = getattr(layer, "_build_input_shape", None)
+    if shape is None:
+        return None
+
+    def as_list(s):
+        if isinstance(s, (list, tuple)) and s and isinstance(s[0], (list, tuple)):
+            return [as_list(x) for x in s]
+        return list(s) if s is not None else None
+    return as_list(shape)
+
+
+def layer_to_keras3(layer):
+    """A layer or model serialized with Keras 3's schema."""
+    from jkeras.engine.functional import Functional
+    from jkeras.engine.sequential import Sequential
+    from jkeras.saving import model_config
+    from jkeras.saving.object_registry import get_registered_name
+    registered = get_registered_name(type(layer))
+    custom = registered != type(layer).__name__
+    if isinstance(layer, Sequential):
+        config = model_config.sequential_config(layer, model_config.KERAS3)
+        shape = list(layer.inputs[0].shape) if layer._is_graph_network else None
+        return {"module": "keras", "class_name": "Sequential", "config": config,
+                "registered_name": None, "build_config": {"input_shape": shape}}
+    if isinstance(layer, Functional) and type(layer) is Functional:
+        return {"module": "keras.src.models.functional", "class_name": "Functional",
+                "config": model_config.functional_config(layer, model_config.KERAS3),
+                "registered_name": "Functional", "build_config": {"input_shape": None}}
+    name = type(layer).__name__
+    config = _keras3_layer_config(name, layer.get_config())
+    config = model_config._json_value(config)
+    entry = {"module": None if custom else "keras.layers", "class_name": name,
+             "config": config, "registered_name": registered if custom else None}
+    if layer.built and name != "InputLayer":
+        entry["build_config"] = {"input_shape": _build_shape(layer)}
+    return entry
+
+
+def _keras3_optimizer_config(optimizer):
+    from jkeras.saving.object_registry import get_registered_name
+    config = dict(optimizer.get_config())
+    if not config.get("decay"):
+        config.pop("decay", None)
+    name = get_registered_name(type(optimizer))
+    custom = name != type(optimizer).__name__
+    return {"module": None if custom else "keras.optimizers", "class_name": name,
+            "config": config, "registered_name": name if custom else None}
+
+
+def _compile_config(model):
+    from jkeras import losses, metrics
+    serialize = hdf5_format._serialize_compile_arg
+    return {"optimizer": _keras3_optimizer_config(model.optimizer),
+            "loss": serialize(model.loss, losses.serialize),
+            "loss_weights": getattr(model, "loss_weights", None),
+            "metrics": serialize(getattr(model, "_compile_metrics", None), metrics.serialize),
+            "weighted_metrics": serialize(getattr(model, "_weighted_metrics", None),
+                                          metrics.serialize),
+            "run_eagerly": False, "steps_per_execution": model._steps_per_execution,
+            "jit_compile": True}
+
+
+def _compile_args_from_keras3(config, custom_objects):
+    """`compile()` arguments from a Keras 3 `compile_config`."""
+    training = {"optimizer_config": config["optimizer"], "loss": config.get("loss"),
+                "metrics": config.get("metrics"),
+                "weighted_metrics": config.get("weighted_metrics"),
+                "loss_weights": config.get("loss_weights")}
+    args = hdf5_format.compile_args(training, custom_objects)
+    if config.get("steps_per_execution"):
+        args["steps_per_execution"] = int(config["steps_per_execution"])
+    return args
+
+
+# ---------------------------------------------------------------------------- weight layout
+def _rnn_layout(layer, keys):
+    from jkeras.layers.recurrent import StackedRNNCells
+    cell = layer.cell
+    prefix = layer._cell_prefix()
+    if isinstance(cell, StackedRNNCells):
+        used, out = {}, []
+        for inner in cell.cells:
+            start = f"{prefix}{inner.name}/"
+            name = _unique(keras3_snake_case(type(inner).__name__), used)
+            out.append((f"cell/cells/{name}", [k for k in keys if k.startswith(start)]))
+        return out
+    return [("cell", list(keys))]
+
+
+def _sub_layout(sub_path, inner, keys, prefix):
+    """Layout of a wrapped layer whose keys are `prefix + its own key`."""
+    own = [k[len(prefix):] for k in keys if k.startswith(prefix)]
+    return [(f"{sub_path}/{path}" if path else sub_path, [prefix + k for k in ks])
+            for path, ks in layer_layout(inner, own)]
+
+
+def _model_keys_layout(model, keys):
+    """A wrapped model's flattened keys `<layer>/<weight>` laid out as its layers."""
+    used, out = {}, []
+    for layer in _saveable_layers(model):
+        name = _unique(keras3_snake_case(type(layer).__name__), used)
+        out.extend(_sub_layout(f"layers/{name}", layer, keys, f"{layer.name}/"))
+    return out
+
+
+def layer_layout(layer, keys):
+    """`[(sub path, [keys])]`: where a layer's variables (given by key, in order) go in
+    Keras 3's weights layout, relative to the layer's own group."""
+    from jkeras.engine.model import Model
+    from jkeras.layers import recurrent, wrappers
+    if isinstance(layer, Model):
+        return _model_keys_layout(layer, keys)
+    if isinstance(layer, recurrent.RNN):
+        return _rnn_layout(layer, keys)
+    if isinstance(layer, wrappers.Bidirectional):
+        return (_sub_layout("forward_layer", layer.forward_layer, keys,
+                            f"{layer.forward_layer.name}/")
+                + _sub_layout("backward_layer", layer.backward_layer, keys,
+                              f"{layer.backward_layer.name}/"))
+    if isinstance(layer, wrappers.TimeDistributed):
+        return [(f"layer/{p}" if p else "layer", ks) for p, ks in
+                layer_layout(layer.layer, keys)]
+    if type(layer).__name__ == "MultiHeadAttention":
+        out = []
+        for ours, theirs in _MHA_SUBLAYERS.items():
+            out.append((theirs, [k for k in keys if k.startswith(ours + "/")]))
+        return out
+    return [("", list(keys))]
+
+
+def _saveable_layers(model):
+    """The layers Keras 3 walks: a Sequential's without its InputLayer."""
+    return list(model.layers)
+
+
+def _layer_keys(layer):
+    handles = layer.weights
+    return [h._key for h in handles], {h._key: h for h in handles}
+
+
+def variable_groups(model, prefix=""):
+    """`[(group path, [weight handles], layer name)]` of the Keras 3 weights layout."""
+    from jkeras.engine.model import Model
+    out, used = [], {}
+    for layer in _saveable_layers(model):
+        path = f"{prefix}layers/{_unique(keras3_snake_case(type(layer).__name__), used)}"
+        if isinstance(layer, Model):
+            out.append((path, [], layer.name))
+            out.extend(variable_groups(layer, path + "/"))
+            continue
+        out.extend(_leaf_groups(layer, path))
+    return out
+
+
+def _leaf_groups(layer, path):
+    keys, by_key = _layer_keys(layer)
+    layout = layer_layout(layer, keys)
+    out = [] if any(sub == "" for sub, _ in layout) else [(path, [], layer.name)]
+    for sub, sub_keys in layout:
+        out.append((f"{path}/{sub}" if sub else path, [by_key[k] for k in sub_keys],
+                    layer.name))
+    return out
+
+
+def _write_groups(f, model):
+    root = f.create_group("vars")
+    root.attrs["name"] = model.name
+    for path, handles, name in variable_groups(model):
+        group = f.require_group(path).create_group("vars")
+        group.attrs["name"] = name
+        for index, handle in enumerate(handles):
+            group.create_dataset(str(index), data=handle.numpy())
+
+
+def _read_group_values(f, path, count, filepath):
+    group_path = f"{path}/vars"
+    if count == 0:
+        return []
+    if group_path not in f:
+        raise ValueError(
+            f"File {filepath} has no group '{group_path}' (the layer's weights in the "
+            "Keras 3 layout); the file does not match this model.")
+    group = hdf5_format.get_group(f, group_path, filepath)
+    names = sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else -1)
+    if names != [str(i) for i in range(len(names))]:
+        raise ValueError(f"File {filepath}: '{group_path}' should hold datasets 0..n, found "
+                         f"{names}.")
+    if len(names) != count:
+        raise ValueError(
+            f"Weight count mismatch in file {filepath} at '{group_path}': the model "
+            f"expects {count} weight(s), the file holds {len(names)}.")
+    return [hdf5_format.read_dataset(group, n, filepath) for n in names]
+
+
+def _plan(f, groups, filepath, skip_mismatch):
+    pairs, skipped = [], []
+    for path, handles, name in groups:
+        try:
+            values = _read_group_values(f, path, len(handles), filepath)
+            for handle, value in zip(handles, values):
+                if tuple(value.shape) != handle.shape:
+                    raise ValueError(
+                        f"Shape mismatch for layer {name}, weight {handle.name}: the model "
+                        f"expects shape {handle.shape}, the file {filepath} holds shape "
+                        f"{tuple(value.shape)} (at '{path}/vars').")
+            pairs.extend(zip(handles, values))
+        except ValueError as e:
+            if not skip_mismatch:
+                raise
+            skipped.append(name)
+            warnings.warn(f"Skipping loading weights of layer {name}: {e}", stacklevel=4)
+    return pairs
+
+
+def _groups_by_name(f, model, filepath):
+    """The model's groups placed at the file's groups named like its layers."""
+    from jkeras.engine.model import Model
+    located = {}
+    if "layers" in f:
+        for key in f["layers"]:
+            vars_path = f"layers/{key}/vars"
+            if vars_path in f and "name" in f[vars_path].attrs:
+                located[hdf5_format._decode(f[vars_path].attrs["name"])] = f"layers/{key}"
+    out = []
+    for layer in _saveable_layers(model):
+        if layer.name not in located:
+            continue
+        base = located[layer.name]
+        if isinstance(layer, Model):
+            out.extend(variable_groups(layer, base + "/"))
+            continue
+        out.extend(_leaf_groups(layer, base))
+    return out
+
+
+def _load_from_h5(model, f, filepath, by_name=False, skip_mismatch=False):
+    groups = _groups_by_name(f, model, filepath) if by_name else variable_groups(model)
+    if not by_name and "layers" not in f and any(h for _, h, _ in groups):
+        raise ValueError(
+            f"File {filepath} is not a Keras 3 weights file: it has no 'layers' group (and "
+            "no 'layer_names' attribute of the legacy layout).")
+    pairs = _plan(f, groups, filepath, skip_mismatch)
+    hdf5_format.assign_weights(pairs)
+
+
+def save_weights(model, filepath, overwrite=True):
+    """`save_weights('m.weights.h5')` in Keras 3's layout."""
+    with atomic.atomic_path(filepath, overwrite) as tmp:
+        with hdf5_format.open_h5(tmp, "w") as f:
+            _write_groups(f, model)
+
+
+def load_weights(model, filepath, by_name=False, skip_mismatch=False):
+    """Loads a `.weights.h5` file or the weights of a `.keras` archive."""
+    if zipfile.is_zipfile(filepath):
+        with _open_zip(filepath) as archive:
+            data = _read_member(archive, WEIGHTS_FILE, filepath)
+        with _h5_from_bytes(data, filepath) as f:
+            _load_from_h5(model, f, filepath, by_name, skip_mismatch)
+        return
+    with hdf5_format.open_h5(filepath) as f:
+        _load_from_h5(model, f, filepath, by_name, skip_mismatch)
+
+
+# ---------------------------------------------------------------------------- optimizer
+def _slot_order(optimizer, state):
+    """Keras 3's order of slot variables: groups of names, alternating per variable."""
+    active = [s for s in state.slots if s != "average"]
+    for cls in type(optimizer).__mro__:
+        if cls.__name__ in _KERAS3_SLOT_GROUPS:
+            groups = [tuple(s for s in g if s in active)
+                      for g in _KERAS3_SLOT_GROUPS[cls.__name__]]
+            listed = {s for g in groups for s in g}
+            groups += [(s,) for s in active if s not in listed]
+            return [g for g in groups if g]
+    return [(s,) for s in active]
+
+
+def keras3_optimizer_names(model, state):
+    """`[(name, getter)]` of optimizer variables in Keras 3's order; the getter reads the
+    value from a state. Names use Keras 3's `adam/dense_kernel_momentum` form."""
+    opt = model.optimizer
+    base = opt.name.lower()
+    entries = hdf5_format.trainable_entries(model)
+    out = [(f"{base}/iteration", lambda s: np.asarray(s.iterations, np.int64))]
+    if opt._schedule is None:
+        out.append((f"{base}/learning_rate",
+                    lambda s: np.asarray(s.hyperparams["learning_rate"], np.float32)))
+    groups = ([("average",)] if "average" in state.slots else []) + _slot_order(opt, state)
+    for group in groups:
+        for path, _, full in entries:
+            for slot in group:
+                out.append((f"{base}/{full.replace('/', '_')}_{slot}",
+                            lambda s, p=path, n=slot: np.asarray(
+                                hdf5_format._tree_get(s.slots[n], p))))
+    if "u_product" in state.extras:
+        out.append((f"{base}/u_product",
+                    lambda s: np.asarray(s.extras["u_product"], np.float32)))
+    return out
+
+
+def _write_optimizer(f, model):
+    state = hdf5_format.optimizer_state(model)
+    if state is None:
+        return
+    group = f.require_group("optimizer").create_group("vars")
+    group.attrs["name"] = model.optimizer.name.lower()
+    for index, (_, getter) in enumerate(keras3_optimizer_names(model, state)):
+        group.create_dataset(str(index), data=getter(state))
+
+
+def _read_optimizer(f, model, filepath):
+    if "optimizer/vars" not in f:
+        return
+    group = hdf5_format.get_group(f, "optimizer/vars", filepath)
+    count = len(group.keys())
+    if count == 0:
+        return
+    try:
+        template = model.optimizer_state_template()
+    except Exception:  # optimizers without a Keras-style state
+        return
+    from jkeras.optimizers import OptimizerState
+    if not isinstance(template, OptimizerState):
+        return
+    names = keras3_optimizer_names(model, template)
+    if count != len(names):
+        warnings.warn(
+            f"The optimizer in {filepath} has {count} variables, this model's optimizer "
+            f"has {len(names)}; the optimizer starts with a fresh state.", stacklevel=3)
+        return
+    values = [(name, hdf5_format.read_dataset(group, str(i), filepath))
+              for i, (name, _) in enumerate(names)]
+    hdf5_format.restore_optimizer_weights(model, values, filepath)
+
+
+# ---------------------------------------------------------------------------- archives
+def _open_zip(filepath):
+    try:
+        return zipfile.ZipFile(filepath, "r")
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ValueError(f"File {filepath} is not a readable '.keras' archive (a zip "
+                         f"file): {e}") from None
+
+
+def _read_member(archive, name, filepath):
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        raise ValueError(f"Archive {filepath} has no '{name}'; it is not a Keras 3 "
+                         f"'.keras' file (members: {archive.namelist()[:10]}).") from None
+    if info.file_size > _MAX_MEMBER_BYTES:
+        raise ValueError(f"Archive {filepath}: member '{name}' claims {info.file_size} "
+                         "bytes, more than a model file should hold.")
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise ValueError(f"Archive {filepath}: cannot read '{name}' (the file is "
+                         f"damaged): {e}") from None
+
+
+class _h5_from_bytes:
+    """An HDF5 file opened from bytes in memory."""
+
+    def __init__(self, data, filepath):
+        self.data, self.filepath = data, filepath
+
+    def __enter__(self):
+        import h5py
+        try:
+            self.file = h5py.File(io.BytesIO(self.data), "r")
+        except OSError as e:
+            raise OSError(f"Archive {self.filepath}: '{WEIGHTS_FILE}' is not a readable "
+                          f"HDF5 file: {e}") from None
+        return self.file
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+
+def _weights_bytes(model, include_optimizer):
+    import h5py
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        _write_groups(f, model)
+        if include_optimizer and model.optimizer is not None and model.compiled:
+            _write_optimizer(f, model)
+    return buffer.getvalue()
+
+
+def save_model(model, filepath, overwrite=True, include_optimizer=True):
+    """`model.save('m.keras')`: a Keras 3 zip archive."""
+    import jkeras
+    entry = layer_to_keras3(model)
+    if include_optimizer and model.optimizer is not None and model.compiled:
+        entry["compile_config"] = _compile_config(model)
+    config_json = hdf5_format.dumps(entry)
+    metadata = hdf5_format.dumps({
+        "keras_version": KERAS3_FORMAT_VERSION, "jkeras_version": jkeras.__version__,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+    weights = _weights_bytes(model, include_optimizer)
+    with atomic.atomic_path(filepath, overwrite) as tmp:
+        with zipfile.ZipFile(tmp, "w") as archive:
+            archive.writestr(METADATA_FILE, metadata)
+            archive.writestr(CONFIG_FILE, config_json)
+            archive.writestr(WEIGHTS_FILE, weights)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """A model from a `.keras` archive (written here or by Keras 3)."""
+    from jkeras.saving import model_config
+    filepath = os.fspath(filepath)
+    with _open_zip(filepath) as archive:
+        config_text = _read_member(archive, CONFIG_FILE, filepath)
+        weights = _read_member(archive, WEIGHTS_FILE, filepath)
+    try:
+        config = json.loads(config_text)
+    except ValueError as e:
+        raise ValueError(f"Archive {filepath}: '{CONFIG_FILE}' is not valid JSON: "
+                         f"{e}") from None
+    with SafeModeScope(safe_mode):
+        model = model_config.model_from_config(config, custom_objects=custom_objects)
+    with _h5_from_bytes(weights, filepath) as f:
+        _load_from_h5(model, f, filepath)
+        compile_config = config.get("compile_config") if compile else None
+        if compile_config:
+            model.compile(**_compile_args_from_keras3(compile_config, custom_objects))
+            _read_optimizer(f, model, filepath)
+    return model
