@@ -21,6 +21,14 @@ import numpy as np
 
 from jkeras.utils.generic_utils import Progbar
 
+__all__ = [
+    "Callback", "CallbackList", "BaseLogger", "History", "ProgbarLogger", "TerminateOnNaN",
+    "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "ReduceLROnPlateau",
+    "CSVLogger", "RemoteMonitor", "LambdaCallback", "BackupAndRestore", "TensorBoard",
+    "LazyLogs", "alias_of", "lookup", "monitor_mode",
+]
+
+
 def alias_of(name):
     """The other spelling of an accuracy key: Keras before 2.3 wrote `acc`, later `accuracy`
     (`val_acc` <-> `val_accuracy`, `out_acc` <-> `out_accuracy`); None for other keys."""
@@ -180,12 +188,13 @@ def _implements(callback, name):
     """Whether `callback` does something in hook `name`: a subclass override or a function
     set on the instance (LambdaCallback), unless the callback says its train batch hooks
     are off (`_implements_train_batch_hooks()` returning False)."""
-    if callable(vars(callback).get(name)):
+    if callable(getattr(callback, "__dict__", {}).get(name)):
         return True
     if getattr(type(callback), name, None) is getattr(Callback, name):
         return False
     if name in _TRAIN_BATCH_HOOKS:
-        return bool(callback._implements_train_batch_hooks())
+        wants = getattr(callback, "_implements_train_batch_hooks", None)
+        return True if wants is None else bool(wants())
     return True
 
 
@@ -243,7 +252,12 @@ class CallbackList:
         self._call("on_epoch_begin", epoch, logs if logs is not None else {})
 
     def on_epoch_end(self, epoch, logs=None):
-        self._call("on_epoch_end", epoch, logs if logs is not None else {})
+        logs = logs if logs is not None else {}
+        self._call("on_epoch_end", epoch, logs)
+        for callback in self.callbacks:
+            after = getattr(callback, "_after_epoch_end", None)
+            if after is not None:
+                after(epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
         for c in self._with("on_train_batch_begin", "on_batch_begin"):
@@ -946,9 +960,10 @@ def unpack_training_state(data, template):
     import jax
     import msgpack
     record = msgpack.unpackb(data, raw=False)
-    if not isinstance(record, dict) or record.get("format") != _BACKUP_FORMAT:
-        raise ValueError("Expected a BackupAndRestore training state file. Received data "
-                         f"with format {record.get('format') if isinstance(record, dict) else None!r}")
+    found = record.get("format") if isinstance(record, dict) else type(record).__name__
+    if found != _BACKUP_FORMAT:
+        raise ValueError(f"Expected a BackupAndRestore training state file (format "
+                         f"{_BACKUP_FORMAT!r}). Received: format {found!r}")
     leaves, treedef = jax.tree_util.tree_flatten(template)
     if record["treedef"] != str(treedef) or len(record["leaves"]) != len(leaves):
         raise ValueError(
@@ -981,9 +996,15 @@ class BackupAndRestore(Callback):
     resumes from where it was taken, so an interrupted run ends bit for bit as an
     uninterrupted one.
 
-    The backup is one msgpack file (variables, optimizer state, PRNG key, epoch, step),
-    replaced atomically; it is deleted when training ends normally if `delete_checkpoint`.
-    Callbacks' own state (EarlyStopping's counters, ...) is not part of it.
+    The backup is one msgpack file (variables, optimizer state, PRNG key, epoch, step,
+    learning rate set by a callback), replaced atomically; it is deleted when training
+    ends normally if `delete_checkpoint`. Callbacks' own state (EarlyStopping's or
+    ReduceLROnPlateau's counters) is not part of it.
+
+    With an integer `save_freq` a run can be resumed inside an epoch: the training loop
+    starts that epoch over, and after each of its batches up to the backed-up one the
+    backed-up state is put back. Weights then match exactly; that epoch's logged metrics
+    also count the re-run batches.
     """
 
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True,
@@ -1005,6 +1026,7 @@ class BackupAndRestore(Callback):
         self._batches_count = 0
         self._current_epoch = 0
         self._replay = None
+        self._backed_up_hypers = {}
 
     @property
     def backup_path(self):
@@ -1038,6 +1060,14 @@ class BackupAndRestore(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
 
+    def _after_epoch_end(self, epoch, logs=None):
+        """Called by CallbackList once every callback's on_epoch_end has run."""
+        if self.save_freq == "epoch" and \
+                _host_changed_hyperparameters(self.model.optimizer) != self._backed_up_hypers:
+            # A callback listed after this one changed a hyperparameter at this epoch's
+            # end (ReduceLROnPlateau): back up again so that the change is kept.
+            self._backup(epoch, None)
+
     def on_train_batch_end(self, batch, logs=None):
         replay = self._replay
         if replay is not None:
@@ -1068,6 +1098,7 @@ class BackupAndRestore(Callback):
         state = self.model.get_training_state()
         hypers = _host_changed_hyperparameters(self.model.optimizer)
         write_atomically(self.backup_path, pack_training_state(state, epoch, step, hypers))
+        self._backed_up_hypers = hypers
 
 
 def __getattr__(name):
@@ -1077,3 +1108,7 @@ def __getattr__(name):
         from jkeras.tensorboard.callback import TensorBoard
         return TensorBoard
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"TensorBoard"})

@@ -167,7 +167,8 @@ def test_mha_query_mask_from_embedding_in_a_model():
     assert out._mask_spec is not None          # the query's mask passes through
     ids = np.array([[1, 2, 3, 0, 0], [4, 5, 6, 7, 0]])
     vectors = embedding(ids)
-    expected = mha(vectors, vectors, mask=ids != 0)
+    # As in Keras, the value's own mask (from the same Embedding) masks the keys too.
+    expected = mha(vectors, vectors, mask=ids != 0, value_mask=ids != 0)
     np.testing.assert_allclose(Model(ids_in, out).predict(ids, verbose=0), expected, **TOL)
 
 

@@ -573,6 +573,15 @@ BACKUP_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.fixture(scope="module")
+def uninterrupted_run(tmp_path_factory):
+    """The backup script's result when nothing interrupts it."""
+    tmp_path = tmp_path_factory.mktemp("whole")
+    whole = _run_backup_script(tmp_path, tmp_path / "backup", tmp_path / "whole.npz")
+    assert whole.returncode == 0, whole.stderr
+    return _load(tmp_path / "whole.npz")
+
+
 def _run_backup_script(tmp_path, backup_dir, out, kill_epoch=-1, kill_batch=-1,
                        save_freq="epoch"):
     script = tmp_path / "train.py"
@@ -594,10 +603,8 @@ def _load(path):
     ("epoch", 2, -1, 2),  # killed after epoch 2's backup: epochs 3 and 4 remain
     (2, 3, 2, 2),         # killed inside epoch 3, after the backup at its batch 1
 ])
-def test_backup_and_restore_resumes_bit_for_bit(tmp_path, save_freq, kill_epoch,
-                                                kill_batch, resumed_epochs):
-    whole = _run_backup_script(tmp_path, tmp_path / "b0", tmp_path / "whole.npz")
-    assert whole.returncode == 0, whole.stderr
+def test_backup_and_restore_resumes_bit_for_bit(tmp_path, uninterrupted_run, save_freq,
+                                                kill_epoch, kill_batch, resumed_epochs):
     killed = _run_backup_script(tmp_path, tmp_path / "b1", tmp_path / "never.npz",
                                 kill_epoch, kill_batch, save_freq)
     assert killed.returncode == 3, killed.stderr
@@ -605,7 +612,7 @@ def test_backup_and_restore_resumes_bit_for_bit(tmp_path, save_freq, kill_epoch,
     resumed = _run_backup_script(tmp_path, tmp_path / "b1", tmp_path / "resumed.npz",
                                  save_freq=save_freq)
     assert resumed.returncode == 0, resumed.stderr
-    expected, epochs = _load(tmp_path / "whole.npz")
+    expected, epochs = uninterrupted_run
     got, resumed_count = _load(tmp_path / "resumed.npz")
     assert epochs == 5 and resumed_count == resumed_epochs
     _assert_weights_equal(got, expected)
@@ -631,6 +638,22 @@ def test_backup_file_roundtrip_and_mismatch(data, tmp_path):
                   callbacks=[callbacks.BackupAndRestore(str(tmp_path))])
     with pytest.raises(ValueError, match="save_freq"):
         callbacks.BackupAndRestore(str(tmp_path), save_freq=0)
+
+
+def test_backup_keeps_a_learning_rate_changed_after_it(data, tmp_path):
+    x, y = data
+    model = _model(lr=0.1)
+    backup = callbacks.BackupAndRestore(str(tmp_path), delete_checkpoint=False)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[backup, callbacks.ReduceLROnPlateau(
+        monitor="loss", patience=1, min_delta=100.0, factor=0.5)])
+    # Epoch 1 (wait 1 >= patience 1) halves the rate after the backup was written.
+    with open(backup.backup_path, "rb") as f:
+        _, record = callbacks.unpack_training_state(f.read(), model.get_training_state())
+    assert record["epoch"] == 1
+    assert record["hyperparameters"] == {"learning_rate": pytest.approx(0.05)}
+    fresh = _model(lr=0.1)
+    fresh.fit(x, y, epochs=3, verbose=0, callbacks=[callbacks.BackupAndRestore(str(tmp_path))])
+    assert float(jkeras.backend.get_value(fresh.optimizer.lr)) == pytest.approx(0.05)
 
 
 def test_backup_is_written_atomically(tmp_path, monkeypatch):

@@ -30,9 +30,9 @@ _MAX_MEMBER_BYTES = 4 << 30
 _OBJECT_MODULES = (("initializer", "keras.initializers"), ("regularizer", "keras.regularizers"),
                    ("constraint", "keras.constraints"))
 _LAYER_KEYS = ("layer", "backward_layer", "cell", "cells", "layers")
-# Keras 2 arguments Keras 3 layers no longer take, dropped when they hold their default.
-_KERAS2_ONLY_DEFAULTS = {"time_major": False, "implementation": 2, "input_length": None,
-                         "ragged": False, "autocast": True}
+# Keras 2 arguments that Keras 3 layers refuse; left out when they hold their default
+# (Keras 2 reads a missing one as its default).
+_KERAS2_ONLY_DEFAULTS = {"time_major": False, "implementation": 2, "input_length": None}
 _MHA_SUBLAYERS = {"query": "query_dense", "key": "key_dense", "value": "value_dense",
                   "attention_output": "output_dense"}
 # Keras 3 creates optimizer slots in groups; names inside a group alternate per variable.
@@ -68,28 +68,29 @@ def _module_for(key):
     return None
 
 
-def _keras3_object(value, module):
-    """A Keras 2 `{"class_name", "config"}` as Keras 3 writes it (module, registered)."""
+def _tagged_object(value, module, keras3):
+    """A nested `{"class_name", "config"}` with `module` and `registered_name`, as
+    tf-keras 2.13+ and Keras 3 write them (Keras 3 needs them to find the class)."""
     from jkeras.saving.object_registry import _GLOBAL_CUSTOM_OBJECTS
     name = value.get("class_name")
-    custom = isinstance(name, str) and ">" in name or name in _GLOBAL_CUSTOM_OBJECTS
+    custom = isinstance(name, str) and (">" in name or name in _GLOBAL_CUSTOM_OBJECTS)
     inner = value.get("config")
     if module == "keras.layers" and isinstance(inner, dict):
-        inner = _keras3_layer_config(name, inner)
-    return {"module": None if custom else module, "class_name": name.split(">")[-1]
-            if custom else name, "config": inner,
+        inner = portable_layer_config(name, inner, keras3)
+    return {"module": None if custom else module,
+            "class_name": name.split(">")[-1] if custom else name, "config": inner,
             "registered_name": name if custom else None}
 
 
-def _keras3_value(key, value):
-    if isinstance(value, dict) and "class_name" in value and "module" not in value:
+def _tag_value(key, value, keras3):
+    if isinstance(value, dict) and "class_name" in value and "config" in value:
         if key in _LAYER_KEYS:
-            return _keras3_object(value, "keras.layers")
+            return _tagged_object(value, "keras.layers", keras3)
         module = _module_for(key)
         if module is not None:
-            return _keras3_object(value, module)
+            return _tagged_object(value, module, keras3)
     if isinstance(value, list) and key in _LAYER_KEYS:
-        return [_keras3_value(key, v) for v in value]
+        return [_tag_value(key, v, keras3) for v in value]
     return value
 
 
@@ -101,24 +102,31 @@ def _lambda_function(value):
     return value
 
 
-def _keras3_layer_config(class_name, config):
+def portable_layer_config(class_name, config, keras3=False):
+    """A layer config both Keras 2 and Keras 3 read: Keras-2-only arguments at their
+    default left out, nested objects tagged with their module. With `keras3=True`, also
+    Keras 3's spellings (`batch_shape`, Lambda functions as `__lambda__` dicts)."""
     config = dict(config)
-    if class_name == "InputLayer":
-        if "batch_input_shape" in config:
-            config["batch_shape"] = config.pop("batch_input_shape")
-    else:
-        config.pop("batch_input_shape", None)
     for key, default in _KERAS2_ONLY_DEFAULTS.items():
         if class_name != "InputLayer" and key in config and config[key] == default:
             del config[key]
-    if class_name == "Lambda":
-        config["function"] = _lambda_function(config.get("function"))
-        for key in ("function_type", "module", "output_shape_type", "output_shape_module"):
-            config.pop(key, None)
-    if isinstance(config.get("axis"), list) and len(config["axis"]) == 1 and \
-            class_name in ("BatchNormalization", "LayerNormalization"):
-        config["axis"] = config["axis"][0]
-    return {key: _keras3_value(key, value) for key, value in config.items()}
+    if class_name.startswith("SpatialDropout") and config.get("noise_shape", 0) is None:
+        del config["noise_shape"]
+    if keras3:
+        if class_name == "InputLayer":
+            if "batch_input_shape" in config:
+                config["batch_shape"] = config.pop("batch_input_shape")
+        else:
+            config.pop("batch_input_shape", None)
+        if class_name == "Lambda":
+            config["function"] = _lambda_function(config.get("function"))
+            for key in ("function_type", "module", "output_shape_type",
+                        "output_shape_module"):
+                config.pop(key, None)
+        if isinstance(config.get("axis"), list) and len(config["axis"]) == 1 and \
+                class_name in ("BatchNormalization", "LayerNormalization"):
+            config["axis"] = config["axis"][0]
+    return {key: _tag_value(key, value, keras3) for key, value in config.items()}
 
 
 def _build_shape(layer):
@@ -151,8 +159,8 @@ def layer_to_keras3(layer):
                 "config": model_config.functional_config(layer, model_config.KERAS3),
                 "registered_name": "Functional", "build_config": {"input_shape": None}}
     name = type(layer).__name__
-    config = _keras3_layer_config(name, layer.get_config())
-    config = model_config._json_value(config)
+    config = portable_layer_config(name, model_config._json_value(layer.get_config()),
+                                   keras3=True)
     entry = {"module": None if custom else "keras.layers", "class_name": name,
              "config": config, "registered_name": registered if custom else None}
     if layer.built and name != "InputLayer":

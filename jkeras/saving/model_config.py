@@ -68,8 +68,10 @@ def serialize_layer(layer, style=KERAS2):
     if style == KERAS3:
         from jkeras.saving.keras_archive import layer_to_keras3
         return layer_to_keras3(layer)
-    return {"class_name": get_registered_name(type(layer)),
-            "config": _json_value(layer.get_config())}
+    from jkeras.saving.keras_archive import portable_layer_config
+    class_name = get_registered_name(type(layer))
+    return {"class_name": class_name,
+            "config": portable_layer_config(class_name, _json_value(layer.get_config()))}
 
 
 # ---------------------------------------------------------------------------- writing

@@ -1,0 +1,94 @@
+"""Where a step's time goes: jkeras vs the hand-written model, stage by stage.
+
+Times (jitted, device-synchronised, median of runs) the forward pass, the loss gradient,
+the optimizer update and the whole train step for the convnet of fit_vs_jax.py, so a gap
+in the end-to-end ratio can be traced to the stage that causes it.
+"""
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import jkeras as keras
+from benchmarks.fit_vs_jax import conv_forward, convnet_model, hand_params
+
+
+def median_time(fn, *args, runs=50):
+    out = fn(*args)
+    jax.block_until_ready(out)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main(batch=512):
+    keras.utils.set_random_seed(0)
+    model = convnet_model()
+    model.compile(keras.optimizers.Adam(1e-3), "categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.random((batch, 32, 32, 3), dtype=np.float32))
+    y = jnp.asarray(np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)])
+    variables = model._get_vars()
+    params, state = hand_params(model, "conv")
+
+    ours_fwd = jax.jit(lambda v, x: model.apply(v, x, training=True)[0])
+    hand_fwd = jax.jit(lambda p, s, x: conv_forward(p, s, x, True)[0])
+
+    def ours_loss(params_tree, v, x, y):
+        out = model.apply({"params": params_tree, "state": v["state"]}, x, training=True)[0]
+        return keras.losses.categorical_crossentropy(y, out).mean()
+
+    def hand_loss(p, s, x, y):
+        probs = jnp.clip(conv_forward(p, s, x, True)[0], 1e-7, 1 - 1e-7)
+        return -jnp.mean(jnp.sum(y * jnp.log(probs), axis=-1))
+
+    ours_grad = jax.jit(jax.grad(ours_loss))
+    hand_grad = jax.jit(jax.grad(hand_loss))
+
+    ours_tx = model.optimizer.transformation()
+    hand_tx = optax.adam(1e-3, eps=1e-7)
+    ours_opt = ours_tx.init(variables["params"])
+    hand_opt = hand_tx.init(params)
+    ours_update = jax.jit(lambda g, o, p: ours_tx.update(g, o, p))
+    hand_update = jax.jit(lambda g, o, p: hand_tx.update(g, o, p))
+    g_ours = ours_grad(variables["params"], variables, x, y)
+    g_hand = hand_grad(params, state, x, y)
+
+    model._begin_training()
+    step = model._compiled_fn("train")["direct"]
+    ms = model._targets.init_metric_state()
+
+    def ours_step(ts):
+        return step(ts, ms, ([x], [y], [None]))[0]
+    rows = [
+        ("forward (training)", median_time(ours_fwd, variables, x),
+         median_time(hand_fwd, params, state, x)),
+        ("loss gradient", median_time(ours_grad, variables["params"], variables, x, y),
+         median_time(hand_grad, params, state, x, y)),
+        ("optimizer update", median_time(ours_update, g_ours, ours_opt, variables["params"]),
+         median_time(hand_update, g_hand, hand_opt, params)),
+    ]
+    ts = model._train_state
+    start_ts = jax.tree_util.tree_map(jnp.copy, ts)
+    times = []
+    for _ in range(50):
+        ts_in = jax.tree_util.tree_map(jnp.copy, start_ts)
+        jax.block_until_ready(ts_in)
+        begin = time.perf_counter()
+        jax.block_until_ready(ours_step(ts_in))
+        times.append(time.perf_counter() - begin)
+    rows.append(("jkeras train_step", float(np.median(times[5:])), float("nan")))
+    model._end_training()
+    print(f"device: {jax.devices()[0].device_kind}")
+    print(f"{'stage':<22}{'jkeras ms':>12}{'hand ms':>12}{'ratio':>8}")
+    for name, ours, hand in rows:
+        print(f"{name:<22}{ours * 1e3:>12.3f}{hand * 1e3:>12.3f}{ours / hand:>8.3f}")
+
+
+if __name__ == "__main__":
+    main()
