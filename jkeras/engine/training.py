@@ -694,9 +694,8 @@ class TrainingMixin:
                 if self.stop_training:
                     break
         else:
-            for step_index, (xs, ys, sws, num) in enumerate(
-                    self._source_batches(source, steps, epoch)):
-                batch = _to_device((xs, ys, sws))
+            batches = _prefetch_to_device(self._source_batches(source, steps, epoch))
+            for step_index, (batch, num) in enumerate(batches):
                 run_one(step_index, num, lambda ts, m: fns["direct"](ts, m, batch))
                 if self.stop_training:
                     break
@@ -951,6 +950,19 @@ class TrainingMixin:
             out, variables = self._run_predict(variables, _to_device(xs))
             outputs.append(out)
         return self._concat_outputs(outputs)
+
+
+def _prefetch_to_device(batches, ahead=2):
+    """Yields `(device batch, size)`, starting the host-to-device copy of the next
+    `ahead` batches before the current one is used (the copies are asynchronous)."""
+    import collections
+    pending = collections.deque()
+    for xs, ys, sws, num in batches:
+        pending.append((_to_device((xs, ys, sws)), num))
+        if len(pending) > ahead:
+            yield pending.popleft()
+    while pending:
+        yield pending.popleft()
 
 
 def _gather(data, idx):

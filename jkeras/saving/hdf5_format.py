@@ -15,6 +15,7 @@ Files written by Keras 3 (paths such as `sub/inner/kernel`, optimizer names such
 `adam/dense_kernel_momentum`) and by Keras 2 (both optimizer generations) are read.
 """
 import json
+import logging
 import os
 import warnings
 
@@ -28,6 +29,7 @@ KERAS_FORMAT_VERSION = "2.15.0"
 BACKEND_NAME = "jax"
 HDF5_OBJECT_HEADER_LIMIT = 64512
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_LOG = logging.getLogger("jkeras")
 
 
 def _h5py():
@@ -590,8 +592,8 @@ def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=
         train_config = _json_attr(f, "training_config", filepath) if compile else None
         if train_config is None:
             if compile:
-                warnings.warn("No training configuration found in the save file, so the "
-                              "model was *not* compiled. Compile it manually.", stacklevel=3)
+                _LOG.warning("No training configuration found in %s, so the model was "
+                             "*not* compiled. Compile it manually.", filepath)
             return model
         model.compile(**compile_args(train_config, custom_objects))
         if "optimizer_weights" in f:

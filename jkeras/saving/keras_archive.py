@@ -29,7 +29,7 @@ _MAX_MEMBER_BYTES = 4 << 30
 
 _OBJECT_MODULES = (("initializer", "keras.initializers"), ("regularizer", "keras.regularizers"),
                    ("constraint", "keras.constraints"))
-_LAYER_KEYS = ("layer", "backward_layer", "cell", "cells", "layers")
+_LAYER_KEYS = ("layer", "backward_layer", "cell", "cells")
 # Keras 2 arguments that Keras 3 layers refuse; left out when they hold their default
 # (Keras 2 reads a missing one as its default).
 _KERAS2_ONLY_DEFAULTS = {"time_major": False, "implementation": 2, "input_length": None}
@@ -110,14 +110,20 @@ def portable_layer_config(class_name, config, keras3=False):
     for key, default in _KERAS2_ONLY_DEFAULTS.items():
         if class_name != "InputLayer" and key in config and config[key] == default:
             del config[key]
-    if class_name.startswith("SpatialDropout") and config.get("noise_shape", 0) is None:
-        del config["noise_shape"]
+    if class_name.startswith("SpatialDropout"):  # Keras 3 takes neither argument
+        if config.get("noise_shape", 0) is None:
+            del config["noise_shape"]
+        if config.get("trainable") is True:
+            del config["trainable"]
     if keras3:
         if class_name == "InputLayer":
             if "batch_input_shape" in config:
                 config["batch_shape"] = config.pop("batch_input_shape")
         else:
             config.pop("batch_input_shape", None)
+        if class_name == "MultiHeadAttention":  # Keras 2 needs these, Keras 3 refuses them
+            for key in ("query_shape", "key_shape", "value_shape"):
+                config.pop(key, None)
         if class_name == "Lambda":
             config["function"] = _lambda_function(config.get("function"))
             for key in ("function_type", "module", "output_shape_type",
@@ -159,13 +165,23 @@ def layer_to_keras3(layer):
                 "config": model_config.functional_config(layer, model_config.KERAS3),
                 "registered_name": "Functional", "build_config": {"input_shape": None}}
     name = type(layer).__name__
-    config = portable_layer_config(name, model_config._json_value(layer.get_config()),
-                                   keras3=True)
+    raw = model_config._json_value(layer.get_config())
+    config = portable_layer_config(name, raw, keras3=True)
     entry = {"module": None if custom else "keras.layers", "class_name": name,
              "config": config, "registered_name": registered if custom else None}
     if layer.built and name != "InputLayer":
-        entry["build_config"] = {"input_shape": _build_shape(layer)}
+        entry["build_config"] = _build_config(name, layer, raw)
     return entry
+
+
+def _build_config(class_name, layer, raw_config):
+    if class_name == "MultiHeadAttention" and raw_config.get("query_shape") is not None:
+        shapes = {"query_shape": raw_config["query_shape"],
+                  "value_shape": raw_config["value_shape"]}
+        if raw_config.get("key_shape") not in (None, raw_config["value_shape"]):
+            shapes["key_shape"] = raw_config["key_shape"]
+        return {"shapes_dict": shapes}
+    return {"input_shape": _build_shape(layer)}
 
 
 def _keras3_optimizer_config(optimizer):

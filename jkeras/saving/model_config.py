@@ -68,8 +68,11 @@ def serialize_layer(layer, style=KERAS2):
     if style == KERAS3:
         from jkeras.saving.keras_archive import layer_to_keras3
         return layer_to_keras3(layer)
+    from jkeras.engine.model import Model
     from jkeras.saving.keras_archive import portable_layer_config
     class_name = get_registered_name(type(layer))
+    if isinstance(layer, Model):
+        return {"class_name": class_name, "config": layer.get_config()}
     return {"class_name": class_name,
             "config": portable_layer_config(class_name, _json_value(layer.get_config()))}
 
@@ -475,6 +478,44 @@ def _config_style(config):
     return KERAS2
 
 
+def _histories(value):
+    """Layer names of the `__keras_tensor__` entries inside `value`."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            return [value["config"]["keras_history"][0]]
+        return [n for v in value.values() for n in _histories(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _histories(v)]
+    return []
+
+
+def _without_mask_ops(layers):
+    """Keras 3 records mask computations (`NotEqual`, `Any`, ... from `keras.src.ops`)
+    as graph operations and passes their results as `mask=` arguments. jkeras
+    propagates masks itself, so those arguments and operations are dropped; an
+    operation used for anything else is refused with a clear error."""
+    ops = {entry.get("name") for entry in layers
+           if str(entry.get("module") or "").startswith("keras.src.ops")}
+    cleaned = []
+    for entry in layers:
+        if entry.get("name") in ops:
+            continue
+        nodes = []
+        for node in entry.get("inbound_nodes") or []:
+            if isinstance(node, dict):
+                node = dict(node, kwargs={k: v for k, v in (node.get("kwargs") or {}).items()
+                                          if k != "mask"})
+                used = set(_histories(node)) & ops
+                if used:
+                    raise ValueError(
+                        f"Layer '{entry.get('name')}' takes the result of Keras 3 "
+                        f"operation(s) {sorted(used)} as input; jkeras rebuilds only layers "
+                        "(operations are supported only where they compute masks).")
+            nodes.append(node)
+        cleaned.append(dict(entry, inbound_nodes=nodes))
+    return cleaned
+
+
 def _endpoint_list(value, what):
     """`[name, node, tensor]` or a list / dict of those, as (structure, flat entries)."""
     if isinstance(value, dict):
@@ -495,9 +536,13 @@ def functional_from_config(cls, config, custom_objects=None, created_layers=None
             "Expected a functional model config with 'layers', 'input_layers' and "
             f"'output_layers'. Received keys: "
             f"{sorted(config) if isinstance(config, dict) else type(config).__name__}")
-    builder = _GraphBuilder(custom_objects, created_layers, _config_style(config))
+    style = _config_style(config)
+    layer_list = config["layers"]
+    if style == KERAS3:
+        layer_list = _without_mask_ops(layer_list)
+    builder = _GraphBuilder(custom_objects, created_layers, style)
     pending = collections.OrderedDict()
-    for layer_data in config["layers"]:
+    for layer_data in layer_list:
         name, _ = builder.add_layer(layer_data)
         nodes = list(layer_data.get("inbound_nodes") or [])
         if nodes:
