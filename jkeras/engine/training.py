@@ -623,7 +623,8 @@ class TrainingMixin:
                                      callback_list, progbar, batch_hooks)
                 epoch_logs = self._metric_logs(ms)
                 if val is not None and _should_validate(epoch, validation_freq):
-                    val_logs = self._evaluate_internal(val, val_batch_size, validation_steps)
+                    val_logs = self._evaluate_internal(val, val_batch_size, validation_steps,
+                                                       callbacks=callback_list)
                     epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
                 if self.optimizer is not None and hasattr(self.optimizer, "observe_state"):
                     self.optimizer.observe_state(self._train_state["opt_state"])
@@ -732,8 +733,11 @@ class TrainingMixin:
         fns = self._compiled_fn("test")
         variables = self._current_variables()
         ms = self._targets.init_metric_state()
-        callback_list = callbacks_module.CallbackList(callbacks, model=self) \
-            if callbacks else None
+        if isinstance(callbacks, callbacks_module.CallbackList):
+            callback_list = callbacks
+        else:
+            callback_list = callbacks_module.CallbackList(callbacks, model=self) \
+                if callbacks else None
         if callback_list:
             callback_list.on_test_begin()
         if val[0] == "arrays":
@@ -749,7 +753,7 @@ class TrainingMixin:
                 if progbar is not None and progbar.due(i * (batch_size or 32) + len(idx)):
                     progbar.update(min((i + 1) * (batch_size or 32), num),
                                    list(self._metric_logs(ms).items()))
-                if callback_list:
+                if callback_list and callback_list.has_hook("on_test_batch_end"):
                     callback_list.on_test_batch_end(i, callbacks_module.LazyLogs(
                         lambda m=ms: self._metric_logs(m)))
         else:

@@ -3,8 +3,10 @@
 A checkpoint holds the model's variables (params and state, a stateful RNN's carry
 included), the optimizer state and the trainer's PRNG key, as `model.get_training_state()`
 returns them, plus metadata (epoch, step). Loading restores into a template built from the
-model itself: every dict key, list length, shape and dtype must match, and nothing is
-changed unless all of them do.
+model itself: the structure (layers in order, their weights in order), shapes and dtypes
+must match, and nothing is changed unless all of them do. Layer names may differ (a fresh
+model gets new automatic names): layers are paired in order, as topological HDF5 loading
+pairs them.
 
 Layout: a msgpack map `{"format": "jkeras-checkpoint", "version": 1, "metadata": {...},
 "state": tree}` where a tree is maps (insertion order kept), lists (tuples and named
@@ -100,6 +102,33 @@ def _restore(template, saved, path, source):
     return value
 
 
+# ---------------------------------------------------------------------------- layer names
+def _name_mapping(saved, template):
+    """Pairs the saved layer (and weight) names with the model's, in order, level by
+    level: a fresh model of the same architecture may have other automatic names."""
+    if not isinstance(saved, dict) or not isinstance(template, dict) or \
+            _ARRAY_KEY in saved or len(saved) != len(template):
+        return None
+    mapping = {}
+    for (old, value), (new, reference) in zip(saved.items(), template.items()):
+        inner = _name_mapping(value, reference) if isinstance(reference, dict) else None
+        mapping[old] = (new, inner)
+    return mapping
+
+
+def _renamed(tree, mapping):
+    """`tree` with every mapping keyed like `mapping` renamed (optimizer slots mirror the
+    params tree, so they are renamed too)."""
+    if isinstance(tree, list):
+        return [_renamed(v, mapping) for v in tree]
+    if not isinstance(tree, dict) or _ARRAY_KEY in tree:
+        return tree
+    if mapping and set(tree) == set(mapping):
+        return {mapping[k][0]: (_renamed(v, mapping[k][1]) if mapping[k][1] else v)
+                for k, v in tree.items()}
+    return {k: _renamed(v, mapping) for k, v in tree.items()}
+
+
 # ---------------------------------------------------------------------------- model state
 def _state_of(model):
     state = model.get_training_state()
@@ -174,7 +203,12 @@ def load_checkpoint(model, filepath):
     differ and the model is left unchanged.
     """
     metadata, saved = read_checkpoint(filepath)
-    restored = _restore(_template(model, saved), saved, "state", filepath)
+    template = _template(model, saved)
+    mapping = _name_mapping(saved.get("variables", {}).get("params"),
+                            template["variables"]["params"])
+    if mapping:
+        saved = _renamed(saved, mapping)
+    restored = _restore(template, saved, "state", filepath)
     snapshot = {"variables": restored["variables"], "opt_state": restored["opt_state"],
                 "key": restored["key"]}
     model.set_training_state(snapshot)
