@@ -1,8 +1,8 @@
 """Training checkpoints in msgpack: everything a bit-exact resume needs.
 
 A checkpoint holds the model's variables (params and state, a stateful RNN's carry
-included), the optimizer state and the trainer's PRNG key, as `model.get_training_state()`
-returns them, plus metadata (epoch, step). Loading restores into a template built from the
+included), the optimizer state, the trainer's PRNG key and step counter, as
+`model.get_training_state()` returns them, plus metadata (epoch, step). Loading restores into a template built from the
 model itself: the structure (layers in order, their weights in order), shapes and dtypes
 must match, and nothing is changed unless all of them do. Layer names may differ (a fresh
 model gets new automatic names): layers are paired in order, as topological HDF5 loading
@@ -131,26 +131,33 @@ def _renamed(tree, mapping):
 
 # ---------------------------------------------------------------------------- model state
 def _state_of(model):
-    state = model.get_training_state()
-    return {"variables": state["variables"], "opt_state": state.get("opt_state"),
-            "key": state.get("key")}
+    return dict(model.get_training_state())
 
 
 def _template(model, saved):
+    """What a checkpoint must look like to fit `model`, from the model itself."""
     import jax
-    variables = jax.device_get(model._get_vars())
-    opt_state = None
-    if saved.get("opt_state") is not None:
-        if model.optimizer is None or not model.compiled:
-            raise ValueError(
-                "The checkpoint holds an optimizer state, but the model is not compiled. "
-                "Compile the model (with the same optimizer) before loading it.")
-        opt_state = jax.device_get(model.optimizer_state_template())
-    key = None
-    if saved.get("key") is not None:
-        key = np.zeros(np.shape(jax.device_get(model._train_key)) if model._train_key
-                       is not None else (2,), np.uint32)
-    return {"variables": variables, "opt_state": opt_state, "key": key}
+    current = jax.device_get(model.get_training_state())
+    unknown = sorted(set(saved) - set(current))
+    if unknown:
+        raise ValueError(f"The checkpoint holds entries this model's training state does "
+                         f"not have: {unknown}.")
+    template = {}
+    for name, value in current.items():
+        if saved.get(name) is None:
+            template[name] = None
+        elif name == "opt_state":
+            if model.optimizer is None or not model.compiled:
+                raise ValueError(
+                    "The checkpoint holds an optimizer state, but the model is not "
+                    "compiled. Compile the model (with the same optimizer) before "
+                    "loading it.")
+            template[name] = jax.device_get(model.optimizer_state_template())
+        elif name == "key" and value is None:
+            template[name] = np.zeros((2,), np.uint32)
+        else:
+            template[name] = value
+    return template
 
 
 def save_checkpoint(model, filepath, epoch=None, step=None, overwrite=True):
@@ -208,8 +215,6 @@ def load_checkpoint(model, filepath):
                             template["variables"]["params"])
     if mapping:
         saved = _renamed(saved, mapping)
-    restored = _restore(template, saved, "state", filepath)
-    snapshot = {"variables": restored["variables"], "opt_state": restored["opt_state"],
-                "key": restored["key"]}
-    model.set_training_state(snapshot)
+    restored = _restore(template, {k: saved.get(k) for k in template}, "state", filepath)
+    model.set_training_state(restored)
     return metadata
