@@ -2,7 +2,8 @@
 import jax.numpy as jnp
 
 from jkeras import _config
-from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.saving.serialization import (deserialize_instance, get_object,
+                                         serialize_keras_object)
 
 
 def _axis(axis):
@@ -110,22 +111,9 @@ def serialize(constraint):
 
 def deserialize(config, custom_objects=None):
     """Rebuilds a constraint from a config dict or a name (names give default instances)."""
-    obj = deserialize_keras_object(config, module_objects=_BUILTINS,
-                                   custom_objects=custom_objects,
-                                   printable_module_name="constraint")
-    if isinstance(obj, type):
-        obj = obj()
-    return obj
+    return deserialize_instance(config, _BUILTINS, custom_objects, "constraint")
 
 
 def get(identifier):
     """Resolves None, a name, a config dict or a callable to a constraint."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        "Could not interpret constraint identifier: expected None, a string, a config "
-        f"dict or a callable. Received: {identifier!r}")
+    return get_object(identifier, deserialize, "constraint")

@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras import _config
-from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.saving.serialization import (deserialize_instance, get_object,
+                                         serialize_keras_object)
 
 # Standard deviation of a unit normal truncated to [-2, 2]; dividing by it keeps the
 # variance of a truncated draw equal to the requested one.
@@ -398,25 +399,12 @@ def serialize(initializer):
 
 def deserialize(config, custom_objects=None):
     """Rebuilds an initializer from a config dict or a name (names give default instances)."""
-    obj = deserialize_keras_object(config, module_objects=_BUILTINS,
-                                   custom_objects=custom_objects,
-                                   printable_module_name="initializer")
-    if isinstance(obj, type):
-        obj = obj()
-    return obj
+    return deserialize_instance(config, _BUILTINS, custom_objects, "initializer")
 
 
 def get(identifier):
     """Resolves None, a name, a config dict or a callable to an initializer."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        "Could not interpret initializer identifier: expected None, a string, a config "
-        f"dict or a callable. Received: {identifier!r}")
+    return get_object(identifier, deserialize, "initializer")
 
 
 def _takes_key(fn):

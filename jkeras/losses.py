@@ -11,7 +11,8 @@ import jax
 import jax.numpy as jnp
 
 from jkeras import _config
-from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.saving.serialization import (deserialize_instance, deserialize_keras_object,
+                                         get_object, serialize_keras_object)
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -563,25 +564,14 @@ def serialize(loss):
 def deserialize(config, custom_objects=None):
     """A loss function or Loss object from a name or a config dict (a class name gives an
     instance built with default arguments, as Keras 2 does)."""
-    obj = deserialize_keras_object(config, module_objects=ALL_OBJECTS,
-                                   custom_objects=custom_objects,
-                                   printable_module_name="loss function")
-    if isinstance(obj, type):
-        obj = obj()
-    return obj
+    return deserialize_instance(config, ALL_OBJECTS, custom_objects, "loss function")
 
 
 def get(identifier):
     """Resolves a loss: None, a name, a config dict, a Loss object or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret loss function identifier: {identifier!r}")
+    return get_object(identifier, deserialize, "loss function")
 
 
 def as_loss(identifier):

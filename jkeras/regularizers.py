@@ -4,7 +4,8 @@ import numbers
 
 import jax.numpy as jnp
 
-from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.saving.serialization import (deserialize_instance, get_object,
+                                         serialize_keras_object)
 
 
 def _penalty(value, name):
@@ -148,22 +149,9 @@ def serialize(regularizer):
 
 def deserialize(config, custom_objects=None):
     """Rebuilds a regularizer from a config dict or a name (names give default instances)."""
-    obj = deserialize_keras_object(config, module_objects=_BUILTINS,
-                                   custom_objects=custom_objects,
-                                   printable_module_name="regularizer")
-    if obj is l1_l2 or isinstance(obj, type):
-        obj = obj()
-    return obj
+    return deserialize_instance(config, _BUILTINS, custom_objects, "regularizer", factories=(l1_l2,))
 
 
 def get(identifier):
     """Resolves None, a name, a config dict or a callable to a regularizer."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        "Could not interpret regularizer identifier: expected None, a string, a config "
-        f"dict or a callable. Received: {identifier!r}")
+    return get_object(identifier, deserialize, "regularizer")

@@ -70,3 +70,29 @@ def deserialize_keras_object(identifier, module_objects=None, custom_objects=Non
         return identifier
     raise ValueError(
         f"Could not interpret {printable_module_name} identifier: {identifier!r}")
+
+
+def deserialize_instance(config, module_objects, custom_objects=None,
+                         printable_module_name="object", factories=()):
+    """`deserialize_keras_object`, then calling what it found if it is a class (or one of
+    `factories`): a bare name in a Keras 2 config means an instance with default args."""
+    obj = deserialize_keras_object(config, module_objects=module_objects,
+                                   custom_objects=custom_objects,
+                                   printable_module_name=printable_module_name)
+    if isinstance(obj, type) or any(obj is f for f in factories):
+        obj = obj()
+    return obj
+
+
+def get_object(identifier, deserialize, printable_module_name):
+    """The `get()` of a family module: None stays None, names and config dicts go through
+    `deserialize`, callables (instances, functions) are used as they are."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise ValueError(
+        f"Could not interpret {printable_module_name} identifier: expected None, a string, "
+        f"a config dict or a callable. Received: {identifier!r}")
