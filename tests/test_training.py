@@ -353,3 +353,16 @@ def test_seeded_script_is_bit_reproducible(tmp_path):
         outputs.append(np.load(path))
     for key in outputs[0].files:
         np.testing.assert_array_equal(outputs[0][key], outputs[1][key])
+
+
+def test_use_ema_ends_on_the_moving_average_like_keras(keras_ref, data):
+    x, y, _ = data
+    theirs = _mlp(keras_ref)
+    ours = _mlp(jkeras)
+    ours.set_weights(theirs.get_weights())
+    theirs.compile(keras_ref.optimizers.Adam(0.05, use_ema=True), "mse")
+    ours.compile(jkeras.optimizers.Adam(0.05, use_ema=True), "mse")
+    theirs.fit(x, y, batch_size=5, epochs=2, shuffle=False, verbose=0)
+    ours.fit(x, y, batch_size=5, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -631,10 +631,20 @@ class TrainingMixin:
                 callback_list.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
+            self._finalize_ema()
         finally:
             self._end_training()
         callback_list.on_train_end(epoch_logs)
         return callback_list.history
+
+    def _finalize_ema(self):
+        """With `use_ema`, training ends on the weights' moving average (as Keras 3)."""
+        if not getattr(self.optimizer, "use_ema", False):
+            return
+        ts = self._train_state
+        ts["trainable"] = jax.tree_util.tree_map(
+            jnp.copy, self.optimizer.finalize_params(ts["trainable"], ts["opt_state"]))
+        self._link.dirty = True
 
     def _log_names(self, with_val):
         names = list(self.metrics_names)
