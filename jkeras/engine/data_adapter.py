@@ -7,6 +7,7 @@ queue.
 """
 import math
 import multiprocessing
+import pickle
 import queue
 import threading
 import traceback
@@ -127,40 +128,131 @@ def unpack_batch(batch):
 
 
 # ---------------------------------------------------------------------- run-ahead queue
+def is_sequence(x):
+    """True for a `Sequence`, or anything read by index with a length and no `__next__`.
+
+    A Keras `Iterator` (`ImageDataGenerator().flow(...)`) is both a Sequence and an
+    iterator; it counts as a Sequence, as in Keras 2, so it is read by index, shuffled by
+    batch and gets `on_epoch_end()`.
+    """
+    return isinstance(x, Sequence) or (
+        hasattr(x, "__getitem__") and hasattr(x, "__len__") and not hasattr(x, "__next__"))
+
+
+_END = object()  # a generator ran out
+
+
 class _Failure:
-    def __init__(self, exc):
+    """An exception raised in a data worker, carried to the consumer to be raised there."""
+
+    def __init__(self, exc, where):
         self.exc = exc
-        self.tb = traceback.format_exc()
+        self.where = where
+        self.traceback = "".join(traceback.format_exception(exc))
+
+    def reraise(self):
+        """Raises the worker's own exception object: same type, args and attributes.
+
+        A thread's exception still carries the worker frames in its `__traceback__`; a
+        process's lost them in pickling, so their text goes into a note.
+        """
+        if self.where == "process":
+            note = f"Raised in a data worker process. Worker traceback:\n{self.traceback}"
+        else:
+            note = "Raised in a data worker thread (its frames are the last ones above)."
+        self.exc.add_note(note)
+        raise self.exc
 
 
-def _fetch_item(sequence, index):
-    return sequence[index]
+def _produce(fetch, *args, end_on_stop=False):
+    """`fetch(*args)`, or `_END` / a `_Failure` instead of raising."""
+    try:
+        return fetch(*args)
+    except StopIteration:
+        if end_on_stop:
+            return _END
+        return _Failure(RuntimeError("A Sequence's __getitem__ raised StopIteration."),
+                        "thread")
+    except BaseException as exc:  # noqa: BLE001 - whatever it is, the consumer re-raises it
+        return _Failure(exc, "thread")
+
+
+def _picklable_exception(exc):
+    """`exc` if it survives a pickle round trip, else a RuntimeError naming it."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - any pickling failure means "send a stand-in"
+        return RuntimeError(f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
+
+
+def _process_worker(sequence, tasks, results):
+    """Body of a worker process: `(position, index)` tasks in, pickled batches out."""
+    while True:
+        task = tasks.get()
+        if task is None:
+            return
+        position, index = task
+        try:
+            payload = pickle.dumps(sequence[index], protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:  # noqa: BLE001 - sent to the parent to re-raise
+            failure = _Failure(exc, "process")
+            failure.exc = _picklable_exception(exc)
+            payload = pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
+        results.put((position, payload))
+
+
+def _process_context():
+    """Fork where the platform has it (workers inherit the Sequence without pickling it,
+    as in Keras 2); otherwise the default start method, which pickles it once per worker."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+class _Progress:
+    """What the worker threads and the consumer share (guarded by one condition)."""
+
+    def __init__(self):
+        self.next = 0        # the next position to hand to a worker
+        self.consumed = 0    # positions the consumer has taken
+        self.stop = False
+        self.slots = {}      # position -> finished item
 
 
 class BatchQueue:
     """Yields `steps` items from a Sequence or generator, produced ahead by workers.
 
-    Sequence items come back in index order whatever the number of workers; generator
-    items are pulled under a lock. An exception in a worker is raised here with the
-    worker's traceback attached, never left to hang the loop.
+    Items come back in order whatever the number of workers: a Sequence's in index
+    order (shuffled per queue when `shuffle`), a generator's in the order it made them
+    (`next` is called under a lock). At most `max_queue_size` items are being made or
+    waiting at any time, the one the consumer waits for included. `workers=0` makes each
+    item in the consumer's thread. A worker's exception is raised in the consumer with
+    its original type and the worker's traceback; a worker process that dies raises a
+    RuntimeError. Neither leaves the loop hanging.
+
+    With `use_multiprocessing=True` (Sequences only), batches are made in forked
+    processes, which must not use JAX: fork copies no threads, and JAX's are needed.
     """
 
     def __init__(self, source, steps, workers=1, use_multiprocessing=False,
                  max_queue_size=10, shuffle=False, rng=None, start_index=0):
         self.source = source
-        self.steps = steps
+        self.steps = int(steps)
         self.workers = max(int(workers or 0), 0)
         self.use_multiprocessing = use_multiprocessing
-        self.max_queue_size = max(int(max_queue_size), 1)
-        self.is_sequence = isinstance(source, Sequence) or (
-            hasattr(source, "__getitem__") and hasattr(source, "__len__") and
-            not hasattr(source, "__next__"))
+        self.max_queue_size = max(int(max_queue_size or 0), 1)
+        self.is_sequence = is_sequence(source)
         self.order = None
         if self.is_sequence:
             length = len(source)
+            if length == 0 and self.steps:
+                raise ValueError(
+                    f"The Sequence {type(source).__name__} is empty (len 0), but "
+                    f"{self.steps} batches were asked of it.")
             order = rng.permutation(length) if (shuffle and rng is not None) else \
                 np.arange(length)
-            self.order = [int(order[(start_index + i) % length]) for i in range(steps)]
+            self.order = [int(order[(start_index + i) % length]) for i in range(self.steps)]
 
     def __iter__(self):
         if self.workers == 0:
@@ -169,106 +261,121 @@ class BatchQueue:
             return self._processes()
         return self._threads()
 
-    def _next_from_generator(self):
-        try:
-            return next(self.source)
-        except StopIteration:
-            raise
-        except Exception as e:  # surface the generator's own error
-            raise e
-
     def _inline(self):
-        for i in range(self.steps):
+        for position in range(self.steps):
             if self.is_sequence:
-                yield self.source[self.order[i]]
+                yield self.source[self.order[position]]
             else:
                 try:
                     yield next(self.source)
                 except StopIteration:
                     return
 
+    # -------------------------------------------------------------- threads
     def _threads(self):
-        results = queue.Queue(self.max_queue_size)
-        stop = threading.Event()
-        lock = threading.Lock()
-        counter = iter(range(self.steps))
-        slots = {}
+        progress = _Progress()
         cond = threading.Condition()
+        source_lock = threading.Lock()
 
-        def work():
-            while not stop.is_set():
-                with lock:
-                    i = next(counter, None)
-                    if i is None:
-                        return
-                    if not self.is_sequence:
-                        try:
-                            item = next(self.source)
-                        except StopIteration:
-                            item = StopIteration
-                        except Exception as e:
-                            item = _Failure(e)
-                        self._put(results, item, stop)
-                        continue
-                try:
-                    item = self.source[self.order[i]]
-                except Exception as e:
-                    item = _Failure(e)
-                with cond:
-                    slots[i] = item
-                    cond.notify_all()
-                    while len(slots) > self.max_queue_size and min(slots) != i and \
-                            not stop.is_set():
-                        cond.wait(0.1)
-
-        threads = [threading.Thread(target=work, daemon=True) for _ in range(self.workers)]
-        for t in threads:
-            t.start()
-        try:
-            for i in range(self.steps):
-                if self.is_sequence:
-                    with cond:
-                        while i not in slots:
-                            if not any(t.is_alive() for t in threads) and i not in slots:
-                                raise RuntimeError("Data workers stopped unexpectedly.")
-                            cond.wait(0.1)
-                        item = slots.pop(i)
-                        cond.notify_all()
-                else:
-                    item = results.get()
-                if item is StopIteration:
-                    return
-                if isinstance(item, _Failure):
-                    raise type(item.exc)(
-                        f"{item.exc}\n\nRaised in a data worker:\n{item.tb}") from item.exc
-                yield item
-        finally:
-            stop.set()
+        def claim():
             with cond:
+                while (not progress.stop and progress.next < self.steps and
+                       progress.next >= progress.consumed + self.max_queue_size):
+                    cond.wait()
+                if progress.stop or progress.next >= self.steps:
+                    return None
+                progress.next += 1
+                return progress.next - 1
+
+        def deliver(position, item):
+            with cond:
+                progress.slots[position] = item
+                if not self.is_sequence and (item is _END or isinstance(item, _Failure)):
+                    progress.stop = True  # nothing comes after a generator's end or error
                 cond.notify_all()
 
-    @staticmethod
-    def _put(results, item, stop):
-        while not stop.is_set():
-            try:
-                results.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        def work():
+            while True:
+                if self.is_sequence:
+                    position = claim()
+                    if position is None:
+                        return
+                    item = _produce(self.source.__getitem__, self.order[position])
+                else:
+                    with source_lock:  # claim and next() together: order is kept
+                        position = claim()
+                        if position is None:
+                            return
+                        item = _produce(next, self.source, end_on_stop=True)
+                deliver(position, item)
 
+        threads = [threading.Thread(target=work, daemon=True, name=f"jkeras-data-{i}")
+                   for i in range(self.workers)]
+        for thread in threads:
+            thread.start()
+        try:
+            for position in range(self.steps):
+                with cond:
+                    while position not in progress.slots:
+                        if not any(t.is_alive() for t in threads):
+                            raise RuntimeError(
+                                f"The data worker threads stopped before producing batch "
+                                f"{position} of {self.steps}.")
+                        cond.wait(0.1)
+                    item = progress.slots.pop(position)
+                    progress.consumed = position + 1
+                    cond.notify_all()
+                if item is _END:
+                    return
+                if isinstance(item, _Failure):
+                    item.reraise()
+                yield item
+        finally:
+            with cond:
+                progress.stop = True
+                cond.notify_all()
+
+    # -------------------------------------------------------------- processes
     def _processes(self):
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(self.workers) as pool:
-            pending = []
-            it = iter(range(self.steps))
-            for i in it:
-                pending.append(pool.apply_async(_fetch_item, (self.source, self.order[i])))
-                if len(pending) >= self.max_queue_size:
-                    break
-            for i in range(self.steps):
-                result = pending.pop(0)
-                nxt = next(it, None)
-                if nxt is not None:
-                    pending.append(pool.apply_async(_fetch_item,
-                                                    (self.source, self.order[nxt])))
-                yield result.get()
+        ctx = _process_context()
+        tasks, results = ctx.Queue(), ctx.Queue()
+        procs = [ctx.Process(target=_process_worker, args=(self.source, tasks, results),
+                             daemon=True, name=f"jkeras-data-{i}")
+                 for i in range(self.workers)]
+        for proc in procs:
+            proc.start()
+        ready = {}
+        submitted = 0
+        try:
+            for position in range(self.steps):
+                limit = min(self.steps, position + self.max_queue_size)
+                while submitted < limit:
+                    tasks.put((submitted, self.order[submitted]))
+                    submitted += 1
+                while position not in ready:
+                    try:
+                        got, payload = results.get(timeout=0.5)
+                    except queue.Empty:
+                        _check_alive(procs, position, self.steps)
+                        continue
+                    ready[got] = payload
+                item = pickle.loads(ready.pop(position))
+                if isinstance(item, _Failure):
+                    item.reraise()
+                yield item
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.join(5)
+            for q in (tasks, results):
+                q.cancel_join_thread()
+                q.close()
+
+
+def _check_alive(procs, position, steps):
+    dead = [p.exitcode for p in procs if p.exitcode is not None]
+    if dead:
+        raise RuntimeError(
+            f"A data worker process exited (exit code {dead[0]}) before producing batch "
+            f"{position} of {steps}.")

@@ -489,31 +489,50 @@ def _histories(value):
     return []
 
 
-def _without_mask_ops(layers):
-    """Keras 3 records mask computations (`NotEqual`, `Any`, ... from `keras.src.ops`)
-    as graph operations and passes their results as `mask=` arguments. jkeras
-    propagates masks itself, so those arguments and operations are dropped; an
-    operation used for anything else is refused with a clear error."""
-    ops = {entry.get("name") for entry in layers
-           if str(entry.get("module") or "").startswith("keras.src.ops")}
-    cleaned = []
+def _without_mask_ops(layers, custom_objects=None):
+    """Keras 3 records mask computations (`NotEqual`, `Any`, ... of `keras.src.ops`) as
+    graph operations and passes their results as `mask=` arguments. jkeras propagates
+    masks itself, so those arguments and the operations feeding only them are dropped;
+    an operation whose result is used for anything else is refused with a clear error."""
+    table = _layers_module().layer_classes()
+
+    def known(entry):
+        return get_registered_object(entry.get("class_name"), custom_objects, table) \
+            is not None
+
+    by_name = {entry.get("name"): entry for entry in layers}
+    mask_refs, cleaned = set(), []
     for entry in layers:
-        if entry.get("name") in ops:
-            continue
         nodes = []
         for node in entry.get("inbound_nodes") or []:
             if isinstance(node, dict):
-                node = dict(node, kwargs={k: v for k, v in (node.get("kwargs") or {}).items()
-                                          if k != "mask"})
-                used = set(_histories(node)) & ops
-                if used:
-                    raise ValueError(
-                        f"Layer '{entry.get('name')}' takes the result of Keras 3 "
-                        f"operation(s) {sorted(used)} as input; jkeras rebuilds only layers "
-                        "(operations are supported only where they compute masks).")
+                kwargs = dict(node.get("kwargs") or {})
+                mask_refs.update(_histories(kwargs.pop("mask", None)))
+                node = dict(node, kwargs=kwargs)
             nodes.append(node)
         cleaned.append(dict(entry, inbound_nodes=nodes))
-    return cleaned
+    ops = {e.get("name") for e in layers
+           if str(e.get("module") or "").startswith("keras.src.ops")}
+    ops |= {n for n in mask_refs if n in by_name and not known(by_name[n])}
+    frontier = set(ops)
+    while frontier:  # operations feeding operations (Any(NotEqual(x)))
+        feeding = {n for e in cleaned if e.get("name") in frontier
+                   for n in _histories(e.get("inbound_nodes")) if n in by_name and
+                   n not in ops and not known(by_name[n])}
+        ops |= feeding
+        frontier = feeding
+    kept = []
+    for entry in cleaned:
+        if entry.get("name") in ops:
+            continue
+        used = set(_histories(entry.get("inbound_nodes"))) & ops
+        if used:
+            raise ValueError(
+                f"Layer '{entry.get('name')}' takes the result of Keras 3 operation(s) "
+                f"{sorted(used)} as input; jkeras rebuilds only layers (operations are "
+                "supported only where they compute masks).")
+        kept.append(entry)
+    return kept
 
 
 def _endpoint_list(value, what):
@@ -539,7 +558,7 @@ def functional_from_config(cls, config, custom_objects=None, created_layers=None
     style = _config_style(config)
     layer_list = config["layers"]
     if style == KERAS3:
-        layer_list = _without_mask_ops(layer_list)
+        layer_list = _without_mask_ops(layer_list, custom_objects)
     builder = _GraphBuilder(custom_objects, created_layers, style)
     pending = collections.OrderedDict()
     for layer_data in layer_list:
