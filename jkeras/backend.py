@@ -43,6 +43,13 @@ def set_learning_phase(value):
                   "`training` on each call.", stacklevel=2)
 
 
+def set_session(session):
+    """Accepted for Keras 2 scripts written for TensorFlow 1; has no effect (JAX has no
+    session). Seed a run with `jkeras.utils.set_random_seed` instead."""
+    warnings.warn("set_session has no effect in jkeras: JAX has no session. Use "
+                  "jkeras.utils.set_random_seed(seed) for reproducible runs.", stacklevel=2)
+
+
 @contextlib.contextmanager
 def name_scope(name, *args, **kwargs):
     """A no-op context manager, for code written against Keras 2's name scopes."""

@@ -4,7 +4,13 @@ SNIPPETS: Keras code that tests/test_seeds.py runs with only its imports rewritt
 SIGNATURES: API signatures the notes quote; the tests check jkeras accepts them.
 OUTPUTS: printed results the notes show; the tests use them as expected values.
 SKIPPED: blocks that are not runnable Keras code, each with the reason.
-Generated once from the notes, then reviewed by hand; keep the text as the notes have it.
+
+The 5 notes hold 113 fenced blocks: 77 runnable snippets, 25 quoted signatures, 3 printed
+outputs and 8 skipped blocks (3 prose paragraphs in code fences, 1 TensorFlow/TFRecord
+pipeline, 1 pseudo-code, 1 Python 2 demo, 2 generators whose text does not parse). Two
+blocks mix kinds and are split at a line: 000 block 4 (prose around one `fit_generator`
+call) and 004 block 1 (VGG16 code followed by the output it printed).
+Generated from the notes by a script, not edited since; keep the text as the notes have it.
 """
 
 SNIPPETS = {}
@@ -1552,6 +1558,67 @@ predictions (Activation)        (None, 2)            0           global_average_
 Total params: 52,658
 Trainable params: 51,186
 Non-trainable params: 1,472
+'''
+
+# 004_778c259389f6f5e9.txt, block 1 at line 17, under "Model类的方法和属性" (lines 16- of the block: the printed output)
+OUTPUTS["s004_01_vgg16_output"] = r'''# =================== #
+19
+
+[<tf.Tensor 'input_1:0' shape=(?, ?, ?, 3) dtype=float32>]
+Tensor("input_1:0", shape=(?, ?, ?, 3), dtype=float32)
+
+[<tf.Tensor 'block5_pool/MaxPool:0' shape=(?, ?, ?, 512) dtype=float32>]
+Tensor("block5_pool/MaxPool:0", shape=(?, ?, ?, 512), dtype=float32)
+
+(None, None, None, 3)
+(None, None, None, 512)
+
+_________________________________________________________________
+Layer (type)                 Output Shape              Param #   
+=================================================================
+input_1 (InputLayer)         (None, None, None, 3)     0         
+_________________________________________________________________
+block1_conv1 (Conv2D)        (None, None, None, 64)    1792      
+_________________________________________________________________
+block1_conv2 (Conv2D)        (None, None, None, 64)    36928     
+_________________________________________________________________
+block1_pool (MaxPooling2D)   (None, None, None, 64)    0         
+_________________________________________________________________
+block2_conv1 (Conv2D)        (None, None, None, 128)   73856     
+_________________________________________________________________
+block2_conv2 (Conv2D)        (None, None, None, 128)   147584    
+_________________________________________________________________
+block2_pool (MaxPooling2D)   (None, None, None, 128)   0         
+_________________________________________________________________
+block3_conv1 (Conv2D)        (None, None, None, 256)   295168    
+_________________________________________________________________
+block3_conv2 (Conv2D)        (None, None, None, 256)   590080    
+_________________________________________________________________
+block3_conv3 (Conv2D)        (None, None, None, 256)   590080    
+_________________________________________________________________
+block3_pool (MaxPooling2D)   (None, None, None, 256)   0         
+_________________________________________________________________
+block4_conv1 (Conv2D)        (None, None, None, 512)   1180160   
+_________________________________________________________________
+block4_conv2 (Conv2D)        (None, None, None, 512)   2359808   
+_________________________________________________________________
+block4_conv3 (Conv2D)        (None, None, None, 512)   2359808   
+_________________________________________________________________
+block4_pool (MaxPooling2D)   (None, None, None, 512)   0         
+_________________________________________________________________
+block5_conv1 (Conv2D)        (None, None, None, 512)   2359808   
+_________________________________________________________________
+block5_conv2 (Conv2D)        (None, None, None, 512)   2359808   
+_________________________________________________________________
+block5_conv3 (Conv2D)        (None, None, None, 512)   2359808   
+_________________________________________________________________
+block5_pool (MaxPooling2D)   (None, None, None, 512)   0         
+=================================================================
+Total params: 14,714,688
+Trainable params: 14,714,688
+Non-trainable params: 0
+_________________________________________________________________
+None
 '''
 
 # 004_778c259389f6f5e9.txt, block 45 at line 1307, under "层「节点」的概念"

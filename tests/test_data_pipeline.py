@@ -310,16 +310,10 @@ class BlockingSequence(jkeras.utils.Sequence):
         return _batch_of(np.array([index]))
 
 
-def _settled(counter, settle=0.3, limit=10.0):
-    """The counter's value once it has stopped moving for `settle` seconds."""
+def _wait_until(counter, value, limit=TIMEOUT):
     deadline = time.monotonic() + limit
-    last = -1
-    while time.monotonic() < deadline:
-        value = counter.value
-        if value == last and value > 0:
-            return value
-        last = value
-        time.sleep(settle)
+    while counter.value < value and time.monotonic() < deadline:
+        time.sleep(0.01)
     return counter.value
 
 
@@ -334,7 +328,9 @@ def test_max_queue_size_bounds_run_ahead(use_multiprocessing):
         daemon=True)
     thread.start()
     try:
-        started_before_first = _settled(seq.started)
+        _wait_until(seq.started, 3)
+        time.sleep(0.5)  # room for a worker that would run further ahead than allowed
+        started_before_first = seq.started.value
     finally:
         seq.release.set()
     thread.join(TIMEOUT)
@@ -376,11 +372,9 @@ def test_image_data_generator_shuffled_flow_serves_all_samples():
         assert sorted(sum(epoch, [])) == list(range(7))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "training.py: _fit_source decides 'is a Sequence' with hasattr(__getitem__, __len__) "
-    "and not __next__, so an ImageDataGenerator Iterator counts as a generator and its "
-    "on_epoch_end (the per-epoch reshuffle) is never called; use "
-    "data_adapter.is_sequence()"))
+
+
+
 def test_image_data_generator_flow_reshuffles_each_epoch():
     x, y = _image_data()
     flow = jkeras.preprocessing.image.ImageDataGenerator().flow(x, y, batch_size=3, seed=1)
@@ -389,6 +383,17 @@ def test_image_data_generator_flow_reshuffles_each_epoch():
     model.fit_generator(flow, steps_per_epoch=len(flow), epochs=3, verbose=0, shuffle=False)
     epochs = seen.epochs(3)
     assert len({tuple(e) for e in epochs}) > 1
+
+
+
+def test_fit_on_a_flow_without_steps_per_epoch():
+    x, y = _image_data()
+    flow = jkeras.preprocessing.image.ImageDataGenerator().flow(x, y, batch_size=3)
+    seen = SeenBatches()
+    model = _model(seen, input_shape=(2, 2, 1))
+    model.fit(flow, epochs=1, verbose=0)
+    jax.effects_barrier()
+    assert sorted(len(b) for b in seen.batches) == [1, 3, 3]
 
 
 # ------------------------------------------------------------------ steps_per_epoch
@@ -419,6 +424,16 @@ def test_float_steps_per_epoch_with_arrays():
     history = model.fit(x, y, batch_size=BATCH, steps_per_epoch=N / BATCH, epochs=1,
                         verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_float_steps_per_epoch_with_arrays_rounds_up():
+    x, y = _batch_of(np.arange(N))
+    seen = SeenBatches()
+    model = _model(seen)
+    model.fit(x, y, batch_size=BATCH, steps_per_epoch=N / BATCH, epochs=1, verbose=0,
+              shuffle=False)
+    jax.effects_barrier()
+    assert seen.batches == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
 
 
 # ------------------------------------------------------------------ BatchQueue itself

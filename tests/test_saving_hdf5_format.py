@@ -241,3 +241,20 @@ def test_topological_mismatch_raises_and_changes_nothing(tmp_path):
                                          r"\(named middle"):
         no_bias.load_weights(tmp_path / "w.h5")
     _assert_unchanged(no_bias, before)
+
+
+def test_custom_loss_and_metric_by_name(tmp_path):
+    def scaled_mse(y_true, y_pred):
+        return 2.0 * jkeras.backend.mean(jkeras.backend.square(y_true - y_pred), axis=-1)
+
+    model = fx.build_sequential(jkeras)
+    model.compile("sgd", loss=scaled_mse, metrics=[scaled_mse])
+    x, y = fx.inputs_for("seq", 4)[0], fx.targets_for("seq", 4)[0]
+    expected = model.evaluate(x, y, verbose=0)
+    for name in ("m.h5", "m.keras"):
+        model.save(tmp_path / name)
+        with pytest.raises(ValueError, match="scaled_mse"):
+            jkeras.models.load_model(tmp_path / name)
+        loaded = jkeras.models.load_model(tmp_path / name,
+                                          custom_objects={"scaled_mse": scaled_mse})
+        np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), expected, rtol=1e-6)

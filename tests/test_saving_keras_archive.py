@@ -176,3 +176,34 @@ def test_by_name_and_skip_mismatch_in_keras3_layout(tmp_path):
         mismatched.load_weights(tmp_path / "w.weights.h5", skip_mismatch=True)
     np.testing.assert_array_equal(mismatched.get_layer("first").get_weights()[0],
                                   source.get_layer("first").get_weights()[0])
+
+
+def _subclassed(lib):
+    class Net(lib.Model):
+        def __init__(self):
+            super().__init__()
+            self.head = lib.layers.Dense(2)
+            self.blocks = [lib.layers.Dense(4), lib.layers.Dense(4, activation="relu")]
+            self.bn = lib.layers.BatchNormalization()
+            self.aaa = lib.layers.Dense(3)
+
+        def call(self, x):
+            for block in self.blocks:
+                x = block(x)
+            return self.head(self.bn(self.aaa(x)))
+    net = Net()
+    net(np.ones((2, 3), "float32"))
+    return net
+
+
+def test_subclassed_model_weights_both_ways(keras_ref, tmp_path):
+    """Keras 3 names a subclassed model's groups after its attributes."""
+    ours, theirs = _subclassed(jkeras), _subclassed(keras_ref)
+    ours.save_weights(tmp_path / "ours.weights.h5")
+    theirs.save_weights(tmp_path / "theirs.weights.h5")
+    assert _datasets(tmp_path / "ours.weights.h5") == \
+        _datasets(tmp_path / "theirs.weights.h5")
+    assert "blocks/dense_1/vars/0" in _datasets(tmp_path / "ours.weights.h5")
+    ours.load_weights(tmp_path / "theirs.weights.h5")
+    x = np.random.default_rng(0).normal(size=(2, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(theirs(x)), atol=1e-6)

@@ -67,6 +67,12 @@ def test_unsupported_formats_are_refused(tmp_path):
     model.save_weights(tmp_path / "w.h5")
     with pytest.raises(ValueError, match="No model config.*w.h5"):
         jkeras.models.load_model(tmp_path / "w.h5")
+    lazy = jkeras.Sequential([jkeras.layers.Dense(4), jkeras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="has not created its weights"):
+        lazy.load_weights(tmp_path / "w.h5")
+    lazy.build((None, 3))
+    lazy.load_weights(tmp_path / "w.h5")
+    np.testing.assert_array_equal(lazy.get_weights()[0], model.get_weights()[0])
 
 
 # ---------------------------------------------------------------------------- safe mode

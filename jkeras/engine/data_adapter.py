@@ -342,8 +342,6 @@ class BatchQueue:
         procs = [ctx.Process(target=_process_worker, args=(self.source, tasks, results),
                              daemon=True, name=f"jkeras-data-{i}")
                  for i in range(self.workers)]
-        for proc in procs:
-            proc.start()
         ready = {}
         submitted = 0
         try:
@@ -352,6 +350,9 @@ class BatchQueue:
                 while submitted < limit:
                     tasks.put((submitted, self.order[submitted]))
                     submitted += 1
+                if position == 0:  # tasks first: the first worker starts on them at once
+                    for proc in procs:
+                        proc.start()
                 while position not in ready:
                     try:
                         got, payload = results.get(timeout=0.5)
@@ -365,9 +366,11 @@ class BatchQueue:
                 yield item
         finally:
             for proc in procs:
-                proc.terminate()
+                if proc.pid is not None:
+                    proc.terminate()
             for proc in procs:
-                proc.join(5)
+                if proc.pid is not None:
+                    proc.join(5)
             for q in (tasks, results):
                 q.cancel_join_thread()
                 q.close()

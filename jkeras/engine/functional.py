@@ -257,8 +257,15 @@ class Functional(Model):
             if not any(m is not None for m in flatten(masks)):
                 masks = None
             call_kwargs.update(self._kwarg_masks(layer, node, values))
-            node_key = None if key is None else jax.random.fold_in(key, count)
             node_training = training if node.training is None else node.training
+            if key is not None:
+                node_key = jax.random.fold_in(key, count)
+            elif node_training and not training:
+                # Called with training=True inside an inference pass (MC dropout) and no
+                # key was given (evaluate): a fixed key keeps the pass pure.
+                node_key = jax.random.fold_in(jax.random.PRNGKey(0), count)
+            else:
+                node_key = None
             layer_vars = {"params": params[layer.name], "state": new_state[layer.name]}
             if isinstance(layer, Model):
                 outputs, layer_state, inner = layer.apply_with_losses(

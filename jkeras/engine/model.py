@@ -249,6 +249,14 @@ class Model(TrainingMixin, Layer):
                 "`build()` or by calling the model on a batch of data.")
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A functional config (with `input_layers`) rebuilds a functional model."""
+        if "input_layers" in config or "layers" in config:
+            from jkeras.engine.functional import Functional
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return super().from_config(config)
+
     # ------------------------------------------------------------------ saving
     def save(self, filepath, overwrite=True, include_optimizer=True, save_format=None,
              **kwargs):
@@ -333,7 +341,12 @@ class Model(TrainingMixin, Layer):
             return Layer.__call__(self, inputs, *args, **kwargs)
         leaves = flatten([inputs, list(args), kwargs])
         from jkeras.engine.keras_tensor import KerasTensor
-        if any(isinstance(x, KerasTensor) for x in leaves):
+        symbolic = [x for x in leaves if isinstance(x, KerasTensor)]
+        if symbolic and hasattr(self, "_pending"):
+            # A Sequential without an input shape learns it from the tensor it is called on.
+            self.build(symbolic[0].shape)
+            return Layer.__call__(self, inputs, *args, **kwargs)
+        if symbolic:
             raise ValueError(
                 f"Subclassed model {self.name} cannot be called on symbolic Input tensors; "
                 "call it on arrays, or build a functional Model instead.")

@@ -512,7 +512,7 @@ class TrainingMixin:
         data = _to_device((xs, ys, sws))
         base_seed = _config.next_seed()
         if steps_per_epoch is not None:
-            steps = int(steps_per_epoch)
+            steps = int(math.ceil(steps_per_epoch))
         else:
             steps = math.ceil(num / batch_size) if num else 0
 
@@ -551,8 +551,7 @@ class TrainingMixin:
     def _fit_source(self, source, steps_per_epoch, epochs, verbose, callbacks,
                     validation_data, validation_steps, validation_freq, class_weight,
                     max_queue_size, workers, use_multiprocessing, shuffle, initial_epoch):
-        is_sequence = hasattr(source, "__getitem__") and hasattr(source, "__len__") and \
-            not hasattr(source, "__next__")
+        is_sequence = data_adapter.is_sequence(source)
         if steps_per_epoch is None:
             if not is_sequence:
                 raise ValueError(
@@ -706,10 +705,13 @@ class TrainingMixin:
                     break
         else:
             batches = _prefetch_to_device(self._source_batches(source, steps, epoch))
-            for step_index, (batch, num) in enumerate(batches):
-                run_one(step_index, num, lambda ts, m: fns["direct"](ts, m, batch))
-                if self.stop_training:
-                    break
+            try:
+                for step_index, (batch, num) in enumerate(batches):
+                    run_one(step_index, num, lambda ts, m: fns["direct"](ts, m, batch))
+                    if self.stop_training:
+                        break
+            finally:
+                batches.close()  # stops the data workers now, even when a step raised
         return ms
 
     # ------------------------------------------------------------------ evaluate
@@ -768,8 +770,7 @@ class TrainingMixin:
                         lambda m=ms: self._metric_logs(m)))
         else:
             source = val[1]
-            is_sequence = hasattr(source, "__getitem__") and hasattr(source, "__len__") and \
-                not hasattr(source, "__next__")
+            is_sequence = data_adapter.is_sequence(source)
             if steps is None:
                 if not is_sequence:
                     raise ValueError(
@@ -812,15 +813,17 @@ class TrainingMixin:
         stateful layers, whose carry moves on from batch to batch as in Keras)."""
         fn = self._predict_cache.get("predict")
         if fn is None:
-            def forward(variables, x):
-                outputs, new_state, _ = self._forward(variables, x, False, None)
+            def forward(variables, x, key):
+                # `key` only matters for layers called with training=True (MC dropout);
+                # XLA drops it otherwise.
+                outputs, new_state, _ = self._forward(variables, x, False, key)
                 return outputs, new_state
             fn = jax.jit(forward)
             self._predict_cache["predict"] = fn
         return fn
 
     def _run_predict(self, variables, xs_device):
-        outputs, new_state = self._predict_fn()(variables, xs_device)
+        outputs, new_state = self._predict_fn()(variables, xs_device, _config.next_key())
         if self._stateful_cache():
             variables = {"params": variables["params"], "state": new_state}
             self._set_vars(variables)
@@ -852,11 +855,11 @@ class TrainingMixin:
         gather = self._predict_cache.get("gather")
         if gather is None:
             forward = self._predict_fn()
-            gather = jax.jit(lambda v, d, idx: forward(v, [a[idx] for a in d]))
+            gather = jax.jit(lambda v, d, idx, key: forward(v, [a[idx] for a in d], key))
             self._predict_cache["gather"] = gather
         stateful = self._stateful_cache()
         for idx in batches:
-            out, new_state = gather(variables, data, jnp.asarray(idx))
+            out, new_state = gather(variables, data, jnp.asarray(idx), _config.next_key())
             if stateful:
                 variables = {"params": variables["params"], "state": new_state}
             outputs.append(out)
@@ -945,8 +948,7 @@ class TrainingMixin:
 
     def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
                           workers=1, use_multiprocessing=False, verbose=0):
-        is_sequence = hasattr(generator, "__getitem__") and hasattr(generator, "__len__") \
-            and not hasattr(generator, "__next__")
+        is_sequence = data_adapter.is_sequence(generator)
         if steps is None:
             if not is_sequence:
                 raise ValueError("`steps` must be given when predicting from a generator.")

@@ -2,9 +2,10 @@
 
 A checkpoint holds the model's variables (params and state, a stateful RNN's carry
 included), the optimizer state, the trainer's PRNG key and step counter, as
-`model.get_training_state()` returns them, plus metadata (epoch, step). Loading restores into a template built from the
-model itself: the structure (layers in order, their weights in order), shapes and dtypes
-must match, and nothing is changed unless all of them do. Layer names may differ (a fresh
+`model.get_training_state()` returns them, plus metadata (epoch, step). Loading restores
+into a template built from the model itself: the structure (layers in order, their
+weights in order), shapes and dtypes must match, and nothing is changed unless all of
+them do. Layer names may differ (a fresh
 model gets new automatic names): layers are paired in order, as topological HDF5 loading
 pairs them.
 

@@ -358,6 +358,17 @@ def optimizer_state(model):
     return state if isinstance(state, OptimizerState) else None
 
 
+def slot_names(optimizer, state):
+    """The state's slot names in the order the optimizer creates them (Keras's order;
+    the state's dict is in sorted order)."""
+    try:
+        created = [name for name, _ in optimizer._slot_specs()]
+    except (AttributeError, TypeError):
+        created = list(getattr(optimizer, "slot_names", ()))
+    ordered = [name for name in created if name in state.slots]
+    return ordered + [name for name in state.slots if name not in ordered]
+
+
 def legacy_optimizer_weights(model, state):
     """`[(name, array)]` as Keras 2's (legacy) optimizers name their weights."""
     opt = model.optimizer
@@ -367,7 +378,7 @@ def legacy_optimizer_weights(model, state):
         out.append((f"{prefix}/momentum_cache:0",
                     np.asarray(state.extras["u_product"], np.float32)))
     entries = trainable_entries(model)
-    for slot in state.slots:
+    for slot in slot_names(opt, state):
         legacy = opt.legacy_slot_names.get(slot, slot)
         for path, weight_path, _ in entries:
             out.append((f"{prefix}/{weight_path}/{legacy}:0",
@@ -394,7 +405,8 @@ def _slot_candidates(model, state):
     for path, weight_path, full_path in trainable_entries(model):
         for slot in state.slots:
             legacy = opt.legacy_slot_names.get(slot, slot)
-            for p in (weight_path, full_path):
+            # Keras 3 prefixes a Sequential model's paths with the model's name.
+            for p in (weight_path, full_path, f"{model.name}/{full_path}"):
                 for s in {slot, legacy}:
                     table[f"{p}/{s}"] = (path, slot)
                     table[f"{s}/{p}"] = (path, slot)
@@ -429,7 +441,8 @@ def restore_optimizer_weights(model, named_values, source):
             continue
         if rest in ("learning_rate", "lr", "decay") or bare.endswith("/learning_rate"):
             continue  # hyperparameters come from the optimizer config
-        if bare.rsplit("/", 1)[-1] in ("momentum_cache", "u_product"):
+        if bare.rsplit("/", 1)[-1] in ("momentum_cache", "u_product") or \
+                (bare == "variable" and "u_product" in extras):  # Keras 3's Nadam
             if "u_product" in extras:
                 extras["u_product"] = np.asarray(value, np.float32).reshape(())
             continue
@@ -448,6 +461,8 @@ def restore_optimizer_weights(model, named_values, source):
     expected = {(slot, path) for slot in template.slots
                 for path, _, _ in trainable_entries(model)}
     missing = expected - filled
+    if not filled and not problems and not iterations:
+        return False  # an optimizer that never stepped: the fresh state is the same
     if problems or missing or iterations is None:
         detail = "; ".join(problems[:3]) or (
             f"{len(missing)} slot value(s) missing" if missing else "no iteration count")
@@ -463,16 +478,30 @@ def restore_optimizer_weights(model, named_values, source):
 
 
 # ---------------------------------------------------------------------------- training config
-def _serialize_compile_arg(value, serialize):
+def _portable_object(config, module):
+    """A serialized loss or metric both Keras 2 and Keras 3 read: tagged with its module
+    (Keras 3 needs it) and with `reduction="auto"` spelled as what it means."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        return config
+    name = config["class_name"]
+    inner = dict(config.get("config") or {})
+    if inner.get("reduction") == "auto":
+        inner["reduction"] = "sum_over_batch_size"
+    custom = ">" in name
+    return {"module": None if custom else module, "class_name": name.split(">")[-1],
+            "config": inner, "registered_name": name if custom else None}
+
+
+def _serialize_compile_arg(value, serialize, module):
     if value is None:
         return None
     if isinstance(value, dict):
-        return {k: _serialize_compile_arg(v, serialize) for k, v in value.items()}
+        return {k: _serialize_compile_arg(v, serialize, module) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_serialize_compile_arg(v, serialize) for v in value]
+        return [_serialize_compile_arg(v, serialize, module) for v in value]
     if isinstance(value, (int, float, str, bool)):
         return value
-    return serialize(value)
+    return _portable_object(serialize(value), module)
 
 
 def training_config(model):
@@ -481,11 +510,11 @@ def training_config(model):
     from jkeras.saving.object_registry import get_registered_name
     opt = model.optimizer
     return {
-        "loss": _serialize_compile_arg(model.loss, losses.serialize),
+        "loss": _serialize_compile_arg(model.loss, losses.serialize, "keras.losses"),
         "metrics": _serialize_compile_arg(getattr(model, "_compile_metrics", None),
-                                          metrics.serialize),
+                                          metrics.serialize, "keras.metrics"),
         "weighted_metrics": _serialize_compile_arg(
-            getattr(model, "_weighted_metrics", None), metrics.serialize),
+            getattr(model, "_weighted_metrics", None), metrics.serialize, "keras.metrics"),
         "loss_weights": getattr(model, "loss_weights", None),
         "sample_weight_mode": getattr(model, "sample_weight_mode", None),
         "optimizer_config": {"class_name": get_registered_name(type(opt)),
@@ -578,16 +607,34 @@ def _json_attr(f, name, filepath):
                          f"{e}") from None
 
 
+def compile_from_args(model, args, custom_objects):
+    """`model.compile(**args)` with `custom_objects` in scope (names of custom losses and
+    metrics are resolved while compiling)."""
+    from jkeras.saving.object_registry import CustomObjectScope
+    with CustomObjectScope(custom_objects or {}):
+        model.compile(**args)
+
+
+def config_to_model(config, custom_objects, safe_mode, filepath):
+    """The model a file's config describes; a malformed config raises ValueError naming
+    the file (unknown classes, Lambda bytecode in safe mode: their own clear errors)."""
+    from jkeras.saving.model_config import model_from_config
+    with SafeModeScope(safe_mode):
+        try:
+            return model_from_config(config, custom_objects=custom_objects)
+        except (KeyError, IndexError, AttributeError) as e:
+            raise ValueError(f"File {filepath}: the model config is malformed "
+                             f"({type(e).__name__}: {e}).") from e
+
+
 def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A model from a Keras HDF5 file (written here, by Keras 2 or by Keras 3)."""
-    from jkeras.saving.model_config import model_from_config
     with open_h5(filepath) as f:
         config = _json_attr(f, "model_config", filepath)
         if config is None:
             raise ValueError(f"No model config found in the file at {filepath}: it is a "
                              "weights file; build the model and call load_weights().")
-        with SafeModeScope(safe_mode):
-            model = model_from_config(config, custom_objects=custom_objects)
+        model = config_to_model(config, custom_objects, safe_mode, filepath)
         load_weights_from_group(model, get_group(f, "model_weights", filepath), filepath)
         train_config = _json_attr(f, "training_config", filepath) if compile else None
         if train_config is None:
@@ -595,7 +642,7 @@ def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=
                 _LOG.warning("No training configuration found in %s, so the model was "
                              "*not* compiled. Compile it manually.", filepath)
             return model
-        model.compile(**compile_args(train_config, custom_objects))
+        compile_from_args(model, compile_args(train_config, custom_objects), custom_objects)
         if "optimizer_weights" in f:
             group = get_group(f, "optimizer_weights", filepath)
             names = load_attributes(group, "weight_names")

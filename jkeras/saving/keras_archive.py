@@ -19,7 +19,6 @@ import zipfile
 import numpy as np
 
 from jkeras.saving import atomic, hdf5_format
-from jkeras.saving.safe_mode import SafeModeScope
 
 KERAS3_FORMAT_VERSION = "3.5.0"
 CONFIG_FILE = "config.json"
@@ -71,9 +70,8 @@ def _module_for(key):
 def _tagged_object(value, module, keras3):
     """A nested `{"class_name", "config"}` with `module` and `registered_name`, as
     tf-keras 2.13+ and Keras 3 write them (Keras 3 needs them to find the class)."""
-    from jkeras.saving.object_registry import _GLOBAL_CUSTOM_OBJECTS
     name = value.get("class_name")
-    custom = isinstance(name, str) and (">" in name or name in _GLOBAL_CUSTOM_OBJECTS)
+    custom = isinstance(name, str) and ">" in name
     inner = value.get("config")
     if module == "keras.layers" and isinstance(inner, dict):
         inner = portable_layer_config(name, inner, keras3)
@@ -199,18 +197,24 @@ def _compile_config(model):
     from jkeras import losses, metrics
     serialize = hdf5_format._serialize_compile_arg
     return {"optimizer": _keras3_optimizer_config(model.optimizer),
-            "loss": serialize(model.loss, losses.serialize),
+            "loss": serialize(model.loss, losses.serialize, "keras.losses"),
             "loss_weights": getattr(model, "loss_weights", None),
-            "metrics": serialize(getattr(model, "_compile_metrics", None), metrics.serialize),
+            "metrics": serialize(getattr(model, "_compile_metrics", None), metrics.serialize,
+                                 "keras.metrics"),
             "weighted_metrics": serialize(getattr(model, "_weighted_metrics", None),
-                                          metrics.serialize),
+                                          metrics.serialize, "keras.metrics"),
             "run_eagerly": False, "steps_per_execution": model._steps_per_execution,
             "jit_compile": True}
 
 
 def _compile_args_from_keras3(config, custom_objects):
     """`compile()` arguments from a Keras 3 `compile_config`."""
-    training = {"optimizer_config": config["optimizer"], "loss": config.get("loss"),
+    optimizer = config.get("optimizer")
+    if optimizer is None:  # Keras 3 drops it when the model was saved to HDF5 before
+        warnings.warn("The archive's compile config names no optimizer; compiling with "
+                      "'rmsprop', Keras's default.", stacklevel=4)
+        optimizer = {"class_name": "RMSprop", "config": {}}
+    training = {"optimizer_config": optimizer, "loss": config.get("loss"),
                 "metrics": config.get("metrics"),
                 "weighted_metrics": config.get("weighted_metrics"),
                 "loss_weights": config.get("loss_weights")}
@@ -244,10 +248,9 @@ def _sub_layout(sub_path, inner, keys, prefix):
 
 def _model_keys_layout(model, keys):
     """A wrapped model's flattened keys `<layer>/<weight>` laid out as its layers."""
-    used, out = {}, []
-    for layer in _saveable_layers(model):
-        name = _unique(keras3_snake_case(type(layer).__name__), used)
-        out.extend(_sub_layout(f"layers/{name}", layer, keys, f"{layer.name}/"))
+    out = []
+    for path, layer in _children(model):
+        out.extend(_sub_layout(path, layer, keys, f"{layer.name}/"))
     return out
 
 
@@ -276,9 +279,41 @@ def layer_layout(layer, keys):
     return [("", list(keys))]
 
 
-def _saveable_layers(model):
-    """The layers Keras 3 walks: a Sequential's without its InputLayer."""
-    return list(model.layers)
+def _name_key(name):
+    return f"~{name}" if name.startswith("_") else name
+
+
+def _container(items, path, used_paths, seen):
+    out, used = [], {}
+    for item in items:
+        name = _unique(keras3_snake_case(type(item).__name__), used)
+        if id(item) not in seen:
+            seen.add(id(item))
+            out.append((f"{path}/{name}", item))
+    return out
+
+
+def _children(model):
+    """`[(path relative to the model, layer)]` as Keras 3 names them: `layers/<snake
+    case class>` for functional and Sequential models; for subclassed models, the
+    attribute holding each layer, visited in sorted order (`layers` among them)."""
+    from jkeras.engine.base_layer import Layer
+    if getattr(model, "_is_graph_network", False) or hasattr(model, "_pending"):
+        return _container(model.layers, "layers", {}, set())
+    out, seen = [], set()
+    attributes = {k: v for k, v in vars(model).items() if not k.startswith("__")}
+    for attr in sorted(set(attributes) | {"layers"}, key=_name_key):
+        value = model.layers if attr == "layers" else attributes[attr]
+        if isinstance(value, Layer) and value is not model:
+            if id(value) not in seen:
+                seen.add(id(value))
+                out.append((attr, value))
+        elif isinstance(value, (list, tuple, dict)):
+            items = list(value.values()) if isinstance(value, dict) else list(value)
+            if any(isinstance(i, Layer) for i in items):
+                out.extend(_container([i for i in items if isinstance(i, Layer)], attr, {},
+                                      seen))
+    return out
 
 
 def _layer_keys(layer):
@@ -289,9 +324,9 @@ def _layer_keys(layer):
 def variable_groups(model, prefix=""):
     """`[(group path, [weight handles], layer name)]` of the Keras 3 weights layout."""
     from jkeras.engine.model import Model
-    out, used = [], {}
-    for layer in _saveable_layers(model):
-        path = f"{prefix}layers/{_unique(keras3_snake_case(type(layer).__name__), used)}"
+    out = []
+    for relative, layer in _children(model):
+        path = prefix + relative
         if isinstance(layer, Model):
             out.append((path, [], layer.name))
             out.extend(variable_groups(layer, path + "/"))
@@ -361,16 +396,20 @@ def _plan(f, groups, filepath, skip_mismatch):
 
 
 def _groups_by_name(f, model, filepath):
-    """The model's groups placed at the file's groups named like its layers."""
+    """The model's groups placed at the file's groups named like its layers (the
+    `name` attribute Keras 3 writes on each `vars` group)."""
     from jkeras.engine.model import Model
+    h5py = hdf5_format._h5py()
     located = {}
-    if "layers" in f:
-        for key in f["layers"]:
-            vars_path = f"layers/{key}/vars"
-            if vars_path in f and "name" in f[vars_path].attrs:
-                located[hdf5_format._decode(f[vars_path].attrs["name"])] = f"layers/{key}"
+
+    def visit(path, item):
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        if isinstance(item, h5py.Group) and path.endswith("vars") and parent and \
+                parent.count("/") <= 1 and "name" in item.attrs:
+            located.setdefault(hdf5_format._decode(item.attrs["name"]), parent)
+    f.visititems(visit)
     out = []
-    for layer in _saveable_layers(model):
+    for _, layer in _children(model):
         if layer.name not in located:
             continue
         base = located[layer.name]
@@ -383,10 +422,6 @@ def _groups_by_name(f, model, filepath):
 
 def _load_from_h5(model, f, filepath, by_name=False, skip_mismatch=False):
     groups = _groups_by_name(f, model, filepath) if by_name else variable_groups(model)
-    if not by_name and "layers" not in f and any(h for _, h, _ in groups):
-        raise ValueError(
-            f"File {filepath} is not a Keras 3 weights file: it has no 'layers' group (and "
-            "no 'layer_names' attribute of the legacy layout).")
     pairs = _plan(f, groups, filepath, skip_mismatch)
     hdf5_format.assign_weights(pairs)
 
@@ -413,7 +448,7 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
 # ---------------------------------------------------------------------------- optimizer
 def _slot_order(optimizer, state):
     """Keras 3's order of slot variables: groups of names, alternating per variable."""
-    active = [s for s in state.slots if s != "average"]
+    active = [s for s in hdf5_format.slot_names(optimizer, state) if s != "average"]
     for cls in type(optimizer).__mro__:
         if cls.__name__ in _KERAS3_SLOT_GROUPS:
             groups = [tuple(s for s in g if s in active)
@@ -556,7 +591,6 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A model from a `.keras` archive (written here or by Keras 3)."""
-    from jkeras.saving import model_config
     filepath = os.fspath(filepath)
     with _open_zip(filepath) as archive:
         config_text = _read_member(archive, CONFIG_FILE, filepath)
@@ -566,12 +600,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     except ValueError as e:
         raise ValueError(f"Archive {filepath}: '{CONFIG_FILE}' is not valid JSON: "
                          f"{e}") from None
-    with SafeModeScope(safe_mode):
-        model = model_config.model_from_config(config, custom_objects=custom_objects)
+    model = hdf5_format.config_to_model(config, custom_objects, safe_mode, filepath)
     with _h5_from_bytes(weights, filepath) as f:
         _load_from_h5(model, f, filepath)
         compile_config = config.get("compile_config") if compile else None
         if compile_config:
-            model.compile(**_compile_args_from_keras3(compile_config, custom_objects))
+            hdf5_format.compile_from_args(
+                model, _compile_args_from_keras3(compile_config, custom_objects),
+                custom_objects)
             _read_optimizer(f, model, filepath)
     return model

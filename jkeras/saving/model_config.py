@@ -3,8 +3,9 @@
 Writing follows the Keras 2 layout (`inbound_nodes` as `[[layer, node, tensor, kwargs]]`)
 or, for `.keras` archives, the Keras 3 one (`{"args", "kwargs"}` with `__keras_tensor__`
 entries). Reading accepts both. Node indices count only the nodes that belong to the
-model, and a nested model's first node is its own creation node, as in Keras, so they are
-offset by one.
+model. Keras 2 counts a nested model's own creation node as its node 0, so the calls of
+a nested model are numbered from 1; Keras 3 numbers them from 0 (and from 1 only in a
+config's `input_layers` / `output_layers`, for Functional models).
 
 Class names resolve only through `custom_object_scope`, `custom_objects`, classes
 registered with `register_keras_serializable`, and `jkeras.layers.layer_classes()`; the
@@ -187,7 +188,7 @@ def _node_keras3(node, conversion):
             "kwargs": convert(kwargs)}
 
 
-def _endpoints(model, nested, flat, conversion, style):
+def _endpoints(nested, flat, conversion, style):
     entries = {id(t): _history(t, conversion) for t in flat}
     if isinstance(nested, dict):
         return {k: entries[id(t)] for k, t in nested.items()}
@@ -213,17 +214,17 @@ def functional_config(model, style=KERAS2):
         layer_configs.append(entry)
     ends = _node_conversion(model, style, endpoint=True)
     return {"name": model.name, "trainable": model.trainable, "layers": layer_configs,
-            "input_layers": _endpoints(model, model._nested_inputs, model.inputs,
-                                       ends, style),
-            "output_layers": _endpoints(model, model._nested_outputs, model.outputs,
-                                        ends, style)}
+            "input_layers": _endpoints(model._nested_inputs, model.inputs, ends, style),
+            "output_layers": _endpoints(model._nested_outputs, model.outputs, ends, style)}
 
 
 def sequential_config(model, style=KERAS2):
     """`{"name", "layers"}` with the InputLayer first once the model has an input, as
     tf.keras 2.x writes it."""
     layers = list(model._tracked_layers) if model._is_graph_network else list(model.layers)
-    config = {"name": model.name, "trainable": model.trainable, "layers": []}
+    config = {"name": model.name, "layers": []}
+    if not model.trainable or style == KERAS3:
+        config["trainable"] = model.trainable
     for layer in layers:
         config["layers"].append(serialize_layer(layer, style))
     shape = getattr(model, "_build_input_shape", None)
@@ -328,6 +329,10 @@ def deserialize_layer(layer_data, custom_objects=None):
     registered = layer_data.get("registered_name")
     cls = resolve_layer_class(class_name, registered, custom_objects)
     config = layer_data.get("config", {})
+    from jkeras.engine.model import Model
+    if cls is Model and isinstance(config, dict) and "layers" in config:
+        from jkeras.engine.functional import Functional  # Keras <= 2.3 wrote "Model"
+        cls = Functional
     if isinstance(config, dict):
         config = _clean_layer_config(cls, class_name, config)
     with CustomObjectScope(custom_objects or {}):

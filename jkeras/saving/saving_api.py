@@ -164,6 +164,10 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
     _reject_unknown(kwargs, "load_weights")
     filepath = _path(filepath)
     kind = _sniff(filepath)
+    if not model.built:
+        raise ValueError(
+            f"Unable to load weights into model {model.name}: it has not created its "
+            "weights yet. Call it on a batch of data or `model.build(input_shape)` first.")
     if kind == "msgpack":
         if by_name or skip_mismatch:
             raise ValueError("by_name and skip_mismatch do not apply to msgpack "
