@@ -386,8 +386,6 @@ def test_model_is_callable_and_time_distributed(keras_ref):
         tuple(ref["processed_sequences"].shape) == (None, 20, 10)
 
 
-@known_failure("TimeDistributed(model) trains and predicts with its own copy of the "
-               "model's weights instead of sharing them (jkeras/layers/wrappers.py)")
 def test_time_distributed_model_reuses_its_weights(keras_ref):
     # "the model is applied to every time step ... reusing its weights": same weights in
     # the model, so the same per-step outputs as Keras's TimeDistributed.
