@@ -5,6 +5,9 @@ import pytest
 from jkeras.layers.convolutional_recurrent import (ConvLSTM1D, ConvLSTM2D, ConvLSTM2DCell,
                                                    ConvLSTM3D)
 
+# ConvLSTM against Keras 3: about 30 s; kept out of the default run, CI runs it with -m slow.
+pytestmark = pytest.mark.slow
+
 ATOL = RTOL = 1e-5
 
 

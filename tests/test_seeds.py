@@ -26,6 +26,9 @@ import pytest
 import jkeras
 from seed_snippets import OUTPUTS, SIGNATURES, SKIPPED, SNIPPETS
 
+# every seed snippet: about 70 s; kept out of the default run, CI runs it with -m slow.
+pytestmark = pytest.mark.slow
+
 # ----------------------------------------------------------------------------- running a block
 
 _FROM = re.compile(r"^(\s*)from\s+(?:tensorflow\.)?keras((?:\.\w+)*)\s+import\s+(.*)$")
