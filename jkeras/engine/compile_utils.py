@@ -31,13 +31,6 @@ def _per_output(value, output_names, what):
     return [value] * count
 
 
-def _loss_name(loss):
-    if isinstance(loss, str):
-        return loss
-    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or \
-        type(loss).__name__
-
-
 class CompiledTargets:
     """Losses and metrics of a compiled model, per output, as pure functions."""
 

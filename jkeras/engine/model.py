@@ -146,39 +146,24 @@ class Model(TrainingMixin, Layer):
             leaf._trainer_link = link
 
     # ------------------------------------------------------------------ weights API
-    def _weight_handles(self):
-        params, state = [], []
-        seen = set()
+    def _collect(self, attribute):
+        """`layer.<attribute>` over the layers, each weight once (shared layers)."""
+        out, seen = [], set()
         for layer in self._unique_layers():
-            for handle in layer.weights:
+            for handle in getattr(layer, attribute):
                 key = (id(handle._layer), handle._key)
                 if key not in seen:
                     seen.add(key)
-                    (params if handle._kind == "params" else state).append(handle)
-        return params, state
+                    out.append(handle)
+        return out
 
     @property
     def weights(self):
-        out, seen = [], set()
-        for layer in self._unique_layers():
-            for handle in layer.weights:
-                key = (id(handle._layer), handle._key)
-                if key not in seen:
-                    seen.add(key)
-                    out.append(handle)
-        return out
+        return self._collect("weights")
 
     @property
     def trainable_weights(self):
-        if not self.trainable:
-            return []
-        out, seen = [], set()
-        for layer in self._unique_layers():
-            for handle in layer.trainable_weights:
-                if (id(handle._layer), handle._key) not in seen:
-                    seen.add((id(handle._layer), handle._key))
-                    out.append(handle)
-        return out
+        return self._collect("trainable_weights") if self.trainable else []
 
     @property
     def non_trainable_weights(self):

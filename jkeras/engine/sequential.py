@@ -111,9 +111,7 @@ class Sequential(Functional):
             self._output_tensor = tensor
             for layer in layers:
                 self._pending.append(layer)
-                out = layer._inbound_nodes
                 self._append_to_graph(layer)
-                del out
         else:
             self._pending = layers
 

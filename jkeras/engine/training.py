@@ -376,7 +376,6 @@ class TrainingMixin:
         tx = self._transformation()
         has_regs = self.has_regularizers()
         has_constraints = self.has_constraints()
-        optimizer = self.optimizer
 
         def loss_fn(trainable, frozen, state, x, y, sw, key):
             params = _merge_params(trainable, frozen)
@@ -410,7 +409,6 @@ class TrainingMixin:
             return {"trainable": trainable, "frozen": ts["frozen"], "state": new_state,
                     "opt_state": opt_state, "key": ts["key"], "step": ts["step"] + 1}, ms
 
-        del optimizer
         return step
 
     def _make_test_step(self):
