@@ -5,6 +5,10 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import functools
+import http.server
+import threading
+
 import numpy as np
 import pytest
 
@@ -26,3 +30,31 @@ def _fresh_names():
     from jkeras.engine import naming
     naming.reset_uids()
     yield
+
+
+@pytest.fixture
+def http_server(tmp_path, monkeypatch):
+    """An HTTP server on 127.0.0.1 (never another host) serving `root`; `url` is its base
+    address and `requests` lists the paths asked for."""
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                 "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    root = tmp_path / "served"
+    root.mkdir()
+    requests = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    yield type("Server", (), {"root": root, "url": url, "requests": requests})
+    httpd.shutdown()
+    httpd.server_close()

@@ -1,11 +1,8 @@
 """Tests for jkeras.utils.data_utils: `Sequence` and `get_file` against a local server."""
-import functools
 import hashlib
-import http.server
 import io
 import os
 import tarfile
-import threading
 import zipfile
 
 import pytest
@@ -14,31 +11,8 @@ from jkeras.utils import data_utils
 
 
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-    """An HTTP server on 127.0.0.1 serving `root`; `requests` lists the paths asked for."""
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                 "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    root = tmp_path / "served"
-    root.mkdir()
-    requests = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def do_GET(self):
-            requests.append(self.path)
-            super().do_GET()
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    yield type("Server", (), {"root": root, "url": url, "requests": requests})
-    httpd.shutdown()
-    httpd.server_close()
+def server(http_server):
+    return http_server
 
 
 def sha256(data):

@@ -1,13 +1,10 @@
 """Tests for jkeras.datasets: every loader against small files of the real formats,
 served from a local HTTP server (127.0.0.1 only)."""
-import functools
 import gzip
-import http.server
 import io
 import json
 import pickle
 import tarfile
-import threading
 
 import numpy as np
 import pytest
@@ -18,31 +15,12 @@ from jkeras.datasets import (_fetch, boston_housing, cifar10, cifar100, fashion_
 
 
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-    """Serves `root` on 127.0.0.1; the Keras cache goes to a temporary KERAS_HOME."""
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                 "ALL_PROXY", _fetch.ORIGIN_ENV_VAR):
-        monkeypatch.delenv(name, raising=False)
+def server(http_server, tmp_path, monkeypatch):
+    """The local server, with the origin override cleared and the Keras cache in a
+    temporary KERAS_HOME."""
+    monkeypatch.delenv(_fetch.ORIGIN_ENV_VAR, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    root = tmp_path / "served"
-    root.mkdir()
-    requests = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def do_GET(self):
-            requests.append(self.path)
-            super().do_GET()
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    yield type("Server", (), {"root": root, "url": url, "requests": requests})
-    httpd.shutdown()
-    httpd.server_close()
+    return http_server
 
 
 def point_at(monkeypatch, module, server):
