@@ -79,3 +79,32 @@ def next_seed():
     """A new integer seed from the global stream (for NumPy-side randomness)."""
     import numpy as np
     return int(np.asarray(jax.random.randint(next_key(), (), 0, 2**31 - 1)))
+
+
+_DEVICE_DATA_BUDGET = {"bytes": None}
+
+
+def set_device_data_budget(nbytes):
+    """How many bytes of training arrays `fit`/`evaluate`/`predict` may keep on the device.
+
+    Arrays within the budget are sent once and batched on the device; larger ones stream
+    from the host, batch by batch, two batches ahead. None restores the default: a quarter
+    of the accelerator's memory, or 2 GiB on the CPU.
+    """
+    if nbytes is not None and (not isinstance(nbytes, (int, float)) or nbytes < 0):
+        raise ValueError(
+            "`nbytes` must be a non-negative number of bytes or None. Received: "
+            f"nbytes={nbytes!r}")
+    _DEVICE_DATA_BUDGET["bytes"] = None if nbytes is None else int(nbytes)
+
+
+def device_data_budget():
+    if _DEVICE_DATA_BUDGET["bytes"] is not None:
+        return _DEVICE_DATA_BUDGET["bytes"]
+    device = jax.devices()[0]
+    if device.platform != "cpu":
+        try:
+            return int(device.memory_stats()["bytes_limit"]) // 4
+        except Exception:  # noqa: BLE001 - no memory stats on this backend
+            pass
+    return 2 << 30

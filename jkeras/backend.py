@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras import _config
+from jkeras.engine import call_context
 from jkeras import activations as _activations
 from jkeras._config import (  # noqa: F401 - re-exported as K.floatx() etc.
     epsilon, floatx, image_data_format, set_epsilon, set_floatx, set_image_data_format)
@@ -78,7 +79,12 @@ def _float_if_bool(x):
 
 
 def _key(seed):
-    return _config.next_key() if seed is None else jax.random.PRNGKey(int(seed))
+    """A key for a random op: the seed's, else the traced call's stream (fresh at every
+    step), else the global stream (eager code)."""
+    if seed is not None:
+        return jax.random.PRNGKey(int(seed))
+    key = call_context.next_key()
+    return _config.next_key() if key is None else key
 
 
 # ----------------------------------------------------------------------------- reductions
@@ -593,3 +599,15 @@ def set_value(x, value):
 def batch_set_value(tuples):
     for x, value in tuples:
         set_value(x, value)
+
+
+def dropout(x, level, noise_shape=None, seed=None):
+    """Keras 2's `K.dropout`: zeroes entries with probability `level`, scales the rest by
+    `1 / (1 - level)`. Inside a traced step the key is fresh at every step."""
+    x = jnp.asarray(x)
+    if not 0.0 <= float(level) < 1.0:
+        raise ValueError(f"`level` must be in [0, 1). Received: level={level}")
+    shape = x.shape if noise_shape is None else tuple(
+        x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+    keep = jax.random.bernoulli(_key(seed), 1.0 - float(level), shape)
+    return jnp.where(keep, x / (1.0 - float(level)), jnp.zeros((), x.dtype))

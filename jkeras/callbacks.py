@@ -1049,11 +1049,11 @@ class BackupAndRestore(Callback):
         epoch, step = record["epoch"], record["step"]
         steps = self.params.get("steps")
         if step is None or (steps is not None and step + 1 >= steps):
-            self.model._resume_epoch = epoch + 1
+            self.model._trainer.resume_at(epoch + 1)
         else:
             # Resume inside `epoch`: the loop starts the epoch over, so the batches up
             # to `step` are run and then undone by putting the backed-up state back.
-            self.model._resume_epoch = epoch
+            self.model._trainer.resume_at(epoch)
             self._replay = {"epoch": epoch, "step": step, "snapshot": snapshot,
                             "hyperparameters": record.get("hyperparameters", {})}
 

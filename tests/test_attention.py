@@ -95,7 +95,7 @@ def test_mha_dropout_only_in_training(keras_ref, rng):
     x = rng.normal(size=(2, 5, 4)).astype("float32")
     ours, theirs = _mha_pair(keras_ref, x, x, num_heads=2, key_dim=2, dropout=0.5)
     np.testing.assert_allclose(ours(x, x), theirs(x, x), **TOL)
-    variables = ours._variables
+    variables = ours.variables_tree()
     first, _ = ours.apply(variables, x, x, training=True, key=jax.random.PRNGKey(0))
     second, _ = ours.apply(variables, x, x, training=True, key=jax.random.PRNGKey(1))
     assert not np.allclose(first, second)
@@ -110,7 +110,7 @@ def test_mha_regularizers_found_by_weight():
     x = np.ones((1, 2, 4), "float32")
     layer(x, x)
     assert layer.has_regularizers() and layer.has_constraints()
-    penalty = layer.regularization_loss(layer._variables["params"])
+    penalty = layer.regularization_loss(layer.variables_tree()["params"])
     kernels = [w.numpy() for w in layer.weights if w.name.endswith("kernel:0")]
     np.testing.assert_allclose(penalty, 0.01 * sum((k ** 2).sum() for k in kernels),
                                rtol=1e-5)
@@ -231,7 +231,7 @@ def test_attention_dropout_and_validation(rng):
     q = rng.normal(size=(2, 3, 4)).astype("float32")
     layer = Attention(dropout=0.5)
     layer([q, q])
-    first, _ = layer.apply(layer._variables, [q, q], training=True, key=jax.random.PRNGKey(0))
+    first, _ = layer.apply(layer.variables_tree(), [q, q], training=True, key=jax.random.PRNGKey(0))
     np.testing.assert_allclose(layer([q, q]), Attention()([q, q]), **TOL)
     assert not np.allclose(first, layer([q, q]))
     with pytest.raises(ValueError, match="list"):

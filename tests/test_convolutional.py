@@ -235,7 +235,7 @@ def test_apply_is_jittable(rng):
                                  pointwise_initializer="ones")
     x = rng.standard_normal((2, 7, 7, 3)).astype("float32")
     layer.build_from_shape(x.shape)
-    variables = layer._variables
+    variables = layer.variables_tree()
     jitted = jax.jit(lambda v, a: layer.apply(v, a)[0])
     np.testing.assert_allclose(np.asarray(jitted(variables, x)), np.asarray(layer(x)),
                                atol=1e-6)

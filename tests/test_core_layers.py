@@ -132,7 +132,7 @@ def test_activity_regularization_adds_batch_mean_penalty(rng):
     y = layers.ActivityRegularization(l1=0.1, l2=0.01)(x)
     model = jkeras.Model(x, y)
     data = rng.standard_normal((4, 3)).astype("float32")
-    out, _, loss = model.apply_with_losses(model._get_vars(), data)
+    out, _, loss = model.apply_with_losses(model.variables_tree(), data)
     np.testing.assert_allclose(np.asarray(out), data)
     expected = (0.1 * np.abs(data).sum() + 0.01 * np.square(data).sum()) / 4
     np.testing.assert_allclose(float(loss), expected, rtol=1e-5)

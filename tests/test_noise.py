@@ -37,7 +37,7 @@ def test_identity_at_inference_and_config(keras_ref, rng, cls, keras_name, kwarg
 
 def _train(layer, x, seed=0):
     layer.build_from_shape(x.shape)
-    out, _ = layer.apply(layer._variables, x, training=True, key=jax.random.PRNGKey(seed))
+    out, _ = layer.apply(layer.variables_tree(), x, training=True, key=jax.random.PRNGKey(seed))
     return np.asarray(out)
 
 
@@ -45,7 +45,7 @@ def test_training_needs_a_key():
     layer = noise.GaussianNoise(0.1)
     layer.build_from_shape((None, 3))
     with pytest.raises(ValueError, match="key"):
-        layer.apply(layer._variables, np.ones((2, 3), "float32"), training=True, key=None)
+        layer.apply(layer.variables_tree(), np.ones((2, 3), "float32"), training=True, key=None)
 
 
 def test_gaussian_noise_statistics():

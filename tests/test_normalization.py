@@ -106,7 +106,7 @@ def test_batch_norm_trains_under_jit(rng):
     x = rng.normal(size=(4, 3)).astype("float32")
     layer = norm.BatchNormalization()
     layer.build_from_shape((None, 3))
-    variables = layer._variables
+    variables = layer.variables_tree()
     step = jax.jit(lambda v, x: layer.apply(v, x, training=True))
     out, state = step(variables, x)
     assert set(state) == {"moving_mean", "moving_variance"}

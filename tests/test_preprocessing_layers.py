@@ -27,7 +27,7 @@ def _check_config(ours, theirs, skip=()):
 
 def _train(layer, x, seed=0):
     layer.build_from_shape(x.shape)
-    out, _ = layer.apply(layer._variables, x, training=True, key=jax.random.PRNGKey(seed))
+    out, _ = layer.apply(layer.variables_tree(), x, training=True, key=jax.random.PRNGKey(seed))
     return np.asarray(out)
 
 
@@ -159,7 +159,7 @@ def test_random_layers_need_a_key(images):
     layer = pre.RandomRotation(0.1)
     layer.build_from_shape(images.shape)
     with pytest.raises(ValueError, match="key"):
-        layer.apply(layer._variables, images, training=True, key=None)
+        layer.apply(layer.variables_tree(), images, training=True, key=None)
 
 
 @pytest.mark.parametrize("mode, axes", [("horizontal", [2]), ("vertical", [1]),
@@ -272,6 +272,6 @@ def test_in_a_model(images):
 def test_random_layers_trace_under_jit(images, layer):
     layer.build_from_shape(images.shape)
     step = jax.jit(lambda v, x, k: layer.apply(v, x, training=True, key=k)[0])
-    eager = layer.apply(layer._variables, images, training=True, key=jax.random.PRNGKey(3))[0]
-    np.testing.assert_allclose(step(layer._variables, images, jax.random.PRNGKey(3)), eager,
+    eager = layer.apply(layer.variables_tree(), images, training=True, key=jax.random.PRNGKey(3))[0]
+    np.testing.assert_allclose(step(layer.variables_tree(), images, jax.random.PRNGKey(3)), eager,
                                atol=1e-5)

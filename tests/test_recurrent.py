@@ -276,7 +276,7 @@ def test_dropout_mask_is_sampled_once_per_sequence():
     layer.set_weights([np.eye(6, dtype="float32"), np.zeros((6, 6), "float32"),
                        np.zeros(6, "float32")])
     x = np.ones((4, 5, 6), "float32")
-    variables = layer._get_vars()
+    variables = layer.variables_tree()
     y, _ = layer.apply(variables, x, training=True, key=jax.random.PRNGKey(1))
     y = np.asarray(y)
     np.testing.assert_array_equal(y, np.broadcast_to(y[:, :1], y.shape))   # same mask
@@ -289,7 +289,7 @@ def test_dropout_training_needs_a_key(rng):
     layer = LSTM(3, recurrent_dropout=0.3)
     layer.build_from_shape((None, 5, 4))
     with pytest.raises(ValueError, match="PRNG key"):
-        layer.apply(layer._get_vars(), _inputs(rng), training=True, key=None)
+        layer.apply(layer.variables_tree(), _inputs(rng), training=True, key=None)
     y_train = layer(_inputs(rng), training=True)   # eager calls draw a key
     assert y_train.shape == (3, 3)
 
@@ -351,7 +351,7 @@ def test_regularizers_reach_the_cell_weights():
     layer.build_from_shape((None, 5, 4))
     kernel, _, bias = layer.get_weights()
     expected = 0.1 * np.sum(kernel ** 2) + 0.01 * np.sum(np.abs(bias))
-    loss = layer.regularization_loss(layer._get_vars()["params"])
+    loss = layer.regularization_loss(layer.variables_tree()["params"])
     np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
     assert layer.kernel_regularizer is layer.cell.kernel_regularizer
 

@@ -12,9 +12,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras import _config
-from jkeras.engine import naming
+from jkeras.engine import call_context, naming
 from jkeras.engine.input_spec import assert_input_compatibility
 from jkeras.engine.keras_tensor import KerasTensor
+from jkeras.engine.variables import Variable
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights",
                  "activity_regularizer", "autocast", "dtype", "name", "trainable",
@@ -155,7 +156,6 @@ class Layer:
         self._build_input_shape = None
         self._inbound_nodes = []
         self._outbound_nodes = []
-        self._trainer_link = None
         self._added_weight_meta = {}
 
     # ------------------------------------------------------------------ identity
@@ -254,7 +254,8 @@ class Layer:
                 kwargs["training"] = training
             if ("mask" in params or has_varkw) and mask is not None:
                 kwargs["mask"] = mask
-            outputs = self.call(inputs, **kwargs)
+            with call_context.KeyScope(key):
+                outputs = self.call(inputs, **kwargs)
         finally:
             for attr, value in saved.items():
                 object.__setattr__(self, attr, value)
@@ -302,15 +303,34 @@ class Layer:
 
     # ------------------------------------------------------------------ live variables
     def _get_vars(self):
-        if self._trainer_link is not None:
-            self._trainer_link.flush()
-        return self._variables
+        """The current arrays, `{"params": {name: array}, "state": {...}}` (read through
+        the layer's `Variable` cells, so a running trainer's values are seen)."""
+        cells = self._variables
+        if cells is None:
+            return None
+        return {kind: {k: c.value for k, c in tree.items()} for kind, tree in cells.items()}
+
+    def variables_tree(self):
+        """The arrays `apply` takes, `{"params": {name: array}, "state": {name: array}}`
+        (None before the layer is built). Reads the live values, also during `fit`."""
+        return self._get_vars()
 
     def _set_vars(self, variables):
-        if self._trainer_link is not None:
-            self._trainer_link.flush()
-            self._trainer_link.invalidate()
-        self._variables = _keep_order(variables, self._variables)
+        """Writes arrays into the layer's cells (shapes must already match)."""
+        if self._variables is None:
+            self._variables = _new_cells(variables)
+            return
+        for kind in ("params", "state"):
+            cells = self._variables[kind]
+            for k, value in variables.get(kind, {}).items():
+                if k in cells:
+                    cells[k].assign(value)
+                else:
+                    cells[k] = value if isinstance(value, Variable) else Variable(value)
+
+    def _cell_tree(self):
+        """The layer's `Variable` cells, in the layout of `_get_vars()`."""
+        return self._variables or {"params": {}, "state": {}}
 
     def _maybe_build(self, input_shape):
         if self.built:
@@ -318,11 +338,14 @@ class Layer:
         input_shape = map_structure(lambda s: s, input_shape)
         self._build_input_shape = input_shape
         variables = self.init(_config.next_key(), input_shape)
-        self._variables = {"params": dict(variables.get("params", {})),
-                           "state": dict(variables.get("state", {}))}
+        self._variables = _new_cells(variables)
+        self._after_build()
         if self._initial_weights is not None:
             weights, self._initial_weights = self._initial_weights, None
             self.set_weights(weights)
+
+    def _after_build(self):
+        """Hook for layers that hand their cells to inner layers (wrappers)."""
 
     def build_from_shape(self, input_shape):
         """Builds the layer's variables for `input_shape` (batch dimension included)."""
@@ -405,6 +428,10 @@ class Layer:
         leaves = flatten([inputs, list(args), kwargs])
         if any(isinstance(x, KerasTensor) for x in leaves):
             return self._call_symbolic(inputs, args, kwargs)
+        context = call_context.active()
+        if context is not None and context.owns(self):
+            from jkeras.engine.model import call_in_context
+            return call_in_context(self, context, inputs, args, kwargs)
         return self._call_eager(inputs, args, kwargs)
 
     def _input_shapes(self, inputs):
@@ -576,18 +603,11 @@ class Layer:
         return cls(**config)
 
 
-def _keep_order(new, old):
-    """`new` with each dict's keys in `old`'s order: values coming back from jax have
-    sorted keys, but the insertion order is Keras's weight order."""
-    if old is None:
-        return {"params": dict(new.get("params", {})), "state": dict(new.get("state", {}))}
-    out = {}
-    for kind in ("params", "state"):
-        tree, reference = new.get(kind, {}), old.get(kind, {})
-        ordered = {k: tree[k] for k in reference if k in tree}
-        ordered.update((k, v) for k, v in tree.items() if k not in ordered)
-        out[kind] = ordered
-    return out
+def _new_cells(variables):
+    """`Variable` cells for an init result; cells already in it are kept (shared)."""
+    return {kind: {k: v if isinstance(v, Variable) else Variable(v)
+                   for k, v in variables.get(kind, {}).items()}
+            for kind in ("params", "state")}
 
 
 class _Spec:

@@ -4,23 +4,13 @@
 subclassing `Model` with `__init__` + `call()` gives a model traced on first use into the
 same pure init/apply form. Training methods come from `engine.training.TrainingMixin`.
 """
-import threading
-
 import jax
 import numpy as np
 
 from jkeras import _config
-from jkeras.engine import naming
+from jkeras.engine import call_context, naming
 from jkeras.engine.base_layer import Layer, flatten, map_structure, standardize_nested_shape
 from jkeras.engine.training import TrainingMixin
-
-
-class _CallContext(threading.local):
-    """While a subclassed model runs `call`, maps its layers to the arrays to use."""
-    active = None
-
-
-_CONTEXT = _CallContext()
 
 
 class Model(TrainingMixin, Layer):
@@ -141,9 +131,13 @@ class Model(TrainingMixin, Layer):
                 mask[layer.name] = {k: trainable for k in params}
         return mask
 
-    def _link_trainer(self, link):
-        for leaf in self._all_leaf_layers():
-            leaf._trainer_link = link
+    def _cell_tree(self):
+        """The `Variable` cells of every layer, in the layout of `_get_vars()`."""
+        params, state = {}, {}
+        for layer in self._unique_layers():
+            cells = layer._cell_tree()
+            params[layer.name], state[layer.name] = cells["params"], cells["state"]
+        return {"params": params, "state": state}
 
     # ------------------------------------------------------------------ weights API
     def _collect(self, attribute):
@@ -307,20 +301,16 @@ class Model(TrainingMixin, Layer):
 
     def apply_with_losses(self, variables, inputs, *, training=False, key=None, mask=None,
                           **kwargs):
-        """`(outputs, new_state, activity_losses)` for a subclassed model (pure)."""
-        context = {"variables": variables, "new_state": dict(variables["state"]),
-                   "key": key, "count": 0, "losses": 0.0, "training": training,
-                   "layers": {id(l): l for l in self._unique_layers()}}
-        previous, _CONTEXT.active = _CONTEXT.active, context
-        try:
+        """`(outputs, new_state, activity_losses)` for a subclassed model (pure): `call`
+        runs inside a call context that hands every layer its traced arrays."""
+        context = call_context.CallContext(variables, self._unique_layers(), training, key)
+        with context:
             outputs = self.call(inputs, **self._call_kwargs(training), **kwargs)
-        finally:
-            _CONTEXT.active = previous
-        return outputs, context["new_state"], context["losses"]
+        return outputs, context.new_state, context.losses
 
     def __call__(self, inputs, *args, **kwargs):
-        context = _CONTEXT.active
-        if context is not None and id(self) in context["layers"]:
+        context = call_context.active()
+        if context is not None and context.owns(self):
             return call_in_context(self, context, inputs, args, kwargs)
         if self._is_graph_network:
             return Layer.__call__(self, inputs, *args, **kwargs)
@@ -350,24 +340,21 @@ class Model(TrainingMixin, Layer):
 def call_in_context(layer, context, inputs, args, kwargs):
     """Calls `layer` inside a subclassed model's `apply`, with the arrays of the context."""
     training = kwargs.pop("training", None)
-    training = context["training"] if training is None else training
+    training = context.training if training is None else bool(training)
     mask = kwargs.pop("mask", None)
-    variables = {"params": context["variables"]["params"][layer.name],
-                 "state": context["new_state"][layer.name]}
-    key = context["key"]
-    if key is not None:
-        key = jax.random.fold_in(key, context["count"])
-    context["count"] += 1
+    variables = {"params": context.variables["params"][layer.name],
+                 "state": context.new_state[layer.name]}
+    key = context.next_key()
     if isinstance(layer, Model):
         outputs, new_state, losses = layer.apply_with_losses(
             variables, inputs, *args, training=training, key=key, mask=mask, **kwargs)
-        context["losses"] = context["losses"] + losses
+        context.losses = context.losses + losses
     else:
         outputs, new_state = layer.apply(variables, inputs, *args, training=training,
                                          key=key, mask=mask, **kwargs)
         if layer.activity_regularizer is not None:
-            context["losses"] = context["losses"] + activity_loss(layer, outputs)
-    context["new_state"][layer.name] = new_state
+            context.losses = context.losses + activity_loss(layer, outputs)
+    context.new_state[layer.name] = new_state
     return outputs
 
 

@@ -138,9 +138,9 @@ class TimeDistributed(Wrapper):
         from jkeras.engine.model import Model
         shares_model = isinstance(self.layer, Model) and self.layer.built
         if shares_model:
-            # A built model wrapped here keeps one set of weights (as Keras): start from
-            # its live values and let its layers read and write them through this wrapper.
-            inner = self.layer._get_vars()
+            # A built model wrapped here keeps one set of weights (as Keras): the wrapper
+            # holds the model's own Variable cells.
+            inner = self.layer._cell_tree()
         else:
             inner = self.layer.init(key, (shape[0],) + shape[2:])
         self._param_skeleton = _skeleton(inner["params"])
@@ -150,11 +150,6 @@ class TimeDistributed(Wrapper):
         if self._inner_is_flat() and _can_link(self.layer, self):
             self.layer._variables = _shape_template(variables)
             _link_view(self.layer, self, "")
-        elif shares_model and all(_is_flat(_skeleton(inner["params"][l.name])) and
-                                  _is_flat(_skeleton(inner["state"][l.name]))
-                                  for l in self.layer._unique_layers()):
-            for sub in self.layer._unique_layers():
-                _link_view(sub, self, f"{sub.name}/")
         self.input_spec = InputSpec(shape=(None,) + shape[1:])
         return variables
 

@@ -1,0 +1,78 @@
+"""`Variable`: the one place a weight's current value lives.
+
+A layer keeps one cell per weight. A cell is *free* (it holds its array) or *bound* to a
+running trainer (it holds a slot in the trainer's state, and reads and writes go there).
+Everything that reads or writes weights (`get_weights`, saving, callbacks, the trainer)
+goes through the cells, so there is never a second copy to keep in step.
+"""
+from typing import Any, Protocol
+
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["Variable", "Binding"]
+
+
+class Binding(Protocol):
+    """What a bound cell reads from and writes to (the trainer's state)."""
+
+    def read(self, slot: Any) -> Any: ...
+
+    def write(self, slot: Any, value: Any) -> None: ...
+
+
+class Variable:
+    """A mutable cell holding one weight array (or a slot in a trainer's state)."""
+
+    __slots__ = ("_value", "_binding", "_slot", "shape", "dtype")
+
+    def __init__(self, value):
+        value = jnp.asarray(value)
+        self._value = value
+        self._binding = None
+        self._slot = None
+        self.shape = tuple(value.shape)
+        self.dtype = value.dtype
+
+    # ---- reading and writing
+    @property
+    def value(self):
+        """The current array. While a trainer holds the cell, a read of its state."""
+        if self._binding is not None:
+            return self._binding.read(self._slot)
+        return self._value
+
+    def assign(self, value):
+        value = jnp.asarray(value, dtype=self.dtype)
+        if tuple(value.shape) != self.shape:
+            raise ValueError(
+                f"Cannot assign a value of shape {tuple(value.shape)} to a variable of "
+                f"shape {self.shape}.")
+        if self._binding is not None:
+            self._binding.write(self._slot, value)
+        else:
+            self._value = value
+
+    def numpy(self):
+        return np.asarray(self.value)
+
+    # ---- binding (used by the trainer only)
+    @property
+    def bound(self):
+        return self._binding is not None
+
+    def bind(self, binding, slot):
+        if self._binding is not None and self._binding is not binding:
+            raise RuntimeError(
+                "A weight is already held by another running trainer; a model cannot "
+                "train inside another model's fit().")
+        self._binding, self._slot = binding, slot
+
+    def release(self, value):
+        """Frees the cell, leaving it holding `value` (the trainer's last array)."""
+        self._binding, self._slot = None, None
+        self._value = value
+
+    def __repr__(self):
+        where = "bound" if self._binding is not None else "free"
+        return f"<Variable shape={self.shape} dtype={np.dtype(self.dtype).name} {where}>"

@@ -1,0 +1,227 @@
+"""Batches for every kind of input, as the loops consume them.
+
+An epoch is a sequence of *units*: `(fetch, size, count)`, where `fetch()` returns the
+batch on the device (`count` stacked batches when `count > 1`, for a scanned
+`steps_per_execution` run) and `size` is the number of samples in one batch.
+
+- `ArrayFeed` with `resident=True`: the arrays go to the device once (cached across calls
+  for the same arrays); each epoch sends one index table and a jitted gather cuts the
+  batches from it, counting on the device, so nothing is uploaded per step.
+- `ArrayFeed` with `resident=False` (arrays over the device budget, a `numpy.memmap`
+  say): batches are cut on the host and copied to the device two units ahead.
+- `prefetch()`: the same two-ahead copy for batches from generators and `Sequence`s.
+"""
+import collections
+import weakref
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jkeras import _config
+from jkeras.engine import data_adapter
+
+__all__ = ["ArrayFeed", "DeviceCache", "prefetch", "to_device", "host_batch"]
+
+_AHEAD = 2
+
+
+def to_device(tree):
+    return jax.tree_util.tree_map(jnp.asarray, tree)
+
+
+def _host_dtype(array):
+    return np.float32 if array.dtype == np.float64 else array.dtype
+
+
+def host_batch(arrays, idx):
+    """Rows `idx` of each array (None stays None), float64 as float32."""
+    return jax.tree_util.tree_map(lambda a: np.asarray(a[idx], _host_dtype(a)), arrays)
+
+
+def _nbytes(arrays):
+    return sum(int(np.prod(a.shape)) * np.dtype(_host_dtype(a)).itemsize
+               for a in jax.tree_util.tree_leaves(arrays))
+
+
+def _root(array):
+    """The array owning the memory of `array` (itself, or the base of a view)."""
+    while isinstance(getattr(array, "base", None), np.ndarray):
+        array = array.base
+    return array
+
+
+def _fingerprint(array):
+    """Identity of a host array's contents, cheap: the memory's owner, where the array
+    starts in it, its layout and a sample of its values (a validation split's slice of
+    the same array hits the same entry on every `fit`)."""
+    flat = array.reshape(-1) if array.flags.c_contiguous else np.ravel(array)
+    step = max(1, flat.size // 4096)
+    sample = np.ascontiguousarray(flat[::step][:4096])
+    pointer = array.__array_interface__["data"][0]
+    return (id(_root(array)), pointer, array.shape, array.strides, array.dtype.str,
+            hash(sample.tobytes()))
+
+
+class DeviceCache:
+    """Device copies of host arrays, one entry per array, kept while the host array lives
+    and its contents look the same (a few entries, least recently used dropped first)."""
+
+    def __init__(self, size=8):
+        self._entries = collections.OrderedDict()
+        self._size = size
+
+    def get(self, arrays):
+        return jax.tree_util.tree_map(self._one, arrays)
+
+    def _one(self, array):
+        key = _fingerprint(array)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0]() is _root(array):
+            self._entries.move_to_end(key)
+            return entry[1]
+        device = jax.device_put(np.asarray(array, _host_dtype(array)))
+        root = _root(array)
+        try:
+            ref = weakref.ref(root)
+        except TypeError:
+            ref = lambda: root  # noqa: E731 - arrays that take no weak reference
+        self._entries[key] = (ref, device)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return device
+
+    def clear(self):
+        self._entries.clear()
+
+
+@jax.jit
+def _gather_one(data, table, counter):
+    idx = jax.lax.dynamic_index_in_dim(table, counter, keepdims=False)
+    return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data), counter + 1
+
+
+def _gather_many(count):
+    @jax.jit
+    def gather(data, table, counter):
+        idx = jax.lax.dynamic_slice_in_dim(table, counter, count)
+        return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data), \
+            counter + count
+    return gather
+
+
+_GATHER_MANY = {}
+
+
+def _gather_fn(count):
+    if count == 1:
+        return _gather_one
+    if count not in _GATHER_MANY:
+        _GATHER_MANY[count] = _gather_many(count)
+    return _GATHER_MANY[count]
+
+
+def _runs(batches):
+    """Consecutive batches of one size, as `(size, [batch, ...])`."""
+    runs = []
+    for batch in batches:
+        if runs and runs[-1][0] == len(batch):
+            runs[-1][1].append(batch)
+        else:
+            runs.append((len(batch), [batch]))
+    return runs
+
+
+class ArrayFeed:
+    """Index batches over host arrays, served from the device or streamed from the host.
+
+    arrays: a pytree of equal-length host arrays (None leaves allowed).
+    batch_plan: `epoch -> list of index arrays` (the batches of that epoch, in order).
+    """
+
+    def __init__(self, arrays, batch_plan, cache=None, resident=None):
+        self.arrays = arrays
+        self.batch_plan = batch_plan
+        if resident is None:
+            resident = _nbytes(arrays) <= _config.device_data_budget()
+        self.resident = resident
+        self._device = None
+        self._cache = cache
+
+    def device_arrays(self):
+        if self._device is None:
+            self._device = self._cache.get(self.arrays) if self._cache is not None else \
+                jax.tree_util.tree_map(lambda a: jax.device_put(np.asarray(a, _host_dtype(a))),
+                                       self.arrays)
+        return self._device
+
+    def units(self, epoch, group=1):
+        """The epoch's units; runs of `group` equal batches become one scanned unit."""
+        batches = self.batch_plan(epoch)
+        if self.resident:
+            return self._resident_units(batches, group)
+        return self._streamed_units(batches, group)
+
+    def _resident_units(self, batches, group):
+        data = self.device_arrays()
+        for size, run in _runs(batches):
+            table = jax.device_put(np.stack(run).astype(np.int32))
+            state = {"counter": jnp.zeros((), jnp.int32)}
+            full = len(run) - len(run) % group if group > 1 else 0
+
+            def fetch(count, state=state, table=table):
+                batch, state["counter"] = _gather_fn(count)(data, table, state["counter"])
+                return batch
+            done = 0
+            while done < len(run):
+                count = group if done < full else 1
+                yield (lambda count=count, fetch=fetch: fetch(count)), size, count
+                done += count
+
+    def _streamed_units(self, batches, group):
+        def host_units():
+            for size, run in _runs(batches):
+                full = len(run) - len(run) % group if group > 1 else 0
+                done = 0
+                while done < len(run):
+                    count = group if done < full else 1
+                    if count == 1:
+                        host = host_batch(self.arrays, run[done])
+                    else:
+                        parts = [host_batch(self.arrays, b) for b in run[done:done + count]]
+                        host = jax.tree_util.tree_map(lambda *xs: np.stack(xs), *parts)
+                    yield host, size, count
+                    done += count
+        for device, size, count in prefetch(host_units()):
+            yield (lambda device=device: device), size, count
+
+
+def prefetch(units, ahead=_AHEAD):
+    """Yields `(device batch, *rest)` for `(host batch, *rest)` items, starting the copy of
+    the next `ahead` items before the current one is used (copies are asynchronous)."""
+    pending = collections.deque()
+    try:
+        for host, *rest in units:
+            pending.append((to_device(host), *rest))
+            if len(pending) > ahead:
+                yield pending.popleft()
+        while pending:
+            yield pending.popleft()
+    finally:
+        close = getattr(units, "close", None)
+        if close is not None:
+            close()
+
+
+def epoch_plan(num, batch_size, shuffle, base_seed, steps=None):
+    """`epoch -> index batches`: each epoch's order depends only on the seed and the epoch,
+    so a run resumed at epoch e shuffles exactly as an uninterrupted one did."""
+    def plan(epoch):
+        rng = np.random.default_rng([base_seed, epoch])
+        batches = data_adapter.batch_indices(num, batch_size, shuffle, rng)
+        if steps is not None:
+            while len(batches) < steps:
+                batches += data_adapter.batch_indices(num, batch_size, shuffle, rng)
+            batches = batches[:steps]
+        return batches
+    return plan

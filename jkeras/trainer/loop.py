@@ -1,0 +1,450 @@
+"""The loops: fit, evaluate, predict and the batch methods, on a `Trainer`.
+
+These are the only place callbacks are called. The host never waits on the device unless
+something reads a value: a callback's batch logs, the progress bar when it redraws, or an
+epoch's end.
+"""
+import math
+
+import jax
+import numpy as np
+
+from jkeras import _config
+from jkeras import callbacks as callbacks_module
+from jkeras.engine import data_adapter
+from jkeras.trainer import epoch_iterator, inputs
+
+__all__ = ["fit", "evaluate", "predict", "train_on_batch", "test_on_batch",
+           "predict_on_batch"]
+
+
+# ---------------------------------------------------------------------------- fit
+def _check_fit_arguments(batch_size, epochs, validation_split, initial_epoch, steps_per_epoch):
+    if batch_size is not None and (isinstance(batch_size, bool) or
+                                   not isinstance(batch_size, (int, np.integer)) or
+                                   batch_size < 1):
+        raise ValueError(
+            f"`batch_size` must be a positive integer or None. Received: "
+            f"batch_size={batch_size!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise TypeError(
+            f"`epochs` must be a non-negative integer. Received: epochs={epochs!r} "
+            f"({type(epochs).__name__})")
+    if isinstance(validation_split, bool) or not isinstance(
+            validation_split, (int, float, np.floating)) or not 0 <= validation_split < 1:
+        raise ValueError(
+            "`validation_split` must be a number in [0, 1). Received: "
+            f"validation_split={validation_split!r}")
+    if not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
+        raise ValueError(
+            f"`initial_epoch` must be a non-negative integer. Received: "
+            f"initial_epoch={initial_epoch!r}")
+    if steps_per_epoch is not None and (not isinstance(steps_per_epoch, (int, float,
+                                                                         np.integer)) or
+                                        steps_per_epoch <= 0):
+        raise ValueError(
+            f"`steps_per_epoch` must be a positive integer or None. Received: "
+            f"steps_per_epoch={steps_per_epoch!r}")
+
+
+def fit(trainer, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
+        validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+        sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+        validation_batch_size=None, validation_freq=1, max_queue_size=10, workers=1,
+        use_multiprocessing=False):
+    _check_fit_arguments(batch_size, epochs, validation_split, initial_epoch,
+                         steps_per_epoch)
+    model, targets = trainer.model, trainer.targets
+    trainer.check_trainable_discrepancy()
+    if data_adapter.is_generator_like(x):
+        if y is not None:
+            raise ValueError(
+                "`y` argument is not supported when using a generator or Sequence as "
+                "input; it yields (x, y) batches itself.")
+        return _fit_source(trainer, x, steps_per_epoch, epochs, verbose, callbacks,
+                           validation_data, validation_steps, validation_freq, class_weight,
+                           max_queue_size, workers, use_multiprocessing, shuffle,
+                           initial_epoch)
+    batch_size = batch_size or 32
+    xs = inputs.prepare_x(model, x)
+    ys = inputs.prepare_y(model, targets, y)
+    count = inputs.num_samples(xs, ys)
+    sws = inputs.prepare_sample_weights(targets, sample_weight, class_weight, ys, count)
+    val = None
+    if validation_data is not None:
+        val = _validation_tuple(trainer, validation_data)
+    elif validation_split:
+        split = int(count * (1.0 - validation_split))
+        cut = lambda arrays, lo, hi: [None if a is None else a[lo:hi] for a in arrays]
+        val = ("arrays", cut(xs, split, count), cut(ys, split, count),
+               cut(sws, split, count))
+        xs, ys, sws = cut(xs, 0, split), cut(ys, 0, split), cut(sws, 0, split)
+        count = split
+    steps = int(math.ceil(steps_per_epoch)) if steps_per_epoch is not None else \
+        (math.ceil(count / batch_size) if count else 0)
+    feed, _ = trainer.array_feed((xs, ys, sws), batch_size, shuffle,
+                                 steps if steps_per_epoch is not None else None)
+    return _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, count, val,
+                    validation_freq, validation_steps, validation_batch_size or batch_size,
+                    lambda epoch, group: feed.units(epoch, group))
+
+
+def _validation_tuple(trainer, validation_data):
+    if data_adapter.is_generator_like(validation_data):
+        return ("source", validation_data)
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        length = len(validation_data) if hasattr(validation_data, "__len__") else "?"
+        raise ValueError(
+            "When passing validation_data, it must contain 2 (x_val, y_val) or 3 "
+            "(x_val, y_val, val_sample_weights) items; received: "
+            f"{type(validation_data).__name__} of length {length}")
+    model, targets = trainer.model, trainer.targets
+    xs = inputs.prepare_x(model, validation_data[0])
+    ys = inputs.prepare_y(model, targets, validation_data[1])
+    count = inputs.num_samples(xs, ys)
+    vsw = validation_data[2] if len(validation_data) == 3 else None
+    sws = inputs.prepare_sample_weights(targets, vsw, None, ys, count)
+    return ("arrays", xs, ys, sws)
+
+
+def _fit_source(trainer, source, steps_per_epoch, epochs, verbose, callbacks,
+                validation_data, validation_steps, validation_freq, class_weight,
+                max_queue_size, workers, use_multiprocessing, shuffle, initial_epoch):
+    is_sequence = data_adapter.is_sequence(source)
+    if steps_per_epoch is None:
+        if not is_sequence:
+            raise ValueError(
+                "`steps_per_epoch` must be given when fitting from a generator; it cannot "
+                "tell how many batches make an epoch.")
+        steps_per_epoch = len(source)
+    steps = int(math.ceil(steps_per_epoch))
+    if not hasattr(source, "__next__") and not is_sequence and hasattr(source, "__iter__"):
+        source = iter(source)
+    val = _validation_tuple(trainer, validation_data) if validation_data is not None \
+        else None
+    feed = {"source": source, "workers": workers, "use_multiprocessing": use_multiprocessing,
+            "max_queue_size": max_queue_size, "shuffle": shuffle,
+            "rng": np.random.default_rng(_config.next_seed()), "is_sequence": is_sequence,
+            "class_weight": class_weight}
+    return _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, None, val,
+                    validation_freq, validation_steps, None,
+                    lambda epoch, group: trainer.source_units(feed, steps))
+
+
+def _should_validate(epoch, validation_freq):
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return (epoch + 1) in validation_freq
+
+
+def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samples, val,
+             validation_freq, validation_steps, val_batch_size, epoch_units):
+    model = trainer.model
+    names = list(trainer.targets.metric_names)
+    callback_list = callbacks_module.CallbackList(
+        callbacks, add_history=True, add_progbar=verbose != 0, model=model,
+        count_mode="samples" if num_samples is not None else "steps", verbose=verbose,
+        epochs=epochs, steps=steps, samples=num_samples, do_validation=val is not None,
+        metrics=names + (["val_" + n for n in names] if val is not None else []))
+    progbar = next((c for c in callback_list if isinstance(c, callbacks_module.ProgbarLogger)),
+                   None)
+    batch_hooks = [c for c in callback_list.callbacks if
+                   not isinstance(c, callbacks_module.ProgbarLogger) and
+                   callbacks_module._overrides(c, "on_train_batch_end", "on_batch_end",
+                                               "on_train_batch_begin", "on_batch_begin")]
+    model.stop_training = False
+    trainer.resume_epoch = None
+    trainer.begin()
+    epoch_logs = {}
+    try:
+        callback_list.on_train_begin()
+        if trainer.resume_epoch is not None:  # set by a callback restoring a backup
+            initial_epoch, trainer.resume_epoch = trainer.resume_epoch, None
+        for epoch in range(initial_epoch, epochs):
+            trainer.state = dict(trainer.state, metrics=trainer.fresh_metrics())
+            callback_list.on_epoch_begin(epoch)
+            group = 1 if batch_hooks else trainer.steps_per_execution
+            _run_epoch(trainer, epoch_units(epoch, group), callback_list, progbar,
+                       batch_hooks)
+            epoch_logs = trainer.metric_logs(trainer.state["metrics"])
+            if val is not None and _should_validate(epoch, validation_freq):
+                val_logs = _evaluate(trainer, val, val_batch_size, validation_steps,
+                                     callback_list)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            if model.stop_training:
+                break
+        _finalize_ema(trainer)
+    finally:
+        trainer.end()
+    callback_list.on_train_end(epoch_logs)
+    return callback_list.history
+
+
+def _finalize_ema(trainer):
+    """With `use_ema`, training ends on the weights' moving average (as Keras 3)."""
+    if not getattr(trainer.optimizer, "use_ema", False):
+        return
+    state = trainer.state
+    trainable = trainer.optimizer.finalize_params(state["trainable"], state["opt_state"])
+    trainer.state = dict(state, trainable=jax.tree_util.tree_map(lambda a: a + 0, trainable))
+
+
+def _run_epoch(trainer, units, callback_list, progbar, batch_hooks):
+    model = trainer.model
+    counting_samples = progbar is not None and progbar.count_mode == "samples"
+    step_index = 0
+    try:
+        for fetch, size, count in units:
+            if batch_hooks:
+                callback_list.on_train_batch_begin(step_index, {"batch": step_index,
+                                                                "size": size})
+            trainer.train_one(fetch, count)
+            step_index += count
+            if batch_hooks or (progbar is not None and progbar.verbose):
+                _batch_end(trainer, callback_list, progbar, batch_hooks, step_index - 1,
+                           size * count, counting_samples)
+            if model.stop_training:
+                break
+    finally:
+        close = getattr(units, "close", None)
+        if close is not None:
+            close()  # stops data workers now, even when a step raised
+
+
+def _batch_end(trainer, callback_list, progbar, batch_hooks, step_index, seen,
+               counting_samples):
+    metrics = trainer.state["metrics"]
+    logs = callbacks_module.LazyLogs(lambda: trainer.metric_logs(metrics),
+                                     {"batch": step_index, "size": seen})
+    hooks = list(batch_hooks)
+    if progbar is not None:
+        advance = seen if counting_samples else 1
+        if progbar.wants_logs(progbar.seen + advance):
+            hooks.append(progbar)
+        else:
+            progbar.seen += advance
+    for callback in hooks:
+        callback.on_train_batch_end(step_index, logs)
+
+
+# ---------------------------------------------------------------------------- evaluate
+def evaluate(trainer, x=None, y=None, batch_size=None, verbose=1, sample_weight=None,
+             steps=None, callbacks=None, max_queue_size=10, workers=1,
+             use_multiprocessing=False, return_dict=False):
+    model, targets = trainer.model, trainer.targets
+    if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or
+                                   batch_size < 1):
+        raise ValueError(f"`batch_size` must be a positive integer or None. Received: "
+                         f"batch_size={batch_size!r}")
+    if data_adapter.is_generator_like(x):
+        if steps is None and not (hasattr(x, "__len__") and hasattr(x, "__getitem__")):
+            raise ValueError("`steps` must be given when evaluating from a generator.")
+        val = ("source", x, workers, use_multiprocessing, max_queue_size)
+    else:
+        xs = inputs.prepare_x(model, x)
+        ys = inputs.prepare_y(model, targets, y)
+        count = inputs.num_samples(xs, ys)
+        sws = inputs.prepare_sample_weights(targets, sample_weight, None, ys, count)
+        val = ("arrays", xs, ys, sws)
+    callback_list = callbacks if isinstance(callbacks, callbacks_module.CallbackList) else \
+        (callbacks_module.CallbackList(callbacks, model=model) if callbacks else None)
+    logs = _evaluate(trainer, val, batch_size or 32, steps, callback_list, verbose)
+    if return_dict:
+        return logs
+    values = [logs[name] for name in targets.metric_names]
+    return values[0] if len(values) == 1 else values
+
+
+def _evaluate(trainer, val, batch_size, steps, callback_list=None, verbose=0):
+    state = trainer.read_state()
+    test = trainer._fn("test")
+    metrics = trainer.fresh_metrics()
+    if callback_list:
+        callback_list.on_test_begin()
+    if val[0] == "arrays":
+        _, xs, ys, sws = val
+        feed, count = trainer.array_feed((xs, ys, sws), batch_size or 32, False, seed=0)
+        units = feed.units(0)
+        total = count
+    else:
+        source = val[1]
+        workers, use_mp, queue_size = (val[2:] + (1, False, 10))[:3] if len(val) > 2 \
+            else (1, False, 10)
+        is_sequence = data_adapter.is_sequence(source)
+        if steps is None:
+            if not is_sequence:
+                raise ValueError(
+                    "`validation_steps` (or `steps`) must be given to evaluate on a "
+                    "generator.")
+            steps = len(source)
+        feed = {"source": source, "workers": workers, "use_multiprocessing": use_mp,
+                "max_queue_size": queue_size, "shuffle": False, "rng": None,
+                "is_sequence": is_sequence}
+        units = trainer.source_units(feed, int(math.ceil(steps)))
+        total = int(math.ceil(steps))
+    progbar = _progbar(verbose, total)
+    seen = 0
+    hooks = callback_list and callback_list.has_hook("on_test_batch_end")
+    for i, (fetch, size, _) in enumerate(units):
+        if steps is not None and i >= int(math.ceil(steps)):
+            break
+        metrics = test(state, metrics, fetch())
+        seen += size if val[0] == "arrays" else 1
+        if progbar is not None and progbar.due(seen):
+            progbar.update(min(seen, total), list(trainer.metric_logs(metrics).items()))
+        if hooks:
+            callback_list.on_test_batch_end(i, callbacks_module.LazyLogs(
+                lambda m=metrics: trainer.metric_logs(m)))
+    close = getattr(units, "close", None)
+    if close is not None:
+        close()
+    logs = trainer.metric_logs(metrics)
+    if callback_list:
+        callback_list.on_test_end(logs)
+    return logs
+
+
+def _progbar(verbose, target):
+    from jkeras.utils.generic_utils import Progbar
+    return Progbar(target, verbose=1) if verbose == 1 else None
+
+
+# ---------------------------------------------------------------------------- predict
+def predict(trainer, x, batch_size=None, verbose=0, steps=None, max_queue_size=10, workers=1,
+            use_multiprocessing=False):
+    model = trainer.model
+    if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or
+                                   batch_size < 1):
+        raise ValueError(f"`batch_size` must be a positive integer or None. Received: "
+                         f"batch_size={batch_size!r}")
+    if data_adapter.is_generator_like(x):
+        is_sequence = data_adapter.is_sequence(x)
+        if steps is None:
+            if not is_sequence:
+                raise ValueError("`steps` must be given when predicting from a generator.")
+            steps = len(x)
+        queue = data_adapter.BatchQueue(x, int(math.ceil(steps)), workers=workers,
+                                        use_multiprocessing=use_multiprocessing,
+                                        max_queue_size=max_queue_size)
+
+        def host_units():
+            for item in queue:
+                batch_x, _, _ = data_adapter.unpack_batch(item)
+                xs = [epoch_iterator.host_batch(a, slice(None))
+                      for a in inputs.prepare_x(model, batch_x)]
+                yield xs, len(xs[0]), 1
+        units = (((lambda d=d: d), size, c)
+                 for d, size, c in epoch_iterator.prefetch(host_units()))
+    else:
+        xs = inputs.prepare_x(model, x)
+        _check_input_lengths(model, xs)
+        feed, _ = trainer.array_feed((xs,), batch_size or 32, False, seed=0)
+        units = (((lambda f=f: f()[0]), size, c) for f, size, c in feed.units(0))
+    return _predict_units(trainer, units, steps)
+
+
+def _check_input_lengths(model, xs):
+    sizes = [a.shape[0] for a in xs]
+    if len(set(sizes)) > 1:
+        names = [t._keras_history[0].name for t in model._input_tensors()] or \
+            [f"input_{i}" for i in range(len(xs))]
+        detail = ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))
+        raise ValueError(
+            "Data cardinality is ambiguous: the model's inputs have different numbers of "
+            f"samples ({detail}). Make sure all arrays contain the same number of samples.")
+
+
+def _predict_units(trainer, units, steps=None):
+    fn = trainer._fn("predict")
+    state = dict(trainer.read_state())
+    stateful = trainer.model._has_stateful_layers()
+    outputs = []
+    for i, (fetch, _, _) in enumerate(units):
+        if steps is not None and i >= int(math.ceil(steps)):
+            break
+        out, non_trainable = fn(state, fetch(), _config.next_key())
+        if stateful:
+            state["non_trainable"] = non_trainable
+        outputs.append(out)
+    if stateful:
+        _write_non_trainable(trainer, state["non_trainable"])
+    return _concat(outputs)
+
+
+def _write_non_trainable(trainer, values):
+    if trainer.running:
+        trainer.state = dict(trainer.state, non_trainable=list(values))
+    else:
+        for cell, value in zip(trainer.variables().non_trainable, values):
+            cell.assign(value)
+
+
+def _concat(outputs):
+    if not outputs:
+        return np.zeros((0,))
+    first = outputs[0]
+    if isinstance(first, dict):
+        return {k: np.asarray(jax.numpy.concatenate([o[k] for o in outputs]))
+                for k in first}
+    if isinstance(first, (list, tuple)):
+        return [np.asarray(jax.numpy.concatenate([o[i] for o in outputs]))
+                for i in range(len(first))]
+    return np.asarray(jax.numpy.concatenate(outputs) if len(outputs) > 1 else first)
+
+
+def predict_on_batch(trainer, x):
+    xs = [epoch_iterator.host_batch(a, slice(None)) for a in inputs.prepare_x(trainer.model, x)]
+    out = _predict_units(trainer, [(lambda: epoch_iterator.to_device(xs), len(xs[0]), 1)])
+    return out
+
+
+# ---------------------------------------------------------------------------- batches
+def _host_triplet(trainer, x, y, sample_weight, class_weight=None):
+    model, targets = trainer.model, trainer.targets
+    xs = inputs.prepare_x(model, x)
+    ys = inputs.prepare_y(model, targets, y)
+    count = inputs.num_samples(xs, ys)
+    sws = inputs.prepare_sample_weights(targets, sample_weight, class_weight, ys, count)
+    whole = slice(None)
+    return ([epoch_iterator.host_batch(a, whole) for a in xs],
+            [None if a is None else epoch_iterator.host_batch(a, whole) for a in ys], sws)
+
+
+def train_on_batch(trainer, x, y=None, sample_weight=None, class_weight=None,
+                   reset_metrics=True, return_dict=False):
+    trainer.check_trainable_discrepancy()
+    batch = epoch_iterator.to_device(_host_triplet(trainer, x, y, sample_weight, class_weight))
+    started = trainer.begin()
+    try:
+        if reset_metrics or trainer._batch_metrics is None:
+            metrics = trainer.fresh_metrics()
+        else:
+            metrics = trainer._batch_metrics
+        trainer.state = dict(trainer.state, metrics=metrics)
+        trainer.train_one(lambda: batch, 1)
+        metrics = trainer.state["metrics"]
+        trainer._batch_metrics = None if reset_metrics else metrics
+    finally:
+        if started:
+            trainer.end()
+    return _format(trainer, trainer.metric_logs(metrics), return_dict)
+
+
+def test_on_batch(trainer, x, y=None, sample_weight=None, reset_metrics=True,
+                  return_dict=False):
+    batch = epoch_iterator.to_device(_host_triplet(trainer, x, y, sample_weight))
+    if reset_metrics or trainer._test_batch_metrics is None:
+        metrics = trainer.fresh_metrics()
+    else:
+        metrics = trainer._test_batch_metrics
+    metrics = trainer._fn("test")(trainer.read_state(), metrics, batch)
+    trainer._test_batch_metrics = None if reset_metrics else metrics
+    return _format(trainer, trainer.metric_logs(metrics), return_dict)
+
+
+def _format(trainer, logs, return_dict):
+    if return_dict:
+        return logs
+    values = [logs[n] for n in trainer.targets.metric_names]
+    return values[0] if len(values) == 1 else values

@@ -1,0 +1,123 @@
+"""The pure steps the trainer jits: train, test and predict.
+
+Each takes the train state (see `state.py`) and one batch `(x, y, sample_weight)` of lists
+of arrays, and returns the new state; nothing here touches the host. `make_*` functions
+close over the model, the compiled targets and the optax transformation.
+"""
+import jax
+import optax
+
+from jkeras.engine.base_layer import flatten
+from jkeras.trainer import compile as compile_module
+
+__all__ = ["make_train_step", "make_test_step", "make_predict_step", "scan_steps"]
+
+
+def _flat_outputs(model, outputs, output_names):
+    if isinstance(outputs, dict):
+        return [outputs[name] for name in output_names]
+    return flatten(outputs)
+
+
+def forward(model, variables, x, training, key):
+    """`(outputs, new_state, activity_losses)` of the model on a list of input arrays."""
+    inputs = x if len(x) > 1 else x[0]
+    return model.apply_with_losses(variables, inputs, training=training, key=key)
+
+
+def _constrained(model, mvars, trainable, non_trainable):
+    """`trainable` after each weight's constraint (pure)."""
+    params = mvars.assemble(trainable, non_trainable)["params"]
+    return mvars.params_to_trainable(_fill_missing(model.apply_constraints(params), params))
+
+
+def _fill_missing(tree, like):
+    if isinstance(like, dict):
+        return {k: _fill_missing((tree or {}).get(k), v) for k, v in like.items()}
+    return like if tree is None else tree
+
+
+def make_train_step(model, mvars, targets, tx, cw_table=None):
+    """`step(state, batch) -> state`: one optimizer update and the metrics' update."""
+    output_names = targets.output_names
+    has_regs = model.has_regularizers()
+    has_constraints = model.has_constraints()
+    scale_loss = getattr(model.optimizer, "scale_loss", None)
+
+    def loss_fn(trainable, non_trainable, x, y, sw, key):
+        variables = mvars.assemble(trainable, non_trainable)
+        outputs, new_state, activity = forward(model, variables, x, True, key)
+        outputs = _flat_outputs(model, outputs, output_names)
+        total, per_output = targets.compute_loss(outputs, y, sw)
+        if has_regs:
+            total = total + model.regularization_loss(variables["params"])
+        total = total + activity
+        scaled = total if scale_loss is None else scale_loss(total)
+        return scaled, (total, outputs, new_state, per_output)
+
+    def step(state, batch):
+        x, y, sw = batch
+        if cw_table is not None:
+            cw = compile_module.class_weights_for(cw_table, y[0])
+            sw = [cw if sw[0] is None else sw[0] * cw] + list(sw[1:])
+        # The key comes from (base key, step number): when no layer draws random numbers
+        # XLA drops it entirely, which a carried split could not allow.
+        key = jax.random.fold_in(state["key"], state["step"])
+        grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+        (_, (total, outputs, new_state, per_output)), grads = grad_fn(
+            state["trainable"], state["non_trainable"], x, y, sw, key)
+        updates, opt_state = tx.update(grads, state["opt_state"], state["trainable"])
+        trainable = optax.apply_updates(state["trainable"], updates)
+        if has_constraints:
+            trainable = _constrained(model, mvars, trainable, state["non_trainable"])
+        non_trainable = mvars.new_state(new_state, state["non_trainable"])
+        batch_size = flatten(x)[0].shape[0]
+        metrics = targets.update_metrics(state["metrics"], total, per_output, outputs, y, sw,
+                                         batch_size)
+        return dict(state, trainable=trainable, non_trainable=non_trainable,
+                    opt_state=opt_state, metrics=metrics, step=state["step"] + 1)
+
+    return step
+
+
+def make_test_step(model, mvars, targets):
+    """`step(state, metrics, batch) -> metrics`, in inference mode (`state` is read only)."""
+    output_names = targets.output_names
+    has_regs = model.has_regularizers()
+
+    def step(state, metrics, batch):
+        x, y, sw = batch
+        variables = mvars.assemble(state["trainable"], state["non_trainable"])
+        outputs, _, activity = forward(model, variables, x, False, None)
+        outputs = _flat_outputs(model, outputs, output_names)
+        total, per_output = targets.compute_loss(outputs, y, sw)
+        if has_regs:
+            total = total + model.regularization_loss(variables["params"])
+        total = total + activity
+        batch_size = flatten(x)[0].shape[0]
+        return targets.update_metrics(metrics, total, per_output, outputs, y, sw, batch_size)
+
+    return step
+
+
+def make_predict_step(model, mvars):
+    """`step(state, x, key) -> (outputs, non_trainable)`; the non-trainable values move on
+    only for stateful layers (an RNN's carry), as in Keras. `key` matters only for layers
+    called with `training=True` inside the model (Monte Carlo dropout)."""
+    def step(state, x, key):
+        variables = mvars.assemble(state["trainable"], state["non_trainable"])
+        outputs, new_state, _ = forward(model, variables, x, False, key)
+        return outputs, mvars.new_state(new_state, state["non_trainable"])
+
+    return step
+
+
+def scan_steps(step):
+    """`run(state, stacked_batch) -> state`: `step` over the leading axis, in one scan."""
+    def run(state, stacked):
+        def body(carry, batch):
+            return step(carry, batch), None
+        state, _ = jax.lax.scan(body, state, stacked)
+        return state
+    return run
+

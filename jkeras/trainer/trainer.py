@@ -1,0 +1,254 @@
+"""The `Trainer`: one per compiled model; runs fit, evaluate, predict and the batch methods.
+
+It owns the optimizer state, the PRNG key and the step counter between calls, builds the
+train state from the model's weight cells when a call starts, binds the cells to it for
+the call's duration (so callbacks read and write the live state), and gives them their
+arrays back when the call ends. Its loops are the only place callbacks are scheduled.
+"""
+import math
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jkeras import _config
+from jkeras import callbacks as callbacks_module
+from jkeras.engine import data_adapter
+from jkeras.trainer import epoch_iterator, inputs, step as step_module
+from jkeras.trainer.state import ModelVariables, StateBinding, trainable_mask
+
+__all__ = ["Trainer"]
+
+
+class Trainer:
+    """Training state and loops for `model`, compiled with `optimizer` and `targets`."""
+
+    def __init__(self, model, optimizer, targets, steps_per_execution=1):
+        self.model = model
+        self.optimizer = optimizer
+        self.targets = targets
+        self.steps_per_execution = steps_per_execution
+        self.tx = optimizer.transformation()
+        self.opt_state = None
+        self.key = None
+        self.step = 0
+        self.binding = None
+        self.resume_epoch = None
+        self.cache = epoch_iterator.DeviceCache()
+        self._trainable_ids = trainable_mask(model) if model.built else None
+        self._variables = None
+        self._jitted = {}
+        self._warned_discrepancy = False
+        self._batch_metrics = None
+        self._test_batch_metrics = None
+
+    def resume_at(self, epoch):
+        """Makes the running `fit` start at `epoch` (a callback restoring a backup)."""
+        self.resume_epoch = int(epoch)
+
+    # ------------------------------------------------------------------ variables
+    def variables(self):
+        """The model's cells, split by what was trainable at compile (or first build)."""
+        if self._trainable_ids is None:
+            self._trainable_ids = trainable_mask(self.model)
+        cells = self.model._cell_tree()
+        ids = [id(c) for c in jax.tree_util.tree_leaves(cells)]
+        if self._variables is None or self._variables_ids != ids:
+            self._variables = ModelVariables(self.model, self._trainable_ids)
+            self._variables_ids = ids
+            self._jitted = {}
+        return self._variables
+
+    def check_trainable_discrepancy(self):
+        """Warns once when the trainable flags changed since compile (Keras 2's rule: the
+        model trains what it was compiled with until it is compiled again)."""
+        if self._trainable_ids is None or self._warned_discrepancy:
+            return
+        if trainable_mask(self.model) != self._trainable_ids:
+            self._warned_discrepancy = True
+            warnings.warn(
+                "Discrepancy between trainable weights and collected trainable weights, "
+                "did you set `model.trainable` without calling `model.compile` after ?",
+                UserWarning, stacklevel=4)
+
+    def trainable_ids(self):
+        if self._trainable_ids is None:
+            self._trainable_ids = trainable_mask(self.model)
+        return self._trainable_ids
+
+    # ------------------------------------------------------------------ the state
+    @property
+    def running(self):
+        return self.binding is not None
+
+    def _fresh_state(self, mvars):
+        trainable, non_trainable = mvars.values()
+        signature = mvars.signature()
+        if self.opt_state is None or self._opt_signature != signature:
+            self.opt_state = self.tx.init(trainable)
+            self._opt_signature = signature
+        if self.key is None:
+            self.key = _config.next_key()
+        return {"trainable": trainable, "non_trainable": non_trainable,
+                "opt_state": self.opt_state, "key": self.key,
+                "step": jnp.asarray(self.step, jnp.int32),
+                "metrics": self.targets.init_metric_state()}
+
+    def fresh_metrics(self):
+        """Zeroed metric accumulators in buffers of their own (the step donates them)."""
+        return jax.tree_util.tree_map(jnp.copy, self.targets.init_metric_state())
+
+    def begin(self):
+        """Binds the model's cells to a new train state (own copies: it is donated)."""
+        if self.binding is not None:
+            return False
+        mvars = self.variables()
+        state = jax.tree_util.tree_map(jnp.copy, self._fresh_state(mvars))
+        self.binding = StateBinding(mvars)
+        self.binding.bind(state)
+        return True
+
+    def end(self):
+        if self.binding is None:
+            return
+        binding, self.binding = self.binding, None
+        state = binding.release()
+        self.opt_state = state["opt_state"]
+        self.key = state["key"]
+        self.step = state["step"]
+
+    @property
+    def state(self):
+        return self.binding.state
+
+    @state.setter
+    def state(self, value):
+        self.binding.state = value
+
+    def read_state(self):
+        """The variables part of the state: the live one while training, else the cells'."""
+        if self.binding is not None:
+            state = self.binding.state
+            return {"trainable": state["trainable"], "non_trainable": state["non_trainable"]}
+        trainable, non_trainable = self.variables().values()
+        return {"trainable": trainable, "non_trainable": non_trainable}
+
+    def set_opt_state(self, opt_state):
+        self.opt_state = opt_state
+        self._opt_signature = self.variables().signature()
+        if self.binding is not None:
+            self.state = dict(self.state, opt_state=jax.tree_util.tree_map(jnp.copy,
+                                                                           opt_state))
+
+    def optimizer_state_template(self):
+        trainable, _ = self.variables().values()
+        return self.tx.init(trainable)
+
+    def current_opt_state(self):
+        return self.state["opt_state"] if self.binding is not None else self.opt_state
+
+    def current_key(self):
+        return self.state["key"] if self.binding is not None else self.key
+
+    def current_step(self):
+        return self.state["step"] if self.binding is not None else self.step
+
+    def set_key_and_step(self, key=None, step=None):
+        if key is not None:
+            self.key = jnp.asarray(key)
+            if self.binding is not None:
+                self.state = dict(self.state, key=jnp.copy(self.key))
+        if step is not None:
+            self.step = int(np.asarray(step))
+            if self.binding is not None:
+                self.state = dict(self.state, step=jnp.asarray(self.step, jnp.int32))
+
+    # ------------------------------------------------------------------ jitted functions
+    def _fn(self, kind):
+        fn = self._jitted.get(kind)
+        if fn is not None:
+            return fn
+        mvars = self.variables()
+        model, targets = self.model, self.targets
+        if kind == "train":
+            fn = jax.jit(step_module.make_train_step(model, mvars, targets, self.tx),
+                         donate_argnums=(0,))
+        elif kind == "train_scan":
+            fn = jax.jit(step_module.scan_steps(
+                step_module.make_train_step(model, mvars, targets, self.tx)),
+                donate_argnums=(0,))
+        elif kind == "test":
+            fn = jax.jit(step_module.make_test_step(model, mvars, targets),
+                         donate_argnums=(1,))
+        elif kind == "predict":
+            fn = jax.jit(step_module.make_predict_step(model, mvars))
+        elif kind == "results":
+            fn = jax.jit(targets.results)
+        self._jitted[kind] = fn
+        return fn
+
+    def metric_logs(self, metrics):
+        values = jax.device_get(self._fn("results")(metrics))
+        return {name: float(np.asarray(v)) if np.ndim(v) == 0 else np.asarray(v)
+                for name, v in zip(self.targets.metric_names, values)}
+
+    def _sync_optimizer(self):
+        sync = getattr(self.optimizer, "sync_state", None)
+        if sync is not None:
+            opt_state = self.state["opt_state"]
+            new = sync(opt_state)
+            if new is not opt_state:
+                self.state = dict(self.state, opt_state=new)
+
+    def _observe_optimizer(self):
+        observe = getattr(self.optimizer, "observe_state", None)
+        if observe is not None:
+            observe(self.state["opt_state"])
+
+    def train_one(self, fetch, count):
+        """Runs one unit (`count` batches; a scan when more than one) on the live state."""
+        self._sync_optimizer()
+        fn = self._fn("train_scan" if count > 1 else "train")
+        self.state = fn(self.state, fetch())
+        self._observe_optimizer()
+
+    # ------------------------------------------------------------------ data
+    def array_feed(self, arrays, batch_size, shuffle, steps=None, seed=None):
+        count = inputs.num_samples(*arrays)
+        plan = epoch_iterator.epoch_plan(count, batch_size, shuffle,
+                                         _config.next_seed() if seed is None else seed,
+                                         steps)
+        return epoch_iterator.ArrayFeed(tuple(arrays), plan, cache=self.cache), count
+
+    def source_batches(self, feed, steps):
+        """Host `(xs, ys, sws)` and size for each batch a generator or Sequence yields."""
+        model, targets = self.model, self.targets
+        queue = data_adapter.BatchQueue(
+            feed["source"], steps, workers=feed["workers"],
+            use_multiprocessing=feed["use_multiprocessing"],
+            max_queue_size=feed["max_queue_size"],
+            shuffle=feed["shuffle"] and feed["is_sequence"], rng=feed["rng"])
+        try:
+            for item in queue:
+                x, y, sw = data_adapter.unpack_batch(item)
+                xs = [epoch_iterator.host_batch(a, slice(None)) for a in
+                      inputs.prepare_x(model, x)]
+                ys = inputs.prepare_y(model, targets, y) if y is not None else None
+                count = inputs.num_samples(xs, ys or [])
+                sws = inputs.prepare_sample_weights(targets, sw, feed.get("class_weight"),
+                                                    ys, count) if ys is not None else None
+                if ys is not None:
+                    ys = [None if a is None else epoch_iterator.host_batch(a, slice(None))
+                          for a in ys]
+                yield (xs, ys, sws), count, 1
+        finally:
+            queue_close = getattr(queue, "close", None)
+            if queue_close is not None:
+                queue_close()
+        if feed["is_sequence"] and hasattr(feed["source"], "on_epoch_end"):
+            feed["source"].on_epoch_end()
+
+    def source_units(self, feed, steps):
+        for device, size, count in epoch_iterator.prefetch(self.source_batches(feed, steps)):
+            yield (lambda device=device: device), size, count

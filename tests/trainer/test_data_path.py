@@ -1,0 +1,150 @@
+"""The data path: no recompilation when only the sample count changes, no upload per step,
+arrays kept on the device across calls, arrays over the device budget streamed, and the
+`steps_per_execution` scan really taken."""
+import jax
+import numpy as np
+import pytest
+
+import jkeras as keras
+from jkeras import _config, layers
+from jkeras.trainer import epoch_iterator
+
+
+def _data(n, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6)).astype("float32")
+    y = (x[:, :2].sum(axis=1) > 0).astype("float32")[:, None]
+    return x, y
+
+
+def _model(steps_per_execution=1):
+    model = keras.Sequential([layers.Dense(8, activation="relu", input_shape=(6,)),
+                              layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=steps_per_execution)
+    return model
+
+
+def _compiles(model, kind):
+    return model._trainer._fn(kind)._cache_size()
+
+
+def test_new_sample_counts_do_not_recompile_the_step():
+    model = _model()
+    for n in (256, 384, 512, 768, 640):  # all multiples of the batch size
+        model.fit(*_data(n, seed=n), batch_size=64, epochs=1, verbose=0)
+        model.evaluate(*_data(n, seed=n), batch_size=64, verbose=0)
+        model.predict(_data(n)[0], batch_size=64, verbose=0)
+    assert _compiles(model, "train") == 1
+    assert _compiles(model, "test") == 1
+    assert _compiles(model, "predict") == 1
+
+
+def test_a_partial_last_batch_compiles_once_more():
+    model = _model()
+    for n in (100, 164, 228):  # 64 * k + 36: the same partial batch each time
+        model.fit(*_data(n, seed=n), batch_size=64, epochs=1, verbose=0)
+    assert _compiles(model, "train") == 2
+
+
+class _PutCounter:
+    def __init__(self, monkeypatch):
+        self.count = 0
+        real = jax.device_put
+
+        def counting(*args, **kwargs):
+            self.count += 1
+            return real(*args, **kwargs)
+        monkeypatch.setattr(jax, "device_put", counting)
+
+
+def test_no_upload_per_step(monkeypatch):
+    x, y = _data(1024)
+    model = _model()
+    model.fit(x, y, batch_size=256, epochs=1, verbose=0)  # compiles, puts x, y on device
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    counter = _PutCounter(monkeypatch)
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0)  # 64 steps
+    assert counter.count == 2  # one index table per epoch, whatever the step count
+    counter.count = 0
+    model.fit(x, y, batch_size=256, epochs=2, verbose=0)  # 8 steps
+    assert counter.count == 2
+
+
+def test_same_arrays_are_not_uploaded_again(monkeypatch):
+    x, y = _data(512)
+    model = _model()
+    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    counter = _PutCounter(monkeypatch)
+    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    assert counter.count == 1  # the epoch's index table only
+    x2 = x.copy()
+    counter.count = 0
+    model.fit(x2, y, batch_size=64, epochs=1, verbose=0)
+    assert counter.count == 2  # the new x and the table (y is still on the device)
+
+
+def test_arrays_over_the_budget_stream_from_the_host(tmp_path, monkeypatch):
+    x, y = _data(2048)
+    path = tmp_path / "x.dat"
+    mapped = np.memmap(path, dtype="float32", mode="w+", shape=x.shape)
+    mapped[:] = x
+    mapped.flush()
+    mapped = np.memmap(path, dtype="float32", mode="r", shape=x.shape)
+    monkeypatch.setattr(_config, "_DEVICE_DATA_BUDGET", {"bytes": x.nbytes // 4})
+    model = _model()
+    resident = []
+    real_units = epoch_iterator.ArrayFeed.units
+
+    def spy(feed, *args, **kwargs):
+        resident.append(feed.resident)
+        return real_units(feed, *args, **kwargs)
+    monkeypatch.setattr(epoch_iterator.ArrayFeed, "units", spy)
+    history = model.fit(mapped, y, batch_size=64, epochs=4, verbose=0)
+    assert resident and not any(resident)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_streamed_and_resident_epochs_give_the_same_weights(monkeypatch):
+    x, y = _data(300)
+    results = []
+    for budget in (None, 1):
+        monkeypatch.setattr(_config, "_DEVICE_DATA_BUDGET", {"bytes": budget})
+        keras.utils.set_random_seed(3)
+        model = _model(steps_per_execution=2)
+        model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+        results.append(model.get_weights())
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_steps_per_execution_runs_the_scan(monkeypatch):
+    x, y = _data(512)
+    model = _model(steps_per_execution=4)
+    counts = []
+    real = type(model._trainer).train_one
+
+    def spy(trainer, fetch, count):
+        counts.append(count)
+        return real(trainer, fetch, count)
+    monkeypatch.setattr(type(model._trainer), "train_one", spy)
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)  # 16 batches
+    assert counts == [4, 4, 4, 4]
+    assert _compiles(model, "train_scan") == 1
+
+
+def test_steps_per_execution_matches_single_steps():
+    x, y = _data(256)
+    weights = []
+    for spe in (1, 4):
+        keras.utils.set_random_seed(1)
+        model = _model(steps_per_execution=spe)
+        model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_device_data_budget_rejects_bad_values():
+    with pytest.raises(ValueError, match="nbytes"):
+        _config.set_device_data_budget(-1)
