@@ -1,47 +1,61 @@
-"""fit() against a hand-written jax.jit + optax loop on the same model, in one run.
+"""The trainer against an honest hand-written jax+optax loop, and against Keras 3, in one run.
 
-Models (issue 3): an MLP 784-256-256-10 (batch 128, Adam) and a small convnet with
-BatchNormalization (batch 512, Adam). Both loops keep the data on the device, shuffle each
-epoch and gather the batch inside the jitted step; the hand-written one is what a careful
-JAX user writes. Prints seconds per step for each and the ratio jkeras / hand-written, for
-fit(verbose=0) and fit(verbose=1). Usage: python benchmarks/fit_vs_jax.py [--quick]
+The hand-written loop is the strongest baseline a careful JAX user writes: one jitted,
+donated step over batches already cut and on the device (no shuffle, no per-step upload,
+no callbacks), blocked on once per epoch. Cases (issue "The trainer, rebuilt around one
+state"):
+
+- mlp: 784-256-256-10, batch 128, Adam, 2 epochs, warm (same arrays as the warm-up).
+- mlp fresh: the same, on a fresh array of a new size after warm-up; both sides pay the
+  upload of the new array (the hand loop cuts its batches from it too).
+- cnn: conv 64-128-256 with BatchNormalization, batch 512, Adam.
+- mlp spe=32: fit with steps_per_execution=32 against 32 steps in one lax.scan over
+  batches stacked on the device.
+- predict: samples/s on the cnn, jkeras against Keras 3 (and a jitted forward loop).
+- first step: seconds from the `fit` call to the first step done, fresh model (compile
+  included), jkeras against Keras 3.
+
+Ratios are jkeras time / baseline time (lower is better). Keras 3 columns appear when the
+`keras` package imports with KERAS_BACKEND=jax. Usage:
+python benchmarks/fit_vs_jax.py [--quick] [--repeats 5] [--json out.json]
 """
 import argparse
-import contextlib
-import io
+import json
 import os
 import sys
 import time
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-import optax
+os.environ.setdefault("KERAS_BACKEND", "jax")
 
-import jkeras as keras
-from jkeras import layers
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+
+import jkeras  # noqa: E402
+from jkeras import layers  # noqa: E402
 
 
-def mlp_model():
-    return keras.Sequential([
-        layers.Dense(256, activation="relu", input_shape=(784,)),
-        layers.Dense(256, activation="relu"),
-        layers.Dense(10, activation="softmax"),
+# ---------------------------------------------------------------------- models
+def mlp_model(lib=jkeras):
+    return lib.Sequential([
+        lib.Input((784,)),
+        lib.layers.Dense(256, activation="relu"),
+        lib.layers.Dense(256, activation="relu"),
+        lib.layers.Dense(10, activation="softmax"),
     ])
 
 
-def convnet_model():
-    return keras.Sequential([
-        layers.Conv2D(32, 3, padding="same", use_bias=False, input_shape=(32, 32, 3)),
-        layers.BatchNormalization(),
-        layers.Activation("relu"),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, padding="same", use_bias=False),
-        layers.BatchNormalization(),
-        layers.Activation("relu"),
-        layers.GlobalAveragePooling2D(),
-        layers.Dense(10, activation="softmax"),
-    ])
+def convnet_model(lib=jkeras):
+    L = lib.layers
+    stack = [lib.Input((32, 32, 3))]
+    for i, filters in enumerate((64, 128, 256)):
+        stack += [L.Conv2D(filters, 3, padding="same", use_bias=False),
+                  L.BatchNormalization(), L.Activation("relu")]
+        if i < 2:
+            stack.append(L.MaxPooling2D(2))
+    stack += [L.GlobalAveragePooling2D(), L.Dense(10, activation="softmax")]
+    return lib.Sequential(stack)
 
 
 # ---------------------------------------------------------------------- hand-written
@@ -72,124 +86,253 @@ def _conv(kernel, x):
 
 
 def conv_forward(params, state, x, training):
-    h, s1 = _bn(params["bn1"], state["bn1"], _conv(params["c1"], x), training)
-    h = jax.nn.relu(h)
-    h = jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
-    h, s2 = _bn(params["bn2"], state["bn2"], _conv(params["c2"], h), training)
-    h = jnp.mean(jax.nn.relu(h), axis=(1, 2))
-    return jax.nn.softmax(_dense(params["d"], h)), {"bn1": s1, "bn2": s2}
+    h, new_state = x, {}
+    for i in range(3):
+        h, new_state[f"bn{i}"] = _bn(params[f"bn{i}"], state[f"bn{i}"],
+                                     _conv(params[f"c{i}"], h), training)
+        h = jax.nn.relu(h)
+        if i < 2:
+            h = jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1),
+                                      "VALID")
+    h = jnp.mean(h, axis=(1, 2))
+    return jax.nn.softmax(_dense(params["d"], h)), new_state
 
 
 def hand_params(model, kind):
+    """The model's initial weights in the hand-written layout (same starting point)."""
     w = [jnp.asarray(a) for a in model.get_weights()]
     if kind == "mlp":
         return {"d1": {"kernel": w[0], "bias": w[1]}, "d2": {"kernel": w[2], "bias": w[3]},
                 "d3": {"kernel": w[4], "bias": w[5]}}, {}
-    params = {"c1": w[0], "bn1": {"gamma": w[1], "beta": w[2]}, "c2": w[5],
-              "bn2": {"gamma": w[6], "beta": w[7]}, "d": {"kernel": w[10], "bias": w[11]}}
-    state = {"bn1": {"mean": w[3], "var": w[4]}, "bn2": {"mean": w[8], "var": w[9]}}
+    params, state = {}, {}
+    for i in range(3):
+        kernel, gamma, beta, mean, var = w[5 * i:5 * i + 5]
+        params[f"c{i}"] = kernel
+        params[f"bn{i}"] = {"gamma": gamma, "beta": beta}
+        state[f"bn{i}"] = {"mean": mean, "var": var}
+    params["d"] = {"kernel": w[15], "bias": w[16]}
     return params, state
 
 
-_STEPS = {}
-
-
-def hand_step(forward, tx):
-    """The jitted train step for `forward`, built once (as a user would)."""
-    if forward in _STEPS:
-        return _STEPS[forward]
-
-    def loss_fn(p, s, xb, yb):
+def _loss_fn(forward):
+    def loss(p, s, xb, yb):
         probs, new_s = forward(p, s, xb, True)
         probs = jnp.clip(probs, 1e-7, 1 - 1e-7)
         return -jnp.mean(jnp.sum(yb * jnp.log(probs), axis=-1)), new_s
+    return loss
 
-    def step(carry, data, idx):
+
+def hand_step(forward, tx):
+    loss_fn = _loss_fn(forward)
+
+    def step(carry, batch):
         p, s, o = carry
-        xb, yb = data[0][idx], data[1][idx]
-        (loss, s), grads = jax.value_and_grad(loss_fn, has_aux=True)(p, s, xb, yb)
+        (_, s), grads = jax.value_and_grad(loss_fn, has_aux=True)(p, s, *batch)
         updates, o = tx.update(grads, o, p)
-        return (optax.apply_updates(p, updates), s, o), loss
-
-    _STEPS[forward] = jax.jit(step, donate_argnums=(0,))
-    return _STEPS[forward]
+        return (optax.apply_updates(p, updates), s, o)
+    return step
 
 
-def hand_written_fit(forward, params, state, x, y, batch_size, epochs, seed=0):
-    tx = optax.adam(1e-3, eps=1e-7)
-    step = hand_step(forward, tx)
-    opt_state = tx.init(params)
-    data = (jnp.asarray(x), jnp.asarray(y))
-    carry = jax.tree_util.tree_map(jnp.copy, (params, state, opt_state))  # donated below
-    n = len(x)
-    rng = np.random.default_rng(seed)
-    loss = None
-    for _ in range(epochs):
-        order = rng.permutation(n)
-        for i in range(0, n, batch_size):
-            carry, loss = step(carry, data, jnp.asarray(order[i:i + batch_size]))
-        jax.block_until_ready(carry)
-    return float(loss)
+class HandLoop:
+    """The baseline: a jitted, donated step (or a scan of `scan` steps) over device batches."""
+
+    def __init__(self, forward, params, state, scan=1):
+        self.tx = optax.adam(1e-3, eps=1e-7)
+        step = hand_step(forward, self.tx)
+        if scan > 1:
+            def run(carry, stacked):
+                return jax.lax.scan(lambda c, b: (step(c, b), None), carry, stacked)[0]
+            self.step = jax.jit(run, donate_argnums=(0,))
+        else:
+            self.step = jax.jit(step, donate_argnums=(0,))
+        self.scan = scan
+        self.carry = jax.tree_util.tree_map(jnp.copy, (params, state, self.tx.init(params)))
+
+    def batches(self, x, y, batch_size):
+        xd, yd = jax.device_put(x), jax.device_put(y)
+        out = [(xd[i:i + batch_size], yd[i:i + batch_size])
+               for i in range(0, len(x) - batch_size + 1, batch_size)]
+        if self.scan > 1:
+            out = [jax.tree_util.tree_map(lambda *b: jnp.stack(b), *out[i:i + self.scan])
+                   for i in range(0, len(out) - self.scan + 1, self.scan)]
+        return jax.block_until_ready(out)
+
+    def run(self, batches, epochs):
+        for _ in range(epochs):
+            for batch in batches:
+                self.carry = self.step(self.carry, batch)
+            jax.block_until_ready(self.carry)
 
 
 # ---------------------------------------------------------------------- timing
-def time_it(fn, repeats):
-    best = float("inf")
+def best_interleaved(contenders, repeats):
+    """Best of `repeats` for each contender, run in turn so drift hits all alike."""
+    best = {name: float("inf") for name in contenders}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
     return best
 
 
-def bench(kind, n, batch_size, epochs, repeats):
-    keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    if kind == "mlp":
-        x = rng.random((n, 784), dtype=np.float32)
-        model, forward = mlp_model(), mlp_forward
-    else:
-        x = rng.random((n, 32, 32, 3), dtype=np.float32)
-        model, forward = convnet_model(), conv_forward
+def _data(kind, n, seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (n, 784) if kind == "mlp" else (n, 32, 32, 3)
+    x = rng.random(shape, dtype=np.float32)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)]
-    steps = epochs * -(-n // batch_size)
-    model.compile(keras.optimizers.Adam(1e-3), "categorical_crossentropy")
-    params, state = hand_params(model, kind)
+    return x, y
 
-    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)  # compile
-    hand_written_fit(forward, params, state, x, y, batch_size, 1)  # compile
 
-    def fit(verbose):
-        with contextlib.redirect_stdout(io.StringIO()):
-            model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose)
-        jax.block_until_ready(model.get_weights())
+def _compiled(kind, spe=1):
+    jkeras.utils.set_random_seed(0)
+    model = mlp_model() if kind == "mlp" else convnet_model()
+    model.compile(jkeras.optimizers.Adam(1e-3), "categorical_crossentropy",
+                  steps_per_execution=spe)
+    return model
 
-    # Interleaved, best of `repeats`: drift in machine speed hits all three alike.
-    contenders = {"hand": lambda: hand_written_fit(forward, params, state, x, y, batch_size,
-                                                   epochs),
-                  "v0": lambda: fit(0), "v1": lambda: fit(1)}
-    best = {name: float("inf") for name in contenders}
+
+def _sync(model):
+    jax.block_until_ready(model.get_weights())
+
+
+def bench_fit(kind, n, batch_size, epochs, repeats, spe=1):
+    forward = mlp_forward if kind == "mlp" else conv_forward
+    x, y = _data(kind, n)
+    model = _compiled(kind, spe)
+    hand = HandLoop(forward, *hand_params(model, kind), scan=spe)
+    batches = hand.batches(x, y, batch_size)
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    hand.run(batches, 1)
+    steps = epochs * (n // batch_size)
+    best = best_interleaved({
+        "jkeras": lambda: (model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0),
+                           _sync(model)),
+        "hand": lambda: hand.run(batches, epochs)}, repeats)
+    return best["jkeras"] / steps, best["hand"] / steps
+
+
+def bench_fresh(n, batch_size, epochs, repeats):
+    """fit on a fresh array of a new size each time, after warm-up on other sizes."""
+    model = _compiled("mlp")
+    hand = HandLoop(mlp_forward, *hand_params(model, "mlp"))
+    warm_x, warm_y = _data("mlp", n // 2, seed=1)
+    model.fit(warm_x, warm_y, batch_size=batch_size, epochs=1, verbose=0)
+    hand.run(hand.batches(warm_x, warm_y, batch_size), 1)
+    sizes = iter(range(1, 10 * repeats + 10))
+
+    def fresh():
+        extra = next(sizes)
+        return _data("mlp", n + batch_size * extra, seed=extra)
+    times = {"jkeras": float("inf"), "hand": float("inf")}
+    steps = None
     for _ in range(repeats):
-        for name, run in contenders.items():
-            best[name] = min(best[name], time_it(run, 1))
-    t_hand, t_v0, t_v1 = best["hand"], best["v0"], best["v1"]
-    return [(f"{kind} verbose=0", t_v0 / steps, t_hand / steps),
-            (f"{kind} verbose=1", t_v1 / steps, t_hand / steps)]
+        for name in times:
+            x, y = fresh()
+            steps = epochs * (len(x) // batch_size)
+            start = time.perf_counter()
+            if name == "jkeras":
+                model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+                _sync(model)
+            else:
+                hand.run(hand.batches(x, y, batch_size), epochs)
+            times[name] = min(times[name], (time.perf_counter() - start) / steps)
+    return times["jkeras"], times["hand"]
+
+
+def _keras3():
+    try:
+        import keras
+    except Exception:  # noqa: BLE001 - Keras 3 is optional here
+        return None
+    return keras if keras.backend.backend() == "jax" else None
+
+
+def bench_predict(n, batch_size, repeats, keras3):
+    x, _ = _data("cnn", n)
+    model = _compiled("cnn")
+    params, state = hand_params(model, "cnn")
+    forward = jax.jit(lambda p, s, xb: conv_forward(p, s, xb, False)[0])
+    xd = jax.device_put(x)
+    batches = [xd[i:i + batch_size] for i in range(0, n, batch_size)]
+
+    def hand():
+        jax.block_until_ready([forward(params, state, b) for b in batches])
+    contenders = {"jkeras": lambda: model.predict(x, batch_size=batch_size, verbose=0),
+                  "hand": hand}
+    if keras3 is not None:
+        k3 = convnet_model(keras3)
+        k3.set_weights(model.get_weights())
+        contenders["keras3"] = lambda: k3.predict(x, batch_size=batch_size, verbose=0)
+    for fn in contenders.values():
+        fn()
+    best = best_interleaved(contenders, repeats)
+    return {name: n / t for name, t in best.items()}
+
+
+def bench_first_step(kind, batch_size, keras3):
+    """Seconds from the fit call to the first step done, fresh model (compile included)."""
+    x, y = _data(kind, batch_size * 4, seed=7)
+    out = {}
+    libs = [("jkeras", jkeras)] + ([("keras3", keras3)] if keras3 is not None else [])
+    for name, lib in libs:
+        model = mlp_model(lib) if kind == "mlp" else convnet_model(lib)
+        model.compile(lib.optimizers.Adam(1e-3), "categorical_crossentropy")
+        marks = {}
+
+        def first(batch, logs, model=model, marks=marks):
+            if "t" not in marks:
+                float(logs["loss"])  # the step's result is on the host: it is done
+                marks["t"] = time.perf_counter()
+                model.stop_training = True
+        callback = lib.callbacks.LambdaCallback(on_train_batch_end=first)
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, callbacks=[callback])
+        out[name] = marks["t"] - start
+    return out
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="fewer steps (smoke run)")
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
-    scale = 1 if args.quick else 4
-    print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), "
-          f"jax {jax.__version__}")
-    rows = bench("mlp", 128 * 25 * scale, 128, 3, args.repeats)
-    rows += bench("convnet", 512 * 4 * scale, 512, 3, args.repeats)
-    print(f"{'case':<22}{'jkeras s/step':>15}{'hand s/step':>15}{'ratio':>8}")
-    for name, ours, hand in rows:
-        print(f"{name:<22}{ours:>15.6f}{hand:>15.6f}{ours / hand:>8.3f}")
+    keras3 = _keras3()
+    scale = 1 if args.quick else 6
+    device = jax.devices()[0]
+    print(f"device: {device.device_kind} ({jax.default_backend()}), jax {jax.__version__}, "
+          f"Keras 3: {keras3.__version__ if keras3 else 'not available'}")
+    results = {"device": device.device_kind, "rows": []}
+    rows = results["rows"]
+
+    def row(case, ours, base, unit="s/step", baseline="hand"):
+        rows.append({"case": case, "jkeras": ours, baseline: base, "unit": unit,
+                     "ratio": ours / base})
+        print(f"{case:<34}{ours:>12.6f}{base:>12.6f} {unit:<10}{baseline:<8}"
+              f"{ours / base:>7.3f}", flush=True)
+    print(f"{'case':<34}{'jkeras':>12}{'baseline':>12} {'unit':<10}{'vs':<8}{'ratio':>7}")
+    row("mlp b128 (warm)", *bench_fit("mlp", 128 * 20 * scale, 128, 2, args.repeats))
+    row("mlp b128 (fresh array, new size)", *bench_fresh(128 * 20 * scale, 128, 2,
+                                                         args.repeats))
+    row("cnn+BN b512", *bench_fit("cnn", 512 * (2 if args.quick else 8), 512, 2,
+                                  args.repeats))
+    row("mlp spe=32 vs scan of 32", *bench_fit("mlp", 128 * 32 * scale, 128, 2,
+                                               args.repeats, spe=32))
+    pred = bench_predict(512 * (4 if args.quick else 40), 512, args.repeats, keras3)
+    row("cnn predict (jitted loop)", 1 / pred["jkeras"], 1 / pred["hand"], "s/sample")
+    if "keras3" in pred:
+        row("cnn predict (Keras 3)", 1 / pred["jkeras"], 1 / pred["keras3"], "s/sample",
+            "keras3")
+    results["predict_samples_per_s"] = pred
+    for kind, bs in (("mlp", 128), ("cnn", 512)):
+        first = bench_first_step(kind, bs, keras3)
+        results[f"first_step_{kind}"] = first
+        print(f"first step {kind}: " + ", ".join(f"{k} {v:.3f} s" for k, v in first.items()),
+              flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
 
 
 if __name__ == "__main__":

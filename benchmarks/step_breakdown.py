@@ -33,8 +33,8 @@ def main(batch=512):
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.random((batch, 32, 32, 3), dtype=np.float32))
     y = jnp.asarray(np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)])
-    variables = model._get_vars()
-    params, state = hand_params(model, "conv")
+    variables = model.variables_tree()
+    params, state = hand_params(model, "cnn")
 
     ours_fwd = jax.jit(lambda v, x: model.apply(v, x, training=True)[0])
     hand_fwd = jax.jit(lambda p, s, x: conv_forward(p, s, x, True)[0])
