@@ -11,8 +11,9 @@ predictions bit for bit:
   - BackupAndRestore in deterministic mode: a process killed after the first epoch, then a
     fresh one resuming from the backup; it must end identical to the uninterrupted run.
 Step time is measured in the first process of each mode, after the compared run, on the
-same compiled step; a micro-benchmark times the gradient of an embedding lookup (a
-scatter-add, which XLA makes deterministic by sorting) against a one-hot matmul.
+same compiled step. A micro-benchmark ("ops") times the two gradients that scatter in plain
+jax (embedding lookup, max-pooling), plain and as jkeras runs them: under XLA's flag a
+scatter becomes a loop over its indices, which jkeras's deterministic mode avoids.
 
 Only the public API is used: compile/fit/predict/get_weights and
 callbacks.BackupAndRestore. Usage:
@@ -40,14 +41,14 @@ FULL = {"mlp": dict(n=8192, batch=256, epochs=2, features=784, width=1024),
         "lstm": dict(n=2048, batch=256, epochs=2, steps=64, features=32, units=256),
         "gpt": dict(n=1024, batch=32, epochs=2, seq=256, vocab=8192, d_model=256, heads=4,
                     blocks=2),
-        "scatter": dict(tokens=32 * 1024, vocab=8192, dim=512),
+        "ops": dict(tokens=32 * 256, vocab=8192, dim=256, image=(16, 32, 32, 64)),
         "timing_epochs": 3}
 TINY = {"mlp": dict(n=256, batch=64, epochs=2, features=32, width=32),
         "cnn": dict(n=128, batch=32, epochs=2, side=8, filters=(8, 16, 16)),
         "lstm": dict(n=128, batch=32, epochs=2, steps=8, features=4, units=16),
         "gpt": dict(n=64, batch=16, epochs=2, seq=16, vocab=64, d_model=32, heads=2,
                     blocks=1),
-        "scatter": dict(tokens=512, vocab=64, dim=32),
+        "ops": dict(tokens=512, vocab=64, dim=32, image=(2, 8, 8, 4)),
         "timing_epochs": 1}
 
 
@@ -125,8 +126,8 @@ def worker(args):
     meta = {"deterministic": keras.config.is_op_determinism_enabled(),
             "xla_flags": os.environ.get("XLA_FLAGS", ""),
             "device": f"{jax.devices()[0].device_kind} ({jax.default_backend()})"}
-    if args.model == "scatter":
-        meta.update(scatter_times(sizes["scatter"]))
+    if args.model == "ops":
+        meta["ops"] = op_times(sizes["ops"])
         with open(args.out + ".json", "w") as f:
             json.dump(meta, f)
         return
@@ -165,38 +166,55 @@ def worker(args):
         json.dump(meta, f)
 
 
-def scatter_times(s):
-    """Milliseconds for the gradient of an embedding lookup: jnp.take (a scatter-add in the
-    backward pass) against a one-hot matmul (a GEMM)."""
+def op_times(s):
+    """Milliseconds per call of two gradients that scatter in plain jax: an embedding
+    lookup and max-pooling, each as plain jax and as jkeras runs it (in deterministic mode
+    jkeras's scatter-free form, otherwise the same plain op)."""
     import jax
     import jax.numpy as jnp
+    from jax import lax
+
+    from jkeras import deterministic_ops
     rng = np.random.default_rng(0)
     table = jnp.asarray(rng.standard_normal((s["vocab"], s["dim"]), dtype=np.float32))
     idx = jnp.asarray(rng.integers(0, s["vocab"], s["tokens"]), dtype=jnp.int32)
-    upstream = jnp.asarray(rng.standard_normal((s["tokens"], s["dim"]), dtype=np.float32))
+    rows = jnp.asarray(rng.standard_normal((s["tokens"], s["dim"]), dtype=np.float32))
+    image = jnp.asarray(rng.standard_normal(s["image"], dtype=np.float32))
+    window = (1, 2, 2, 1)
 
-    def by_take(t):
-        return jnp.sum(jnp.take(t, idx, axis=0) * upstream)
-
-    def by_one_hot(t):
-        return jnp.sum((jax.nn.one_hot(idx, s["vocab"], dtype=t.dtype) @ t) * upstream)
-
+    cases = {
+        "embedding grad, jnp.take": (
+            lambda t: jnp.sum(jnp.take(t, idx, axis=0) * rows), table),
+        "embedding grad, jkeras": (
+            lambda t: jnp.sum(deterministic_ops.take_rows(t, idx) * rows), table),
+        "max-pool grad, lax": (
+            lambda x: jnp.sum(lax.reduce_window(x, -jnp.inf, lax.max, window, window,
+                                                "VALID") ** 2), image),
+        "max-pool grad, jkeras": (
+            lambda x: jnp.sum(deterministic_ops.max_pool(x, window, window, "VALID") ** 2),
+            image),
+    }
     out = {}
-    for name, fn in (("take", by_take), ("one_hot", by_one_hot)):
+    for name, (fn, arg) in cases.items():
         grad = jax.jit(jax.grad(fn))
-        first = grad(table).block_until_ready()
-        again = grad(table).block_until_ready()
+        first = grad(arg).block_until_ready()  # compiles
         start = time.perf_counter()
-        for _ in range(20):
-            g = grad(table)
+        again = grad(arg).block_until_ready()
+        once = time.perf_counter() - start
+        reps = max(1, min(20, int(0.5 / max(once, 1e-6))))
+        start = time.perf_counter()
+        for _ in range(reps):
+            g = grad(arg)
         g.block_until_ready()
-        out[f"{name}_ms"] = 1e3 * (time.perf_counter() - start) / 20
-        out[f"{name}_repeatable"] = bool(np.array_equal(np.asarray(first), np.asarray(again)))
+        out[name] = {"ms": 1e3 * (time.perf_counter() - start) / reps,
+                     "repeatable": bool(np.array_equal(np.asarray(first),
+                                                       np.asarray(again)))}
     return out
 
 
 # ----------------------------------------------------------------------------- the parent
-def spawn(model, out, switch, tiny, time_it=False, backup_dir=None, kill_after_epoch=-1):
+def spawn(model, out, switch, tiny, time_it=False, backup_dir=None, kill_after_epoch=-1,
+          timeout=300):
     env = dict(os.environ)
     env.pop("JKERAS_DETERMINISTIC", None)
     flags = re.sub(r"(?:^|(?<=\s))--?xla_gpu_(deterministic|exclude_nondeterministic)_ops"
@@ -215,7 +233,11 @@ def spawn(model, out, switch, tiny, time_it=False, backup_dir=None, kill_after_e
     cmd += ["--time"] if time_it else []
     cmd += ["--backup-dir", backup_dir] if backup_dir else []
     cmd += ["--kill-after-epoch", str(kill_after_epoch)]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    try:
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                                timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{model} worker ({switch}) took over {timeout} s") from None
     expected = 3 if kill_after_epoch >= 0 else 0
     if result.returncode != expected:
         raise RuntimeError(f"{model} worker ({switch}) exited {result.returncode}:\n"
@@ -257,8 +279,8 @@ def describe(result):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tiny", action="store_true", help="small shapes (CPU smoke run)")
-    parser.add_argument("--models", default=",".join(MODELS + ("scatter",)),
-                        help="comma-separated: mlp,cnn,lstm,gpt,scatter")
+    parser.add_argument("--models", default=",".join(MODELS + ("ops",)),
+                        help="comma-separated: mlp,cnn,lstm,gpt,ops")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--switch", default="off", help=argparse.SUPPRESS)
@@ -271,19 +293,18 @@ def main():
         return worker(args)
 
     chosen = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = sorted(set(chosen) - set(MODELS + ("scatter",)))
+    unknown = sorted(set(chosen) - set(MODELS + ("ops",)))
     if unknown:
         parser.error(f"unknown model(s) {unknown}; expected some of "
-                     f"{', '.join(MODELS + ('scatter',))}")
+                     f"{', '.join(MODELS + ('ops',))}")
     rows, failures = [], 0
     device = ""
     with tempfile.TemporaryDirectory() as tmp:
         for model in chosen:
             p = lambda name: os.path.join(tmp, f"{model}_{name}")  # noqa: E731
-            if model == "scatter":
-                det = spawn(model, p("det"), "function", args.tiny)
-                off = spawn(model, p("off"), "off", args.tiny)
-                scatter = (off, det)
+            if model == "ops":
+                ops = (spawn(model, p("off"), "off", args.tiny),
+                       spawn(model, p("det"), "function", args.tiny))
                 continue
             start = time.perf_counter()
             det_a = spawn(model, p("det_a"), "function", args.tiny, time_it=True)
@@ -315,13 +336,13 @@ def main():
         for model, det_text, off_text, res_text, off_ms, det_ms, _ in rows:
             print(f"{model:<6} | {det_text:<34} | {off_text:<34} | {res_text:<34} | "
                   f"{off_ms:>8.3f} | {det_ms:>8.3f} | {det_ms / off_ms:>5.2f}x")
-    if "scatter" in chosen:
-        off, det = scatter
-        print(f"embedding gradient ({'tiny' if args.tiny else 'full'}): "
-              f"take {off['take_ms']:.3f} ms -> {det['take_ms']:.3f} ms deterministic; "
-              f"one-hot matmul {off['one_hot_ms']:.3f} ms -> {det['one_hot_ms']:.3f} ms; "
-              f"repeatable in det mode: take {det['take_repeatable']}, "
-              f"one-hot {det['one_hot_repeatable']}")
+    if "ops" in chosen:
+        off, det = ops
+        print(f"\n{'gradient (ms per call)':<28} | {'default':>9} | {'deterministic':>13} | "
+              f"repeatable (det)")
+        for name, row in det["ops"].items():
+            print(f"{name:<28} | {off['ops'][name]['ms']:>9.3f} | {row['ms']:>13.3f} | "
+                  f"{row['repeatable']}")
     if failures:
         print(f"FAILED: {failures} comparison(s) in deterministic mode were not identical")
         return 1

@@ -90,9 +90,10 @@ def next_seed():
 # for the life of the process. `--xla_gpu_deterministic_ops` is the superset of
 # `--xla_gpu_exclude_nondeterministic_ops`: under either, XLA:GPU picks the first (not the
 # fastest-measured) GEMM/convolution algorithm, asks cuDNN attention for its deterministic
-# backward pass, and rewrites scatters (the gradients of gathers, embeddings and
-# max-pooling) into a sorted, prefix-scanned form. Reductions on XLA:GPU use no atomics. So
-# the one flag covers every op jkeras emits; on CPU it changes nothing.
+# backward pass, and turns every scatter (the gradients of gathers, embeddings and
+# max-pooling) into a loop over its indices: deterministic, but slow, so in this mode our
+# ops avoid scatters (`jkeras.deterministic_ops`). XLA:GPU reductions are tree reductions
+# without atomics. On CPU, where runs repeat anyway, the flag changes nothing.
 DETERMINISM_VARIABLE = "JKERAS_DETERMINISTIC"
 _XLA_FLAG = "--xla_gpu_deterministic_ops"
 _XLA_FLAG_TOKEN = re.compile(r"(?:^|(?<=\s))--?xla_gpu_deterministic_ops(?:=(\S*))?(?=\s|$)")
