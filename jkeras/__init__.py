@@ -1,9 +1,14 @@
 """jkeras: the Keras API on JAX. `import jkeras as keras` and Keras 2 code runs as it is."""
-from jkeras import (activations, backend, callbacks, constraints, datasets, initializers,
-                    layers, losses, metrics, models, optimizers, preprocessing, regularizers,
-                    utils)
-from jkeras.engine.input_layer import Input
-from jkeras.engine.model import Model
-from jkeras.engine.sequential import Sequential
+from jkeras import _config
+
+# Before anything can start jax's backend: JKERAS_DETERMINISTIC=1 sets XLA's flag in time.
+_config.read_determinism_variable()
+
+from jkeras import (activations, backend, callbacks, config, constraints,  # noqa: E402
+                    datasets, initializers, layers, losses, metrics, models, optimizers,
+                    preprocessing, regularizers, utils)
+from jkeras.engine.input_layer import Input  # noqa: E402
+from jkeras.engine.model import Model  # noqa: E402
+from jkeras.engine.sequential import Sequential  # noqa: E402
 
 __version__ = "0.1.0"

@@ -1,8 +1,12 @@
-"""The one home of jkeras's global settings: floatx, epsilon, image data format and the seed.
+"""The one home of jkeras's global settings: floatx, epsilon, image data format, the seed and
+op determinism.
 
 Everything else in the package is pure; it reads these values through the functions here
 (re-exported by `jkeras.backend`) and never keeps global state of its own.
 """
+import os
+import re
+
 import jax
 
 _FLOATX = "float32"
@@ -108,3 +112,73 @@ def device_data_budget():
         except Exception:  # noqa: BLE001 - no memory stats on this backend
             pass
     return 2 << 30
+
+# ----------------------------------------------------------------------------- op determinism
+# XLA reads XLA_FLAGS once, when jax starts its first backend; after that the flag is fixed
+# for the life of the process. `--xla_gpu_deterministic_ops` is the superset of
+# `--xla_gpu_exclude_nondeterministic_ops`: under either, XLA:GPU picks the first (not the
+# fastest-measured) GEMM/convolution algorithm, asks cuDNN attention for its deterministic
+# backward pass, and turns every scatter (the gradients of gathers, embeddings and
+# max-pooling) into a loop over its indices: deterministic, but slow, so in this mode our
+# ops avoid scatters (`jkeras.deterministic_ops`). XLA:GPU reductions are tree reductions
+# without atomics. On CPU, where runs repeat anyway, the flag changes nothing.
+DETERMINISM_VARIABLE = "JKERAS_DETERMINISTIC"
+_XLA_FLAG = "--xla_gpu_deterministic_ops"
+_XLA_FLAG_TOKEN = re.compile(r"(?:^|(?<=\s))--?xla_gpu_deterministic_ops(?:=(\S*))?(?=\s|$)")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def _backend_started():
+    """Whether jax has created a backend (and so has read XLA_FLAGS for good)."""
+    from jax._src import xla_bridge
+    started = getattr(xla_bridge, "backends_are_initialized", None)
+    if started is not None:
+        return bool(started())
+    return bool(getattr(xla_bridge, "_backends", None))
+
+
+def is_op_determinism_enabled():
+    """Whether XLA_FLAGS asks XLA for deterministic GPU ops (by `enable_op_determinism`,
+    the JKERAS_DETERMINISTIC variable or by hand); the last mention of the flag wins, as in
+    XLA."""
+    values = _XLA_FLAG_TOKEN.findall(os.environ.get("XLA_FLAGS", ""))
+    return bool(values) and values[-1].lower() in ("", "true", "1")
+
+
+def enable_op_determinism():
+    """Makes every later computation run-to-run deterministic on GPU (Keras 2's
+    `tf.config.experimental.enable_op_determinism()`): the same inputs give bit-identical
+    outputs and gradients, at some cost in step time. Seeds are a separate matter:
+    `jkeras.utils.set_random_seed` makes the random numbers the same.
+
+    It sets `--xla_gpu_deterministic_ops=true` in XLA_FLAGS, which XLA reads once, when jax
+    starts its backend. Call it at the top of the script, before any jax computation (or
+    set JKERAS_DETERMINISTIC=1 in the environment). Raises RuntimeError if the backend has
+    already started without the flag."""
+    if is_op_determinism_enabled():
+        return
+    if _backend_started():
+        raise RuntimeError(
+            "Op determinism was asked for after jax had started its backend, and XLA reads "
+            "its flags only at that start. Call jkeras.utils.enable_op_determinism() at "
+            "the top of the script, right after `import jkeras` and before any computation "
+            "(creating a model or an array, or calling jax.devices(), already starts it), "
+            f"or run the script with {DETERMINISM_VARIABLE}=1 in the environment and "
+            "import jkeras before using jax.")
+    flags = _XLA_FLAG_TOKEN.sub("", os.environ.get("XLA_FLAGS", "")).strip()
+    os.environ["XLA_FLAGS"] = f"{flags} {_XLA_FLAG}=true".strip()
+
+
+def read_determinism_variable():
+    """Applies JKERAS_DETERMINISTIC (read once, by `import jkeras`): 1/true/yes/on turns op
+    determinism on, 0/false/no/off or unset leaves it alone."""
+    value = os.environ.get(DETERMINISM_VARIABLE, "").strip().lower()
+    if value in _FALSE:
+        return
+    if value not in _TRUE:
+        raise ValueError(
+            f"Expected the environment variable {DETERMINISM_VARIABLE} to be 1 or 0 (or "
+            f"true/false, yes/no, on/off). Received: "
+            f"{DETERMINISM_VARIABLE}={os.environ[DETERMINISM_VARIABLE]!r}")
+    enable_op_determinism()

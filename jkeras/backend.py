@@ -9,6 +9,7 @@ import numpy as np
 from jkeras import _config
 from jkeras.engine import call_context
 from jkeras import activations as _activations
+from jkeras import deterministic_ops as _deterministic_ops
 from jkeras._config import (  # noqa: F401 - re-exported as K.floatx() etc.
     epsilon, floatx, image_data_format, set_epsilon, set_floatx, set_image_data_format)
 
@@ -375,7 +376,7 @@ def reverse(x, axes):
 
 def gather(reference, indices):
     """Rows of `reference` (its first axis) at `indices`."""
-    return jnp.take(jnp.asarray(reference), jnp.asarray(indices), axis=0)
+    return _deterministic_ops.take_rows(jnp.asarray(reference), jnp.asarray(indices))
 
 
 def one_hot(indices, num_classes):
@@ -532,7 +533,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     output = jnp.moveaxis(output, axis, -1)
     labels = jnp.asarray(target).astype(jnp.int32).reshape(output.shape[:-1])
     log_probs = jax.nn.log_softmax(output, axis=-1)
-    return -jnp.take_along_axis(log_probs, labels[..., None], axis=-1)[..., 0]
+    return -_deterministic_ops.pick_labels(log_probs, labels)
 
 
 def binary_crossentropy(target, output, from_logits=False):

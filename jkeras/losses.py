@@ -10,7 +10,7 @@ import re
 import jax
 import jax.numpy as jnp
 
-from jkeras import _config
+from jkeras import _config, deterministic_ops
 from jkeras.saving.serialization import (deserialize_instance, deserialize_keras_object,
                                          get_object, serialize_keras_object)
 
@@ -192,7 +192,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1,
     if ignore_class is not None:
         valid = labels != ignore_class
         labels = jnp.where(valid, labels, 0)
-    loss = -jnp.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
+    loss = -deterministic_ops.pick_labels(log_p, labels)
     if ignore_class is not None:
         loss = jnp.where(valid, loss, 0.0)
     return loss

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras import _config
+from jkeras import _config, deterministic_ops
 from jkeras import losses as _losses
 from jkeras.losses import (  # noqa: F401  (re-exported, as keras.metrics does)
     KLD, MAE, MAPE, MSE, MSLE, binary_crossentropy, binary_focal_crossentropy,
@@ -649,8 +649,11 @@ def confusion_counts(y_true, y_pred, thresholds, *, sample_weight=None, top_k=No
         bucket = jnp.where(bucket < 0, n, bucket)  # at or below the first threshold
         column = jnp.broadcast_to(jnp.arange(bucket.shape[1]), bucket.shape)
         zeros = jnp.zeros((n + 1, bucket.shape[1]), dtype)
-        tp = jnp.cumsum(zeros.at[bucket, column].add(pos_w)[n - 1::-1], axis=0)[::-1]
-        fp = jnp.cumsum(zeros.at[bucket, column].add(neg_w)[n - 1::-1], axis=0)[::-1]
+        bucket, column = bucket.reshape(-1), column.reshape(-1)
+        tp = jnp.cumsum(deterministic_ops.add_pairs(zeros, bucket, column, pos_w.reshape(-1))
+                        [n - 1::-1], axis=0)[::-1]
+        fp = jnp.cumsum(deterministic_ops.add_pairs(zeros, bucket, column, neg_w.reshape(-1))
+                        [n - 1::-1], axis=0)[::-1]
     else:
         above = (y_pred[None] > thresholds.reshape(n, 1, 1)).astype(dtype)
         tp = jnp.sum(above * pos_w[None], axis=1)
@@ -1014,7 +1017,8 @@ class MeanIoU(Metric):
         if self.ignore_class is not None:
             valid = valid & (labels != self.ignore_class)
         labels, predicted = jnp.where(valid, labels, 0), jnp.where(valid, predicted, 0)
-        return state.at[labels, predicted].add(jnp.where(valid, weight, 0.0))
+        return deterministic_ops.add_pairs(state, labels, predicted,
+                                           jnp.where(valid, weight, 0.0))
 
     def compute(self, state):
         tp = jnp.diagonal(state)

@@ -2,6 +2,7 @@
 resumed from a file, files written by Keras 2 and Keras 3, and weight loading
 (topological, by name, skip_mismatch) that changes nothing when it fails."""
 import json
+import warnings
 
 import h5py
 import numpy as np
@@ -258,3 +259,28 @@ def test_custom_loss_and_metric_by_name(tmp_path):
         loaded = jkeras.models.load_model(tmp_path / name,
                                           custom_objects={"scaled_mse": scaled_mse})
         np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), expected, rtol=1e-6)
+
+
+def test_keras3_nadam_state_loads_whatever_its_variable_is_called(keras_ref, tmp_path):
+    """Keras 3 names Nadam's u_product `variable`, `variable_1`, ... from a process-wide
+    counter; an unnamed variable made earlier in the process (as an earlier test does)
+    must not make the optimizer state unreadable."""
+    keras_ref.Variable(1.0)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 3)).astype("float32"), rng.normal(size=(8, 1)).astype("float32")
+    theirs = keras_ref.Sequential([keras_ref.Input((3,)), keras_ref.layers.Dense(1)])
+    theirs.compile(keras_ref.optimizers.Nadam(0.05), "mse")
+    for _ in range(3):
+        theirs.train_on_batch(x, y)
+    assert theirs.optimizer._u_product.name != "variable"
+    theirs.save(tmp_path / "theirs.h5")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        ours = jkeras.models.load_model(tmp_path / "theirs.h5")
+    state = ours.get_training_state()["opt_state"]
+    np.testing.assert_allclose(state.extras["u_product"],
+                               np.asarray(theirs.optimizer._u_product), rtol=1e-6)
+    ours.train_on_batch(x, y)
+    theirs.train_on_batch(x, y)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-6)

@@ -85,10 +85,7 @@ def test_keras3_limits_with_keras2_files(keras_ref, tmp_path):
 
 @pytest.mark.parametrize("name, kwargs", [
     ("SGD", {"momentum": 0.5}), ("RMSprop", {"momentum": 0.5, "centered": True}),
-    ("Adadelta", {}), ("Adamax", {}),
-    pytest.param("Nadam", {}, marks=pytest.mark.xfail(strict=False, reason=(
-        "open bug: passes alone, failed once after the full default suite (state leaking "
-        "from an earlier test module changes the Nadam resume); see the issue 6 note"))), ("Ftrl", {}),
+    ("Adadelta", {}), ("Adamax", {}), ("Nadam", {}), ("Ftrl", {}),
     ("Adam", {"amsgrad": True})])
 def test_optimizer_state_moves_both_ways(keras_ref, name, kwargs, tmp_path):
     """Trained in one, saved, one more step in the other: the same weights."""

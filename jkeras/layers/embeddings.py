@@ -2,7 +2,7 @@
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras import constraints, initializers, regularizers
+from jkeras import constraints, deterministic_ops, initializers, regularizers
 from jkeras.engine.base_layer import Layer
 
 
@@ -62,7 +62,7 @@ class Embedding(Layer):
         indices = jnp.asarray(inputs)
         if not jnp.issubdtype(indices.dtype, jnp.integer):
             indices = indices.astype(jnp.int32)
-        outputs = jnp.take(variables["params"]["embeddings"], indices, axis=0)
+        outputs = deterministic_ops.take_rows(variables["params"]["embeddings"], indices)
         return outputs, variables["state"]
 
     def compute_mask(self, inputs, mask=None):

@@ -4,7 +4,7 @@ import math
 import jax.numpy as jnp
 from jax import lax
 
-from jkeras import _config
+from jkeras import _config, deterministic_ops
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
 from jkeras.utils import conv_utils
@@ -23,12 +23,11 @@ def max_pool(x, pool_size, strides, padding, axes):
     """Max over windows of `pool_size` on `axes`; 'same' pads with -inf."""
     # Python scalars, not arrays: jax differentiates reduce_window only when it can see
     # the init value is -inf (max) or 0 (sum).
-    if jnp.issubdtype(x.dtype, jnp.floating):
-        lowest = -float("inf")
-    else:
-        lowest = int(jnp.iinfo(x.dtype).min)
-    return lax.reduce_window(x, lowest, lax.max, _window(pool_size, x.ndim, axes),
-                             _window(strides, x.ndim, axes), padding.upper())
+    window, steps = _window(pool_size, x.ndim, axes), _window(strides, x.ndim, axes)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        return lax.reduce_window(x, int(jnp.iinfo(x.dtype).min), lax.max, window, steps,
+                                 padding.upper())
+    return deterministic_ops.max_pool(x, window, steps, padding.upper())
 
 
 def average_pool(x, pool_size, strides, padding, axes):

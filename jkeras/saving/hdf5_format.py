@@ -17,6 +17,7 @@ Files written by Keras 3 (paths such as `sub/inner/kernel`, optimizer names such
 import json
 import logging
 import os
+import re
 import warnings
 
 import numpy as np
@@ -414,6 +415,11 @@ def _slot_candidates(model, state):
     return table
 
 
+# Keras 3's Nadam keeps its u_product in an unnamed variable; Keras 3 names those from a
+# process-wide counter, so the file says `variable`, `variable_1`, ... by what ran before.
+_KERAS3_UNNAMED = re.compile(r"variable(_\d+)?")
+
+
 def restore_optimizer_weights(model, named_values, source):
     """Puts saved optimizer weights (`[(name, array)]`) into the model's optimizer state.
     Returns True if restored; warns and leaves a fresh state when they do not match."""
@@ -442,7 +448,7 @@ def restore_optimizer_weights(model, named_values, source):
         if rest in ("learning_rate", "lr", "decay") or bare.endswith("/learning_rate"):
             continue  # hyperparameters come from the optimizer config
         if bare.rsplit("/", 1)[-1] in ("momentum_cache", "u_product") or \
-                (bare == "variable" and "u_product" in extras):  # Keras 3's Nadam
+                (_KERAS3_UNNAMED.fullmatch(bare) and "u_product" in extras):
             if "u_product" in extras:
                 extras["u_product"] = np.asarray(value, np.float32).reshape(())
             continue
