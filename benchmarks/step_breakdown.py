@@ -59,12 +59,6 @@ def main(batch=512):
     g_ours = ours_grad(variables["params"], variables, x, y)
     g_hand = hand_grad(params, state, x, y)
 
-    model._begin_training()
-    step = model._compiled_fn("train")["direct"]
-    ms = model._targets.init_metric_state()
-
-    def ours_step(ts):
-        return step(ts, ms, ([x], [y], [None]))[0]
     rows = [
         ("forward (training)", median_time(ours_fwd, variables, x),
          median_time(hand_fwd, params, state, x)),
@@ -73,14 +67,16 @@ def main(batch=512):
         ("optimizer update", median_time(ours_update, g_ours, ours_opt, variables["params"]),
          median_time(hand_update, g_hand, hand_opt, params)),
     ]
-    ts = model._train_state
-    start_ts = jax.tree_util.tree_map(jnp.copy, ts)
+    trainer = model._trainer
+    trainer.begin()
+    start_state = jax.tree_util.tree_map(jnp.copy, trainer.state)
+    step = trainer._fn("train")
     times = []
     for _ in range(50):
-        ts_in = jax.tree_util.tree_map(jnp.copy, start_ts)
-        jax.block_until_ready(ts_in)
+        train_state = jax.tree_util.tree_map(jnp.copy, start_state)
+        jax.block_until_ready(train_state)
         begin = time.perf_counter()
-        jax.block_until_ready(ours_step(ts_in))
+        jax.block_until_ready(step(train_state, ([x], [y], [None])))
         times.append(time.perf_counter() - begin)
     def hand_step(p, s, o, x, y):
         (loss, s), grads = jax.value_and_grad(
@@ -89,7 +85,7 @@ def main(batch=512):
         return optax.apply_updates(p, updates), s, o, loss
     hand_time = median_time(jax.jit(hand_step), params, state, hand_opt, x, y)
     rows.append(("whole train step", float(np.median(times[5:])), hand_time))
-    model._end_training()
+    trainer.end()
     print(f"device: {jax.devices()[0].device_kind}")
     print(f"{'stage':<22}{'jkeras ms':>12}{'hand ms':>12}{'ratio':>8}")
     for name, ours, hand in rows:

@@ -10,7 +10,7 @@ its batch logs:
   so one-off reads (the shuffle seed) drop out.
 - guard: on a GPU/TPU backend the fit's loop runs under
   `jax.transfer_guard_device_to_host("disallow_explicit")`, with only the trainer's
-  metric fetch (`_metric_logs`) let through and counted; any other device-to-host
+  metric fetch (`Trainer.metric_logs`) let through and counted; any other device-to-host
   transfer raises, and the place it came from is printed. (On the CPU backend nothing is
   transferred, so the guard cannot fire and is skipped.)
 
@@ -98,14 +98,14 @@ def guarded_fit(x, y, batch_size, verbose, extra, epochs=2):
     model = make_model()
     fit(model, x, y, batch_size, 1, 0, ())
     fetches = [0]
-    real_metric_logs = model._metric_logs
+    real_metric_logs = model._trainer.metric_logs
 
     def allowed_fetch(ms):
         with jax.transfer_guard_device_to_host("allow"):
             fetches[0] += 1
             return real_metric_logs(ms)
 
-    model._metric_logs = allowed_fetch
+    model._trainer.metric_logs = allowed_fetch
     guard = contextlib.ExitStack()
     guarded = keras.callbacks.LambdaCallback(
         on_train_begin=lambda logs: guard.enter_context(

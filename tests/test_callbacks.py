@@ -742,14 +742,14 @@ def test_quiet_fit_passes_a_device_to_host_transfer_guard(data):
     x, y = data
     model = _model()
     fetches = []
-    real_metric_logs = model._metric_logs
+    real_metric_logs = model._trainer.metric_logs
 
     def allowed_fetch(ms):  # the trainer's intended epoch-end fetch
         with jax.transfer_guard_device_to_host("allow"):
             fetches.append(1)
             return real_metric_logs(ms)
 
-    model._metric_logs = allowed_fetch
+    model._trainer.metric_logs = allowed_fetch
     guard = contextlib.ExitStack()
     guarded = callbacks.LambdaCallback(
         on_train_begin=lambda logs: guard.enter_context(

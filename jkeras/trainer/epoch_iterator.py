@@ -21,7 +21,7 @@ import numpy as np
 from jkeras import _config
 from jkeras.engine import data_adapter
 
-__all__ = ["ArrayFeed", "DeviceCache", "prefetch", "to_device", "host_batch"]
+__all__ = ["ArrayFeed", "DeviceCache", "Unit", "prefetch", "to_device", "host_batch"]
 
 _AHEAD = 2
 
@@ -117,30 +117,62 @@ class DeviceCache:
         self._entries.clear()
 
 
-@jax.jit
-def _gather_one(data, table, counter):
-    idx = jax.lax.dynamic_index_in_dim(table, counter, keepdims=False)
-    return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data), counter + 1
+# Batches are cut from device-resident arrays a *chunk* at a time: one dispatch gathers K
+# batches (K fixed by the batch's size, never by the sample count), and the step indexes
+# the chunk with a cursor it carries. A dispatch costs the host tens to hundreds of
+# microseconds on a GPU machine, as much as a small model's whole step, so the array path
+# makes one dispatch per step, like a hand-written loop over ready batches.
+CHUNK_BYTES = 64 << 20
+MAX_CHUNK = 32
 
 
-def _gather_many(count):
+def chunk_length(batch_bytes):
+    """How many batches one gather cuts: up to 32, within CHUNK_BYTES."""
+    return int(max(1, min(MAX_CHUNK, CHUNK_BYTES // max(1, int(batch_bytes)))))
+
+
+def _take(data, idx):
+    safe = jnp.maximum(idx, 0)
+    return jax.tree_util.tree_map(lambda a: jnp.take(a, safe, axis=0), data)
+
+
+def _gather_chunk(length):
     @jax.jit
-    def gather(data, table, counter):
-        idx = jax.lax.dynamic_slice_in_dim(table, counter, count)
-        return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data), \
-            counter + count
+    def gather(data, table, start):
+        idx = jax.lax.dynamic_slice_in_dim(table, start, length)
+        return _take(data, idx), idx[:, 0] >= 0, start + length
     return gather
 
 
-_GATHER_MANY = {}
+_GATHERS = {}
 
 
-def _gather_fn(count):
-    if count == 1:
-        return _gather_one
-    if count not in _GATHER_MANY:
-        _GATHER_MANY[count] = _gather_many(count)
-    return _GATHER_MANY[count]
+def _gather_fn(length):
+    if length not in _GATHERS:
+        _GATHERS[length] = _gather_chunk(length)
+    return _GATHERS[length]
+
+
+def _index_table(run, length):
+    """The run's index batches as an int32 table, padded with -1 rows (never valid) to a
+    whole number of chunks and then to a size bucket (so its shape rarely changes)."""
+    rows = -(-len(run) // length) * length
+    rows = bucket(rows)
+    rows += (-rows) % length
+    table = np.full((rows, len(run[0])), -1, np.int32)
+    table[:len(run)] = np.stack(run)
+    return jax.device_put(table)
+
+
+class Unit:
+    """Work for the loops. kind "batch": `fetch()` gives one batch; "stack": `count`
+    batches stacked on a leading axis, all real; "chunk": `(chunk, valid)` with
+    `chunk_length` batches stacked, the first `count` real (`valid` marks them)."""
+
+    __slots__ = ("kind", "fetch", "size", "count")
+
+    def __init__(self, kind, fetch, size, count=1):
+        self.kind, self.fetch, self.size, self.count = kind, fetch, size, count
 
 
 def _runs(batches):
@@ -177,27 +209,35 @@ class ArrayFeed:
         return self._device
 
     def units(self, epoch, group=1):
-        """The epoch's units; runs of `group` equal batches become one scanned unit."""
+        """The epoch's units: chunks (or, with `group` > 1, stacks of `group` batches for a
+        scanned `steps_per_execution` run)."""
         batches = self.batch_plan(epoch)
         if self.resident:
             return self._resident_units(batches, group)
         return self._streamed_units(batches, group)
 
+    def _row_bytes(self):
+        return sum(int(np.prod(a.shape[1:])) * np.dtype(_host_dtype(a)).itemsize
+                   for a in jax.tree_util.tree_leaves(self.arrays))
+
     def _resident_units(self, batches, group):
         data = self.device_arrays()
         for size, run in _runs(batches):
-            table = upload(np.stack(run).astype(np.int32))  # rows padded: one compile
-            state = {"counter": jnp.zeros((), jnp.int32)}
-            full = len(run) - len(run) % group if group > 1 else 0
+            length = group if group > 1 else chunk_length(size * self._row_bytes())
+            table = _index_table(run, length)
+            gather = _gather_fn(length)
+            cursor = {"start": jnp.zeros((), jnp.int32)}
 
-            def fetch(count, state=state, table=table):
-                batch, state["counter"] = _gather_fn(count)(data, table, state["counter"])
-                return batch
-            done = 0
-            while done < len(run):
-                count = group if done < full else 1
-                yield (lambda count=count, fetch=fetch: fetch(count)), size, count
-                done += count
+            def fetch(cursor=cursor, table=table, gather=gather):
+                chunk, valid, cursor["start"] = gather(data, table, cursor["start"])
+                return chunk, valid
+            for done in range(0, len(run), length):
+                count = min(length, len(run) - done)
+                kind = "stack" if group > 1 and count == length else "chunk"
+                if kind == "stack":
+                    yield Unit(kind, lambda fetch=fetch: fetch()[0], size, count)
+                else:
+                    yield Unit(kind, fetch, size, count)
 
     def _streamed_units(self, batches, group):
         def host_units():
@@ -214,7 +254,8 @@ class ArrayFeed:
                     yield host, size, count
                     done += count
         for device, size, count in prefetch(host_units()):
-            yield (lambda device=device: device), size, count
+            yield Unit("stack" if count > 1 else "batch", lambda device=device: device, size,
+                       count)
 
 
 def prefetch(units, ahead=_AHEAD):

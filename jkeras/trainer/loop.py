@@ -7,12 +7,13 @@ epoch's end.
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from jkeras import _config
 from jkeras import callbacks as callbacks_module
 from jkeras.engine import data_adapter
-from jkeras.trainer import epoch_iterator, inputs
+from jkeras.trainer import epoch_iterator, inputs, step as step_module
 
 __all__ = ["fit", "evaluate", "predict", "train_on_batch", "test_on_batch",
            "predict_on_batch"]
@@ -194,17 +195,27 @@ def _run_epoch(trainer, units, callback_list, progbar, batch_hooks):
     model = trainer.model
     counting_samples = progbar is not None and progbar.count_mode == "samples"
     step_index = 0
+    report = batch_hooks or (progbar is not None and progbar.verbose)
+
+    def one(kind, size, count, *args):
+        nonlocal step_index
+        if batch_hooks:
+            callback_list.on_train_batch_begin(step_index, {"batch": step_index,
+                                                            "size": size})
+        trainer.train_step(kind, *args)
+        step_index += count
+        if report:
+            _batch_end(trainer, callback_list, progbar, batch_hooks, step_index - 1,
+                       size * count, counting_samples)
+        return model.stop_training
+
     try:
-        for fetch, size, count in units:
-            if batch_hooks:
-                callback_list.on_train_batch_begin(step_index, {"batch": step_index,
-                                                                "size": size})
-            trainer.train_one(fetch, count)
-            step_index += count
-            if batch_hooks or (progbar is not None and progbar.verbose):
-                _batch_end(trainer, callback_list, progbar, batch_hooks, step_index - 1,
-                           size * count, counting_samples)
-            if model.stop_training:
+        for unit in units:
+            if unit.kind == "chunk":
+                chunk, _ = unit.fetch()
+                if any(one("chunk", unit.size, 1, chunk, i) for i in range(unit.count)):
+                    break
+            elif one(unit.kind, unit.size, unit.count, unit.fetch()):
                 break
     finally:
         close = getattr(units, "close", None)
@@ -285,17 +296,38 @@ def _evaluate(trainer, val, batch_size, steps, callback_list=None, verbose=0):
         total = int(math.ceil(steps))
     progbar = _progbar(verbose, total)
     seen = 0
-    hooks = callback_list and callback_list.has_hook("on_test_batch_end")
-    for i, (fetch, size, _) in enumerate(units):
-        if steps is not None and i >= int(math.ceil(steps)):
+    hooks = bool(callback_list) and callback_list.has_hook("on_test_batch_end")
+    limit = None if steps is None else int(math.ceil(steps))
+    index = 0
+    for unit in units:
+        if limit is not None and index >= limit:
             break
-        metrics = test(state, metrics, fetch())
-        seen += size if val[0] == "arrays" else 1
+        if unit.kind == "chunk" and not hooks and \
+                (limit is None or index + unit.count <= limit):
+            chunk, valid = unit.fetch()
+            metrics = trainer._fn("test_chunk")(state, metrics, chunk, valid)
+            batches = unit.count
+        elif unit.kind == "chunk":
+            chunk, _ = unit.fetch()
+            batches = 0
+            for i in range(unit.count):
+                if limit is not None and index + i >= limit:
+                    break
+                metrics = test(state, metrics, step_module.pick(chunk, trainer.index(i)))
+                batches += 1
+                if hooks:
+                    callback_list.on_test_batch_end(index + i, callbacks_module.LazyLogs(
+                        lambda m=metrics: trainer.metric_logs(m)))
+        else:
+            metrics = test(state, metrics, unit.fetch())
+            batches = 1
+            if hooks:
+                callback_list.on_test_batch_end(index, callbacks_module.LazyLogs(
+                    lambda m=metrics: trainer.metric_logs(m)))
+        index += batches
+        seen += unit.size * batches if val[0] == "arrays" else batches
         if progbar is not None and progbar.due(seen):
             progbar.update(min(seen, total), list(trainer.metric_logs(metrics).items()))
-        if hooks:
-            callback_list.on_test_batch_end(i, callbacks_module.LazyLogs(
-                lambda m=metrics: trainer.metric_logs(m)))
     close = getattr(units, "close", None)
     if close is not None:
         close()
@@ -334,13 +366,13 @@ def predict(trainer, x, batch_size=None, verbose=0, steps=None, max_queue_size=1
                 xs = [epoch_iterator.host_batch(a, slice(None))
                       for a in inputs.prepare_x(model, batch_x)]
                 yield xs, len(xs[0]), 1
-        units = (((lambda d=d: d), size, c)
+        units = (epoch_iterator.Unit("batch", lambda d=d: d, size, c)
                  for d, size, c in epoch_iterator.prefetch(host_units()))
     else:
         xs = inputs.prepare_x(model, x)
         _check_input_lengths(model, xs)
         feed, _ = trainer.array_feed((xs,), batch_size or 32, False, seed=0)
-        units = (((lambda f=f: f()[0]), size, c) for f, size, c in feed.units(0))
+        units = feed.units(0)
     return _predict_units(trainer, units, steps)
 
 
@@ -356,20 +388,34 @@ def _check_input_lengths(model, xs):
 
 
 def _predict_units(trainer, units, steps=None):
-    fn = trainer._fn("predict")
+    """Outputs for every real batch of `units`: one dispatch per chunk, one transfer of
+    all outputs at the end (padding batches' outputs are cut off on the host)."""
     state = dict(trainer.read_state())
-    stateful = trainer.model._has_stateful_layers()
-    outputs = []
-    for i, (fetch, _, _) in enumerate(units):
-        if steps is not None and i >= int(math.ceil(steps)):
+    key = _config.next_key()
+    limit = None if steps is None else int(math.ceil(steps))
+    pieces, index = [], 0  # (device outputs, real batches, stacked?)
+    for unit in units:
+        if limit is not None and index >= limit:
             break
-        out, non_trainable = fn(state, fetch(), _config.next_key())
-        if stateful:
-            state["non_trainable"] = non_trainable
-        outputs.append(out)
-    if stateful:
+        take = unit.count if limit is None else min(unit.count, limit - index)
+        if unit.kind == "chunk":
+            chunk, valid = unit.fetch()
+            chunk = chunk[0] if isinstance(chunk, tuple) else chunk
+            if take < unit.count:
+                valid = valid & (jnp.arange(valid.shape[0]) < take)
+            out, state["non_trainable"] = trainer._fn("predict_chunk")(
+                state, chunk, valid, jax.random.fold_in(key, index))
+            pieces.append((out, take, True))
+        else:
+            x = unit.fetch()
+            x = x[0] if isinstance(x, tuple) else x
+            out, state["non_trainable"] = trainer._fn("predict")(
+                state, x, jax.random.fold_in(key, index))
+            pieces.append((out, 1, False))
+        index += take
+    if trainer.model._has_stateful_layers():
         _write_non_trainable(trainer, state["non_trainable"])
-    return _concat(outputs)
+    return _concat(jax.device_get(pieces))
 
 
 def _write_non_trainable(trainer, values):
@@ -380,23 +426,24 @@ def _write_non_trainable(trainer, values):
             cell.assign(value)
 
 
-def _concat(outputs):
-    if not outputs:
+def _concat(pieces):
+    """One array (or list/dict of arrays) from `(outputs, batches, stacked)` pieces."""
+    if not pieces:
         return np.zeros((0,))
-    first = outputs[0]
-    if isinstance(first, dict):
-        return {k: np.asarray(jax.numpy.concatenate([o[k] for o in outputs]))
-                for k in first}
-    if isinstance(first, (list, tuple)):
-        return [np.asarray(jax.numpy.concatenate([o[i] for o in outputs]))
-                for i in range(len(first))]
-    return np.asarray(jax.numpy.concatenate(outputs) if len(outputs) > 1 else first)
+    flat_pieces = []
+    for out, batches, stacked in pieces:
+        leaves, treedef = jax.tree_util.tree_flatten(out)
+        if stacked:
+            leaves = [np.asarray(l)[:batches].reshape((-1,) + np.shape(l)[2:]) for l in leaves]
+        flat_pieces.append(leaves)
+    joined = [np.concatenate(parts) for parts in zip(*flat_pieces)]
+    return jax.tree_util.tree_unflatten(treedef, joined)
 
 
 def predict_on_batch(trainer, x):
     xs = [epoch_iterator.host_batch(a, slice(None)) for a in inputs.prepare_x(trainer.model, x)]
-    out = _predict_units(trainer, [(lambda: epoch_iterator.to_device(xs), len(xs[0]), 1)])
-    return out
+    unit = epoch_iterator.Unit("batch", lambda: epoch_iterator.to_device(xs), len(xs[0]))
+    return _predict_units(trainer, [unit])
 
 
 # ---------------------------------------------------------------------------- batches
@@ -422,7 +469,7 @@ def train_on_batch(trainer, x, y=None, sample_weight=None, class_weight=None,
         else:
             metrics = trainer._batch_metrics
         trainer.state = dict(trainer.state, metrics=metrics)
-        trainer.train_one(lambda: batch, 1)
+        trainer.train_step("batch", batch)
         metrics = trainer.state["metrics"]
         trainer._batch_metrics = None if reset_metrics else metrics
     finally:

@@ -5,12 +5,14 @@ of arrays, and returns the new state; nothing here touches the host. `make_*` fu
 close over the model, the compiled targets and the optax transformation.
 """
 import jax
+import jax.numpy as jnp
 import optax
 
 from jkeras.engine.base_layer import flatten
 from jkeras.trainer import compile as compile_module
 
-__all__ = ["make_train_step", "make_test_step", "make_predict_step", "scan_steps"]
+__all__ = ["make_train_step", "make_test_step", "make_predict_step", "scan_steps",
+           "chunk_step", "scan_chunk_test", "scan_chunk_predict"]
 
 
 def _flat_outputs(model, outputs, output_names):
@@ -121,3 +123,45 @@ def scan_steps(step):
         return state
     return run
 
+
+
+def pick(chunk, index):
+    return jax.tree_util.tree_map(
+        lambda c: jax.lax.dynamic_index_in_dim(c, index, keepdims=False), chunk)
+
+
+def chunk_step(step):
+    """`run(state, chunk, index) -> state`: `step` on batch `index` of a gathered chunk."""
+    def run(state, chunk, index):
+        return step(state, pick(chunk, index))
+    return run
+
+
+def _keep_valid(valid, new, old):
+    return jax.tree_util.tree_map(lambda n, o: jnp.where(valid, n, o), new, old)
+
+
+def scan_chunk_test(test_step):
+    """`run(state, metrics, chunk, valid) -> metrics`: every real batch of a chunk."""
+    def run(state, metrics, chunk, valid):
+        def body(m, item):
+            batch, ok = item
+            return _keep_valid(ok, test_step(state, m, batch), m), None
+        return jax.lax.scan(body, metrics, (chunk, valid))[0]
+    return run
+
+
+def scan_chunk_predict(predict_step):
+    """`run(state, chunk, valid, key) -> (outputs, non_trainable)` over a chunk's batches
+    (outputs of padding batches are cut off on the host; they change no state)."""
+    def run(state, chunk, valid, key):
+        def body(non_trainable, item):
+            x, ok, i = item
+            out, new = predict_step(dict(state, non_trainable=non_trainable), x,
+                                    jax.random.fold_in(key, i))
+            return _keep_valid(ok, new, non_trainable), out
+        count = valid.shape[0]
+        non_trainable, outputs = jax.lax.scan(
+            body, state["non_trainable"], (chunk, valid, jnp.arange(count)))
+        return outputs, non_trainable
+    return run

@@ -42,6 +42,7 @@ class Trainer:
         self._warned_discrepancy = False
         self._batch_metrics = None
         self._test_batch_metrics = None
+        self._indices = []
 
     def resume_at(self, epoch):
         """Makes the running `fit` start at `epoch` (a callback restoring a backup)."""
@@ -178,11 +179,21 @@ class Trainer:
             fn = jax.jit(step_module.scan_steps(
                 step_module.make_train_step(model, mvars, targets, self.tx)),
                 donate_argnums=(0,))
+        elif kind == "train_chunk":
+            fn = jax.jit(step_module.chunk_step(
+                step_module.make_train_step(model, mvars, targets, self.tx)),
+                donate_argnums=(0,))
         elif kind == "test":
             fn = jax.jit(step_module.make_test_step(model, mvars, targets),
                          donate_argnums=(1,))
+        elif kind == "test_chunk":
+            fn = jax.jit(step_module.scan_chunk_test(
+                step_module.make_test_step(model, mvars, targets)), donate_argnums=(1,))
         elif kind == "predict":
             fn = jax.jit(step_module.make_predict_step(model, mvars))
+        elif kind == "predict_chunk":
+            fn = jax.jit(step_module.scan_chunk_predict(
+                step_module.make_predict_step(model, mvars)))
         elif kind == "results":
             fn = jax.jit(targets.results)
         self._jitted[kind] = fn
@@ -206,11 +217,23 @@ class Trainer:
         if observe is not None:
             observe(self.state["opt_state"])
 
-    def train_one(self, fetch, count):
-        """Runs one unit (`count` batches; a scan when more than one) on the live state."""
+    def index(self, i):
+        """Batch number `i` of a chunk as a device scalar, made once and reused (no
+        upload per step)."""
+        while len(self._indices) <= i:
+            self._indices.append(jax.device_put(np.int32(len(self._indices))))
+        return self._indices[i]
+
+    def train_step(self, kind, *args):
+        """One dispatch on the live state: a batch ("batch"), a scan over stacked batches
+        ("stack"), or batch `i` of a gathered chunk ("chunk": args are chunk, i)."""
         self._sync_optimizer()
-        fn = self._fn("train_scan" if count > 1 else "train")
-        self.state = fn(self.state, fetch())
+        if kind == "chunk":
+            chunk, i = args
+            self.state = self._fn("train_chunk")(self.state, chunk, self.index(i))
+        else:
+            self.state = self._fn("train_scan" if kind == "stack" else "train")(self.state,
+                                                                              *args)
         self._observe_optimizer()
 
     # ------------------------------------------------------------------ data
@@ -251,4 +274,4 @@ class Trainer:
 
     def source_units(self, feed, steps):
         for device, size, count in epoch_iterator.prefetch(self.source_batches(feed, steps)):
-            yield (lambda device=device: device), size, count
+            yield epoch_iterator.Unit("batch", lambda device=device: device, size, count)

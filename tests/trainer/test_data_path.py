@@ -35,16 +35,16 @@ def test_new_sample_counts_do_not_recompile_the_step():
         model.fit(*_data(n, seed=n), batch_size=64, epochs=1, verbose=0)
         model.evaluate(*_data(n, seed=n), batch_size=64, verbose=0)
         model.predict(_data(n)[0], batch_size=64, verbose=0)
-    assert _compiles(model, "train") == 1
-    assert _compiles(model, "test") == 1
-    assert _compiles(model, "predict") == 1
+    assert _compiles(model, "train_chunk") == 1
+    assert _compiles(model, "test_chunk") == 1
+    assert _compiles(model, "predict_chunk") == 1
 
 
 def test_a_partial_last_batch_compiles_once_more():
     model = _model()
     for n in (100, 164, 228):  # 64 * k + 36: the same partial batch each time
         model.fit(*_data(n, seed=n), batch_size=64, epochs=1, verbose=0)
-    assert _compiles(model, "train") == 2
+    assert _compiles(model, "train_chunk") == 2
 
 
 class _PutCounter:
@@ -121,15 +121,15 @@ def test_streamed_and_resident_epochs_give_the_same_weights(monkeypatch):
 def test_steps_per_execution_runs_the_scan(monkeypatch):
     x, y = _data(512)
     model = _model(steps_per_execution=4)
-    counts = []
-    real = type(model._trainer).train_one
+    kinds = []
+    real = type(model._trainer).train_step
 
-    def spy(trainer, fetch, count):
-        counts.append(count)
-        return real(trainer, fetch, count)
-    monkeypatch.setattr(type(model._trainer), "train_one", spy)
+    def spy(trainer, kind, *args):
+        kinds.append((kind, jax.tree_util.tree_leaves(args)[0].shape[0]))
+        return real(trainer, kind, *args)
+    monkeypatch.setattr(type(model._trainer), "train_step", spy)
     model.fit(x, y, batch_size=32, epochs=1, verbose=0)  # 16 batches
-    assert counts == [4, 4, 4, 4]
+    assert kinds == [("stack", 4)] * 4
     assert _compiles(model, "train_scan") == 1
 
 
