@@ -9,6 +9,7 @@ import pytest
 
 import jkeras
 from fixtures import make_fixtures as fx
+from jkeras.saving import hdf5_format
 
 
 def _names(group, attr):
@@ -258,3 +259,19 @@ def test_custom_loss_and_metric_by_name(tmp_path):
         loaded = jkeras.models.load_model(tmp_path / name,
                                           custom_objects={"scaled_mse": scaled_mse})
         np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), expected, rtol=1e-6)
+
+
+def test_nadam_schedule_follows_the_file_writer():
+    """Keras 2.3 wrote `schedule_decay`; Keras 3 and tf.keras 2.11+ have none, their
+    momentum schedule being 0.96**t, i.e. schedule_decay=1. Files carry it only when not 1."""
+    keras2 = {"optimizer_config": {"class_name": "Nadam", "config": {
+        "lr": 0.002, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
+        "schedule_decay": 0.004}}}
+    keras3 = {"optimizer_config": {"module": "keras.optimizers", "class_name": "Nadam",
+                                   "config": {"learning_rate": 0.002, "beta_1": 0.9}}}
+    assert hdf5_format.compile_args(keras2)["optimizer"].schedule_decay == 0.004
+    assert hdf5_format.compile_args(keras3)["optimizer"].schedule_decay == 1.0
+    assert "schedule_decay" not in hdf5_format.portable_optimizer_config(
+        "Nadam", jkeras.optimizers.Nadam(schedule_decay=1.0).get_config())
+    assert hdf5_format.portable_optimizer_config(
+        "Nadam", jkeras.optimizers.Nadam().get_config())["schedule_decay"] == 0.004
