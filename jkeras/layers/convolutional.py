@@ -799,3 +799,11 @@ Deconvolution3D = Deconv3D = Conv3DTranspose
 SeparableConvolution1D = SeparableConv1D
 SeparableConvolution2D = SeparableConv2D
 DepthwiseConvolution2D = DepthwiseConv2D
+
+# Keras 2's `keras.layers.convolutional` also held the pooling layers and Keras 1's atrous
+# convolutions.
+from jkeras.layers.atrous import (  # noqa: E402
+    AtrousConv1D, AtrousConv2D, AtrousConvolution1D, AtrousConvolution2D)
+from jkeras.layers.pooling import (  # noqa: E402
+    AveragePooling1D, AveragePooling2D, AveragePooling3D, MaxPooling1D, MaxPooling2D,
+    MaxPooling3D)
