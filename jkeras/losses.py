@@ -258,6 +258,7 @@ msle = MSLE = mean_squared_logarithmic_error
 logcosh = log_cosh
 kld = KLD = kullback_leibler_divergence = kl_divergence
 huber_loss = huber
+cosine = cosine_proximity = cosine_similarity
 
 # ----------------------------------------------------------------------------- reduction
 
@@ -338,12 +339,13 @@ class Loss:
     """Base class: `call(y_true, y_pred)` gives per-sample losses, `__call__` reduces them.
 
     Arguments:
-        reduction: 'auto' (= 'sum_over_batch_size'), 'sum_over_batch_size', 'sum' or 'none'
-            ('mean' and 'mean_with_sample_weight' from Keras 3 are accepted too).
+        reduction: 'sum_over_batch_size' (the default), 'sum' or 'none'; also 'auto'
+            (tf.keras's name for sum_over_batch_size), and Keras 3's 'mean' and
+            'mean_with_sample_weight'.
         name: the loss's name (defaults to the snake-cased class name).
     """
 
-    def __init__(self, reduction="auto", name=None, dtype=None):
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
         self.reduction = Reduction.validate(reduction)
         self.name = name or snake_case(type(self).__name__)
         self._dtype = dtype if isinstance(dtype, str) else None
@@ -378,7 +380,7 @@ class Loss:
 class LossFunctionWrapper(Loss):
     """A Loss from a plain function `fn(y_true, y_pred, **kwargs)` -> per-sample losses."""
 
-    def __init__(self, fn, reduction="auto", name=None, **kwargs):
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, **kwargs):
         kwargs.pop("dtype", None)
         super().__init__(reduction=reduction, name=name or getattr(fn, "__name__", None))
         self.fn = fn
@@ -422,67 +424,67 @@ def _resolve_function(identifier, custom_objects=None):
 
 
 class MeanSquaredError(LossFunctionWrapper):
-    def __init__(self, reduction="auto", name="mean_squared_error"):
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error"):
         super().__init__(mean_squared_error, reduction=reduction, name=name)
 
 
 class MeanAbsoluteError(LossFunctionWrapper):
-    def __init__(self, reduction="auto", name="mean_absolute_error"):
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error"):
         super().__init__(mean_absolute_error, reduction=reduction, name=name)
 
 
 class MeanAbsolutePercentageError(LossFunctionWrapper):
-    def __init__(self, reduction="auto", name="mean_absolute_percentage_error"):
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error"):
         super().__init__(mean_absolute_percentage_error, reduction=reduction, name=name)
 
 
 class MeanSquaredLogarithmicError(LossFunctionWrapper):
-    def __init__(self, reduction="auto", name="mean_squared_logarithmic_error"):
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error"):
         super().__init__(mean_squared_logarithmic_error, reduction=reduction, name=name)
 
 
 class Hinge(LossFunctionWrapper):
-    def __init__(self, reduction="auto", name="hinge"):
+    def __init__(self, reduction="sum_over_batch_size", name="hinge"):
         super().__init__(hinge, reduction=reduction, name=name)
 
 
 class SquaredHinge(LossFunctionWrapper):
-    def __init__(self, reduction="auto", name="squared_hinge"):
+    def __init__(self, reduction="sum_over_batch_size", name="squared_hinge"):
         super().__init__(squared_hinge, reduction=reduction, name=name)
 
 
 class CategoricalHinge(LossFunctionWrapper):
-    def __init__(self, reduction="auto", name="categorical_hinge"):
+    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge"):
         super().__init__(categorical_hinge, reduction=reduction, name=name)
 
 
 class LogCosh(LossFunctionWrapper):
-    def __init__(self, reduction="auto", name="log_cosh"):
+    def __init__(self, reduction="sum_over_batch_size", name="logcosh"):
         super().__init__(log_cosh, reduction=reduction, name=name)
 
 
 class Huber(LossFunctionWrapper):
-    def __init__(self, delta=1.0, reduction="auto", name="huber_loss"):
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss"):
         super().__init__(huber, reduction=reduction, name=name, delta=delta)
 
 
 class KLDivergence(LossFunctionWrapper):
-    def __init__(self, reduction="auto", name="kl_divergence"):
+    def __init__(self, reduction="sum_over_batch_size", name="kullback_leibler_divergence"):
         super().__init__(kl_divergence, reduction=reduction, name=name)
 
 
 class Poisson(LossFunctionWrapper):
-    def __init__(self, reduction="auto", name="poisson"):
+    def __init__(self, reduction="sum_over_batch_size", name="poisson"):
         super().__init__(poisson, reduction=reduction, name=name)
 
 
 class CosineSimilarity(LossFunctionWrapper):
-    def __init__(self, axis=-1, reduction="auto", name="cosine_similarity"):
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity"):
         super().__init__(cosine_similarity, reduction=reduction, name=name, axis=axis)
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="auto",
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
                  name="categorical_crossentropy"):
         super().__init__(categorical_crossentropy, reduction=reduction, name=name,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
@@ -490,7 +492,7 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
-    def __init__(self, from_logits=False, ignore_class=None, reduction="auto",
+    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
                  name="sparse_categorical_crossentropy", axis=-1):
         kwargs = {"from_logits": from_logits, "ignore_class": ignore_class}
         if axis != -1:
@@ -510,7 +512,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 
 
 class BinaryCrossentropy(LossFunctionWrapper):
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="auto",
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
                  name="binary_crossentropy"):
         super().__init__(binary_crossentropy, reduction=reduction, name=name,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
@@ -519,7 +521,7 @@ class BinaryCrossentropy(LossFunctionWrapper):
 
 class BinaryFocalCrossentropy(LossFunctionWrapper):
     def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
-                 label_smoothing=0.0, axis=-1, reduction="auto",
+                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
                  name="binary_focal_crossentropy"):
         super().__init__(binary_focal_crossentropy, reduction=reduction, name=name,
                          apply_class_balancing=apply_class_balancing, alpha=alpha,
@@ -542,6 +544,7 @@ _FUNCTIONS.update({
     "mse": mse, "MSE": MSE, "mae": mae, "MAE": MAE, "mape": mape, "MAPE": MAPE,
     "msle": msle, "MSLE": MSLE, "logcosh": logcosh, "kld": kld, "KLD": KLD,
     "kullback_leibler_divergence": kullback_leibler_divergence, "huber_loss": huber_loss,
+    "cosine": cosine, "cosine_proximity": cosine_proximity,
 })
 
 _CLASSES = {

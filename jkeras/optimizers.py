@@ -750,7 +750,7 @@ class Adagrad(Optimizer):
     slot_names = ("accumulator",)
     legacy_slot_names = {"accumulator": "accumulator"}
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+    def __init__(self, learning_rate=0.01, initial_accumulator_value=0.0, epsilon=1e-7,
                  name="Adagrad", **kwargs):
         super().__init__(learning_rate, name, **kwargs)
         if _scalar("initial_accumulator_value", initial_accumulator_value) < 0:
@@ -782,7 +782,7 @@ class Adadelta(Optimizer):
     legacy_slot_names = {"accumulated_grad": "accum_grad", "accumulated_delta_var": "accum_var"}
     _hyper_names = ("rho",)
 
-    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name="Adadelta",
+    def __init__(self, learning_rate=1.0, rho=0.95, epsilon=1e-7, name="Adadelta",
                  **kwargs):
         super().__init__(learning_rate, name, **kwargs)
         self._add_hyper("rho", rho)
@@ -869,7 +869,7 @@ class Adamax(Optimizer):
     legacy_slot_names = {"momentum": "m", "norm": "v"}
     _hyper_names = ("beta_1", "beta_2")
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+    def __init__(self, learning_rate=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  name="Adamax", **kwargs):
         super().__init__(learning_rate, name, **kwargs)
         self._add_hyper("beta_1", beta_1)
@@ -906,12 +906,21 @@ class Nadam(Optimizer):
     legacy_slot_names = {"momentum": "m", "velocity": "v"}
     _hyper_names = ("beta_1", "beta_2")
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 name="Nadam", **kwargs):
+    def __init__(self, learning_rate=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 schedule_decay=0.004, name="Nadam", **kwargs):
         super().__init__(learning_rate, name, **kwargs)
         self._add_hyper("beta_1", beta_1)
         self._add_hyper("beta_2", beta_2)
         self.epsilon = float(epsilon)
+        if _scalar("schedule_decay", schedule_decay) < 0:
+            raise ValueError(f"Expected `schedule_decay` >= 0. Received: "
+                             f"schedule_decay={schedule_decay}")
+        self.schedule_decay = float(schedule_decay)
+
+    def _momentum_cache(self, beta_1, step):
+        """Keras 2's warming momentum: beta_1 * (1 - 0.5 * 0.96 ** (step * schedule_decay)).
+        Keras 3 uses 0.96 ** step, which is `schedule_decay=1`."""
+        return beta_1 * (1.0 - 0.5 * jnp.power(_NADAM_DECAY, step * self.schedule_decay))
 
     def _slot_specs(self):
         return [("momentum", 0.0), ("velocity", 0.0)]
@@ -921,17 +930,16 @@ class Nadam(Optimizer):
 
     def _step_extras(self, extras, hyperparams, step):
         local_step = (step + 1).astype(_HYPER_DTYPE)
-        u_product = extras["u_product"] * hyperparams["beta_1"] * (
-            1.0 - 0.5 * jnp.power(_NADAM_DECAY, local_step))
+        u_product = extras["u_product"] * self._momentum_cache(hyperparams["beta_1"],
+                                                               local_step)
         return {"u_product": u_product}, {"u_product": u_product}
 
     def _update_leaf(self, grad, param, slots, hp, lr, step, shared):
         dtype = grad.dtype
         beta_1, beta_2 = hp["beta_1"], hp["beta_2"]
         local_step = (step + 1).astype(dtype)
-        decay = jnp.asarray(_NADAM_DECAY, dtype)
-        u_t = beta_1 * (1.0 - 0.5 * decay ** local_step)
-        u_t_1 = beta_1 * (1.0 - 0.5 * decay ** (local_step + 1))
+        u_t = self._momentum_cache(beta_1, local_step).astype(dtype)
+        u_t_1 = self._momentum_cache(beta_1, local_step + 1).astype(dtype)
         u_product_t = shared["u_product"].astype(dtype)
         u_product_t_1 = u_product_t * u_t_1
         m = slots["momentum"] + (grad - slots["momentum"]) * (1 - beta_1)
@@ -943,7 +951,7 @@ class Nadam(Optimizer):
 
     def _own_config(self):
         return {"beta_1": self._hyper_value("beta_1"), "beta_2": self._hyper_value("beta_2"),
-                "epsilon": self.epsilon}
+                "epsilon": self.epsilon, "schedule_decay": self.schedule_decay}
 
 
 class Ftrl(Optimizer):

@@ -322,3 +322,26 @@ def test_conv_utils_lengths():
     assert conv_utils.normalize_tuple(2, 3, "size") == (2, 2, 2)
     kernel = np.arange(8).reshape(2, 2, 2, 1)
     np.testing.assert_array_equal(conv_utils.convert_kernel(kernel), kernel[::-1, ::-1])
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_atrous_convolutions_are_dilated_convs(keras_ref, rng):
+    """Keras 1's AtrousConvolution1D/2D build Conv1D/Conv2D with dilation_rate=atrous_rate,
+    also from Keras 1 argument names; outputs match Keras 3's dilated convolutions."""
+    layer = conv.AtrousConvolution2D(4, 3, 3, atrous_rate=(2, 2), border_mode="same",
+                                     init="ones")
+    assert type(layer) is conv.Conv2D
+    assert (layer.kernel_size, layer.dilation_rate, layer.padding) == ((3, 3), (2, 2), "same")
+    x = rng.standard_normal((2, 9, 9, 3)).astype("float32")
+    ref = keras_ref.layers.Conv2D(4, 3, dilation_rate=2, padding="same")
+    expected = np.asarray(ref(x))
+    layer(x)
+    layer.set_weights(ref.get_weights())
+    np.testing.assert_allclose(np.asarray(layer(x)), expected, rtol=1e-5, atol=1e-5)
+    one_d = conv.AtrousConv1D(nb_filter=2, filter_length=3, atrous_rate=3)
+    assert type(one_d) is conv.Conv1D
+    assert (one_d.filters, one_d.kernel_size, one_d.dilation_rate) == (2, (3,), (3,))
+    with pytest.warns(DeprecationWarning, match="dilation_rate"):
+        conv.AtrousConvolution1D(2, 3)
+    with pytest.raises(TypeError, match="nb_filter.*filters"):
+        conv.AtrousConvolution1D(nb_filter=2, filters=2, kernel_size=3)

@@ -33,8 +33,8 @@ def bidirectional_gru(lib):
     return lib.Sequential([
         lib.Input(shape=(12,)),
         L.Embedding(100, 16),
-        L.Bidirectional(L.GRU(24, return_sequences=True)),
-        L.Bidirectional(L.GRU(8), merge_mode="sum"),
+        L.Bidirectional(L.GRU(24, return_sequences=True, reset_after=False)),
+        L.Bidirectional(L.GRU(8, reset_after=True), merge_mode="sum"),
         L.Dense(1, activation="sigmoid"),
     ])
 

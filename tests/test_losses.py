@@ -392,3 +392,12 @@ def test_as_loss():
     obj = losses.Huber()
     assert losses.as_loss(obj) is obj
     assert losses.as_loss("Huber").name == "huber_loss"
+
+
+def test_keras2_cosine_proximity_names(rng):
+    """Keras 2.3's `cosine_proximity` (alias `cosine`): minus the cosine similarity."""
+    y_true, y_pred = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    expected = -np.sum(y_true * y_pred, -1) / (np.linalg.norm(y_true, axis=-1)
+                                               * np.linalg.norm(y_pred, axis=-1))
+    for name in ("cosine_proximity", "cosine"):
+        np.testing.assert_allclose(losses.get(name)(y_true, y_pred), expected, rtol=1e-5)

@@ -92,7 +92,7 @@ CASES = [
     ("RMSprop", {"learning_rate": 0.01, "centered": True}),
     ("RMSprop", {"learning_rate": 0.01, "momentum": 0.5, "centered": True, "rho": 0.8,
                  "global_clipnorm": 0.5}),
-    ("Adagrad", {"learning_rate": 0.1}),
+    ("Adagrad", {"learning_rate": 0.1, "initial_accumulator_value": 0.1}),
     ("Adagrad", {"learning_rate": 0.1, "initial_accumulator_value": 0.5, "epsilon": 1e-3}),
     ("Adadelta", {"learning_rate": 1.0}),
     ("Adadelta", {"learning_rate": 1.0, "rho": 0.5, "epsilon": 1e-4}),
@@ -121,6 +121,8 @@ def test_matches_keras(keras_ref, name, kwargs):
     params, grads = _problem()
     ours = kwargs(schedules) if callable(kwargs) else kwargs
     theirs = kwargs(keras_ref.optimizers.schedules) if callable(kwargs) else kwargs
+    if name == "Nadam":  # Keras 3's momentum schedule is 0.96**t: schedule_decay=1
+        ours = {**ours, "schedule_decay": 1.0}
     actual, _ = _run_jkeras(getattr(optimizers, name)(**ours), params, grads)
     expected = _run_keras(keras_ref, getattr(keras_ref.optimizers, name)(**theirs),
                           params, grads)
@@ -142,6 +144,33 @@ def test_decay_matches_numpy_reference():
         velocity = jax.tree.map(lambda v, gi: momentum * v - lr_t * gi, velocity, g)
         expected = jax.tree.map(lambda p, v, gi: p + momentum * v - lr_t * gi,
                                 expected, velocity, g)
+    _assert_trees_close(actual, expected)
+
+
+def test_nadam_keras2_schedule_matches_numpy_reference():
+    """Keras 2.3's Nadam (default schedule_decay=0.004): the momentum cache is
+    beta_1 * (1 - 0.5 * 0.96 ** (t * schedule_decay)) and its running product."""
+    params, grads = _problem()
+    lr, beta_1, beta_2, eps, sd = 0.05, 0.9, 0.999, 1e-7, 0.004
+    actual, _ = _run_jkeras(optimizers.Nadam(lr=lr), params, grads)
+    expected = jax.tree.map(np.copy, params)
+    m = jax.tree.map(np.zeros_like, params)
+    v = jax.tree.map(np.zeros_like, params)
+    m_schedule = 1.0
+    for t, g in enumerate(grads, start=1):
+        cache_t = beta_1 * (1 - 0.5 * 0.96 ** (t * sd))
+        cache_next = beta_1 * (1 - 0.5 * 0.96 ** ((t + 1) * sd))
+        m_schedule_new = m_schedule * cache_t
+        m_schedule_next = m_schedule_new * cache_next
+        m = jax.tree.map(lambda mi, gi: beta_1 * mi + (1 - beta_1) * gi, m, g)
+        v = jax.tree.map(lambda vi, gi: beta_2 * vi + (1 - beta_2) * gi ** 2, v, g)
+
+        def step(p, gi, mi, vi):
+            m_bar = ((1 - cache_t) * gi / (1 - m_schedule_new)
+                     + cache_next * mi / (1 - m_schedule_next))
+            return p - lr * m_bar / (np.sqrt(vi / (1 - beta_2 ** t)) + eps)
+        expected = jax.tree.map(step, expected, g, m, v)
+        m_schedule = m_schedule_new
     _assert_trees_close(actual, expected)
 
 
@@ -296,7 +325,8 @@ KERAS2_CONFIG_KEYS = {
     "Adadelta": ["name", "learning_rate", "rho", "epsilon", "decay"],
     "Adam": ["name", "learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad", "decay"],
     "Adamax": ["name", "learning_rate", "beta_1", "beta_2", "epsilon", "decay"],
-    "Nadam": ["name", "learning_rate", "beta_1", "beta_2", "epsilon", "decay"],
+    "Nadam": ["name", "learning_rate", "beta_1", "beta_2", "epsilon", "schedule_decay",
+              "decay"],
     "Ftrl": ["name", "learning_rate", "initial_accumulator_value", "learning_rate_power",
              "l1_regularization_strength", "l2_regularization_strength", "beta",
              "l2_shrinkage_regularization_strength", "decay"],

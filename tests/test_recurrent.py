@@ -17,9 +17,15 @@ def _inputs(rng, shape=(3, 5, 4)):
     return rng.normal(size=shape).astype("float32")
 
 
+def _keras2_defaults(name, kwargs):
+    """Keras 3 arguments for the layer jkeras builds from `kwargs`: GRU's reset_after
+    defaults to False in jkeras, as in Keras 2.3 (Keras 3: True)."""
+    return {"reset_after": False, **kwargs} if name in ("GRU", "GRUCell") else kwargs
+
+
 def _pair(keras, name, x_shape, **kwargs):
     """The Keras layer built on `x_shape` and ours with its weights."""
-    theirs = getattr(keras.layers, name)(**kwargs)
+    theirs = getattr(keras.layers, name)(**_keras2_defaults(name, kwargs))
     theirs.build(x_shape)
     ours = LAYERS[name](**kwargs)
     ours.build_from_shape((None,) + tuple(x_shape[1:]))
@@ -51,7 +57,7 @@ def _assert_config_matches(ours, theirs):
             assert a == b, key
 
 
-LAYER_CASES = [("SimpleRNN", {}), ("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False})]
+LAYER_CASES = [("SimpleRNN", {}), ("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": True})]
 CALL_CASES = [{}, {"return_sequences": True, "return_state": True}, {"go_backwards": True},
               {"go_backwards": True, "return_sequences": True}]
 
@@ -66,7 +72,7 @@ def test_matches_keras(keras_ref, rng, name, layer_kwargs, call_kwargs):
 
 @pytest.mark.parametrize("name,layer_kwargs", [
     ("LSTM", {"use_bias": False}), ("GRU", {"use_bias": False, "reset_after": False}),
-    ("GRU", {"use_bias": False}), ("LSTM", {"unroll": True, "return_sequences": True}),
+    ("GRU", {"use_bias": False, "reset_after": True}), ("LSTM", {"unroll": True, "return_sequences": True}),
     ("SimpleRNN", {"unroll": True, "go_backwards": True})])
 def test_variants_match_keras(keras_ref, rng, name, layer_kwargs):
     x = _inputs(rng)
@@ -121,7 +127,8 @@ def test_initial_state_count_is_checked(rng):
 @pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU"])
 def test_stateful_matches_keras(keras_ref, rng, name):
     x1, x2 = _inputs(rng, (2, 4, 3)), _inputs(rng, (2, 4, 3))
-    theirs = getattr(keras_ref.layers, name)(3, stateful=True)
+    theirs = getattr(keras_ref.layers, name)(**_keras2_defaults(name, {"units": 3,
+                                                                   "stateful": True}))
     theirs.build((2, 4, 3))
     ours = LAYERS[name](3, stateful=True, batch_input_shape=(2, 4, 3))
     ours.build_from_shape((2, 4, 3))
@@ -184,7 +191,7 @@ def test_hard_sigmoid_is_the_keras2_formula(rng):
 
 def test_stacked_cells_match_keras(keras_ref, rng):
     x = _inputs(rng)
-    theirs = keras_ref.layers.RNN([keras_ref.layers.LSTMCell(3), keras_ref.layers.GRUCell(2),
+    theirs = keras_ref.layers.RNN([keras_ref.layers.LSTMCell(3), keras_ref.layers.GRUCell(2, reset_after=False),
                                    keras_ref.layers.SimpleRNNCell(2)],
                                   return_sequences=True, return_state=True)
     theirs.build(x.shape)
@@ -203,7 +210,8 @@ def test_stacked_cells_match_keras(keras_ref, rng):
 
 def test_rnn_with_single_cell_and_masks(keras_ref, rng):
     x = _inputs(rng)
-    theirs = keras_ref.layers.RNN(keras_ref.layers.GRUCell(3), return_sequences=True)
+    theirs = keras_ref.layers.RNN(keras_ref.layers.GRUCell(3, reset_after=False),
+                                  return_sequences=True)
     theirs.build(x.shape)
     ours = RNN(GRUCell(3), return_sequences=True)
     ours.build_from_shape((None, 5, 4))
@@ -261,7 +269,7 @@ def test_time_major_matches_keras_transposed(keras_ref, rng):
 @pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU"])
 def test_dropout_inference_equals_no_dropout(keras_ref, rng, name):
     x = _inputs(rng)
-    theirs = getattr(keras_ref.layers, name)(3)
+    theirs = getattr(keras_ref.layers, name)(**_keras2_defaults(name, {"units": 3}))
     theirs.build(x.shape)
     ours = LAYERS[name](3, dropout=0.5, recurrent_dropout=0.5)
     ours.build_from_shape((None, 5, 4))
@@ -295,7 +303,7 @@ def test_dropout_training_needs_a_key(rng):
 
 
 @pytest.mark.parametrize("name,kwargs", [("SimpleRNN", {}), ("LSTM", {}), ("GRU", {}),
-                                         ("GRU", {"reset_after": False})])
+                                         ("GRU", {"reset_after": True})])
 def test_weights_names_shapes_and_config(keras_ref, rng, name, kwargs):
     theirs, ours = _pair(keras_ref, name, (3, 5, 4), units=3, **kwargs)
     assert [w.name[:-2].split("/", 1)[1] for w in ours.weights] == \
@@ -338,12 +346,12 @@ def test_unit_forget_bias_and_gru_bias_shapes():
     lstm = LSTM(3)
     lstm.build_from_shape((None, 5, 4))
     np.testing.assert_array_equal(lstm.get_weights()[2], [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
-    gru = GRU(3)
+    gru = GRU(3)  # Keras 2.3's default, reset_after=False
     gru.build_from_shape((None, 5, 4))
-    assert gru.get_weights()[2].shape == (2, 9)
-    gru_v1 = GRU(3, reset_after=False)
-    gru_v1.build_from_shape((None, 5, 4))
-    assert gru_v1.get_weights()[2].shape == (9,)
+    assert gru.get_weights()[2].shape == (9,)
+    gru_v2 = GRU(3, reset_after=True)
+    gru_v2.build_from_shape((None, 5, 4))
+    assert gru_v2.get_weights()[2].shape == (2, 9)
 
 
 def test_regularizers_reach_the_cell_weights():

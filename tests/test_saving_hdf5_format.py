@@ -10,6 +10,7 @@ import pytest
 
 import jkeras
 from fixtures import make_fixtures as fx
+from jkeras.saving import hdf5_format
 
 
 def _names(group, attr):
@@ -284,3 +285,19 @@ def test_keras3_nadam_state_loads_whatever_its_variable_is_called(keras_ref, tmp
     theirs.train_on_batch(x, y)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-6)
+
+
+def test_nadam_schedule_follows_the_file_writer():
+    """Keras 2.3 wrote `schedule_decay`; Keras 3 and tf.keras 2.11+ have none, their
+    momentum schedule being 0.96**t, i.e. schedule_decay=1. Files carry it only when not 1."""
+    keras2 = {"optimizer_config": {"class_name": "Nadam", "config": {
+        "lr": 0.002, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
+        "schedule_decay": 0.004}}}
+    keras3 = {"optimizer_config": {"module": "keras.optimizers", "class_name": "Nadam",
+                                   "config": {"learning_rate": 0.002, "beta_1": 0.9}}}
+    assert hdf5_format.compile_args(keras2)["optimizer"].schedule_decay == 0.004
+    assert hdf5_format.compile_args(keras3)["optimizer"].schedule_decay == 1.0
+    assert "schedule_decay" not in hdf5_format.portable_optimizer_config(
+        "Nadam", jkeras.optimizers.Nadam(schedule_decay=1.0).get_config())
+    assert hdf5_format.portable_optimizer_config(
+        "Nadam", jkeras.optimizers.Nadam().get_config())["schedule_decay"] == 0.004

@@ -26,7 +26,9 @@ def _close(ours, theirs):
 
 
 def _bidirectional_pair(keras, rnn, x_shape, merge_mode="concat", **kwargs):
-    theirs = keras.layers.Bidirectional(getattr(keras.layers, rnn.__name__)(3, **kwargs),
+    # jkeras's GRU defaults to reset_after=False as Keras 2.3 did (Keras 3: True).
+    their_kwargs = {"reset_after": False, **kwargs} if rnn is GRU else kwargs
+    theirs = keras.layers.Bidirectional(getattr(keras.layers, rnn.__name__)(3, **their_kwargs),
                                         merge_mode=merge_mode)
     theirs.build(x_shape)
     ours = Bidirectional(rnn(3, **kwargs), merge_mode=merge_mode)
@@ -80,7 +82,8 @@ def test_bidirectional_custom_backward_layer(keras_ref, rng):
     x = _inputs(rng)
     theirs = keras_ref.layers.Bidirectional(
         keras_ref.layers.LSTM(3, return_sequences=True),
-        backward_layer=keras_ref.layers.GRU(2, return_sequences=True, go_backwards=True))
+        backward_layer=keras_ref.layers.GRU(2, return_sequences=True, go_backwards=True,
+                                            reset_after=False))
     theirs.build(x.shape)
     ours = Bidirectional(LSTM(3, return_sequences=True),
                          backward_layer=GRU(2, return_sequences=True, go_backwards=True))

@@ -11,6 +11,7 @@ from jkeras.layers import (advanced_activations, attention, convolutional,
                            normalization, pooling, preprocessing, recurrent, wrappers)
 from jkeras.layers.merge import (add, average, concatenate, dot, maximum, minimum, multiply,
                                  subtract)
+from jkeras.layers.atrous import AtrousConvolution1D, AtrousConvolution2D
 
 _FAMILIES = [core, merge, convolutional, pooling, normalization, embeddings, noise,
              advanced_activations, attention, preprocessing, recurrent, wrappers,

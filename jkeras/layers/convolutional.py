@@ -539,8 +539,9 @@ class SeparableConv(DepthwiseConv):
 class SeparableConv1D(SeparableConv):
     """1D separable convolution."""
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True,
+    def __init__(self, filters, kernel_size, strides=1, padding="valid",
+                 data_format="channels_last", dilation_rate=1, depth_multiplier=1,
+                 activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
                  bias_initializer="zeros", depthwise_regularizer=None,
                  pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
@@ -798,3 +799,11 @@ Deconvolution3D = Deconv3D = Conv3DTranspose
 SeparableConvolution1D = SeparableConv1D
 SeparableConvolution2D = SeparableConv2D
 DepthwiseConvolution2D = DepthwiseConv2D
+
+# Keras 2's `keras.layers.convolutional` also held the pooling layers and Keras 1's atrous
+# convolutions.
+from jkeras.layers.atrous import (  # noqa: E402
+    AtrousConv1D, AtrousConv2D, AtrousConvolution1D, AtrousConvolution2D)
+from jkeras.layers.pooling import (  # noqa: E402
+    AveragePooling1D, AveragePooling2D, AveragePooling3D, MaxPooling1D, MaxPooling2D,
+    MaxPooling3D)

@@ -1,7 +1,5 @@
 """Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector, Lambda,
 Masking, ActivityRegularization, and the ops that arithmetic on symbolic tensors creates."""
-import base64
-import marshal
 import types
 
 import jax
@@ -11,6 +9,7 @@ import numpy as np
 from jkeras import _config, activations, constraints, initializers, regularizers
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.utils.generic_utils import func_dump, func_load
 
 
 def _serialize(module, value):
@@ -310,10 +309,9 @@ def _function_to_config(fn):
     """Keras 2 layout for a Python function: its name, or marshalled bytecode for lambdas."""
     if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>" or \
             getattr(fn, "__closure__", None):
-        code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
-        closure = [c.cell_contents for c in fn.__closure__] if fn.__closure__ else None
-        defaults = list(fn.__defaults__) if fn.__defaults__ else None
-        return [code, defaults, closure], "lambda", fn.__module__
+        code, defaults, closure = func_dump(fn)
+        return [code, list(defaults) if defaults else None,
+                list(closure) if closure else None], "lambda", fn.__module__
     return fn.__name__, "function", fn.__module__
 
 
@@ -341,10 +339,7 @@ def _function_from_config(value, function_type, custom_objects, safe_mode):
         value = [value["config"]["code"], value["config"].get("defaults"),
                  value["config"].get("closure")]
     code_b64, defaults, closure = (list(value) + [None, None])[:3]
-    code = marshal.loads(base64.b64decode(code_b64.encode("ascii")))
-    cells = tuple(types.CellType(c) for c in closure) if closure else None
-    return types.FunctionType(code, dict(_LAMBDA_GLOBALS), code.co_name,
-                              tuple(defaults) if defaults else None, cells)
+    return func_load(code_b64, defaults, closure, globs=dict(_LAMBDA_GLOBALS))
 
 
 def _lambda_globals():

@@ -1,14 +1,19 @@
 """Merge layers: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, and
 their functional forms (`add([a, b])`, `concatenate([a, b], axis=-1)`, ...)."""
+__all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]
+
 import functools
 
 import jax.numpy as jnp
 
 from jkeras.engine.base_layer import Layer
+from jkeras.losses import l2_normalize
 
 
 class _Merge(Layer):
-    """Combines a list of same-shaped tensors elementwise (batch broadcasting as Keras)."""
+    """Combines a list of tensors elementwise. Inputs of lower rank get size-1 axes inserted
+    after the batch axis until all ranks match (as Keras does), then broadcast as NumPy."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -28,18 +33,15 @@ class _Merge(Layer):
     _min_inputs = 1
 
     def init(self, key, input_shape):
-        self._check_list(input_shape)
-        shapes = [tuple(s[1:]) for s in input_shape]
-        out = shapes[0]
-        for shape in shapes[1:]:
-            out = self._broadcast(out, shape, input_shape)
+        self.compute_output_shape(input_shape)
         return {"params": {}, "state": {}}
 
     def _broadcast(self, a, b, input_shape):
-        if len(a) != len(b):
-            return a if len(a) > len(b) else b
-        result = []
-        for x, y in zip(a, b):
+        """Broadcast shape of two non-batch shapes, aligned on their trailing axes."""
+        if len(a) < len(b):
+            a, b = b, a
+        result = list(a[:len(a) - len(b)])
+        for x, y in zip(a[len(a) - len(b):], b):
             if x is None or y is None:
                 result.append(None)
             elif x == y or y == 1:
@@ -58,18 +60,29 @@ class _Merge(Layer):
         for shape in input_shape[1:]:
             out = self._broadcast(out, tuple(shape[1:]), input_shape)
         batches = {s[0] for s in input_shape if s[0] is not None}
-        return (batches.pop() if len(batches) == 1 else None,) + out
+        if len(batches) > 1:
+            raise ValueError(
+                f'Layer "{self.name}" cannot merge tensors with different batch sizes. '
+                f"Received: input_shape={[tuple(s) for s in input_shape]}")
+        return (batches.pop() if batches else None,) + out
+
+    @staticmethod
+    def _same_rank(inputs):
+        """Inserts size-1 axes after the batch axis of lower-rank inputs (Keras's rule)."""
+        rank = max(x.ndim for x in inputs)
+        return [x.reshape(x.shape[:1] + (1,) * (rank - x.ndim) + x.shape[1:]) for x in inputs]
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        return functools.reduce(self._merge, inputs[1:], inputs[0]) \
-            if self._min_inputs != 2 else self._merge(*inputs), variables["state"]
+        inputs = self._same_rank(inputs)
+        return self._merge_all(inputs), variables["state"]
+
+    def _merge_all(self, inputs):
+        return functools.reduce(self._merge, inputs[1:], inputs[0])
 
     def compute_mask(self, inputs, mask=None):
         if mask is None or all(m is None for m in mask):
             return None
-        masks = [jnp.ones(x.shape[:m.ndim] if m is None else m.shape, bool) if m is None else m
-                 for x, m in zip(inputs, mask)]
-        return functools.reduce(jnp.logical_and, masks)
+        return functools.reduce(jnp.logical_and, [m for m in mask if m is not None])
 
 
 class Add(_Merge):
@@ -116,19 +129,14 @@ class Average(_Merge):
     def _merge(a, b):
         return a + b
 
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        total = functools.reduce(jnp.add, inputs[1:], inputs[0])
-        return total / len(inputs), variables["state"]
+    def _merge_all(self, inputs):
+        return super()._merge_all(inputs) / len(inputs)
 
 
 class Concatenate(_Merge):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = int(axis)
-
-    def init(self, key, input_shape):
-        self.compute_output_shape(input_shape)
-        return {"params": {}, "state": {}}
 
     def compute_output_shape(self, input_shape):
         self._check_list(input_shape)
@@ -149,8 +157,6 @@ class Concatenate(_Merge):
                         f'A `Concatenate` layer ("{self.name}") requires inputs with '
                         "matching shapes except for the concatenation axis. Received: "
                         f"input_shape={[tuple(s) for s in input_shape]}")
-                elif a is None:
-                    out[i] = b if i != axis else out[i]
         return tuple(out)
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
@@ -190,10 +196,6 @@ class Dot(_Merge):
         axes = self.axes if isinstance(self.axes, list) else [self.axes, self.axes]
         return [a % r if a < 0 else a for a, r in zip(axes, (rank_a, rank_b))]
 
-    def init(self, key, input_shape):
-        self.compute_output_shape(input_shape)
-        return {"params": {}, "state": {}}
-
     def compute_output_shape(self, input_shape):
         self._check_list(input_shape)
         if len(input_shape) != 2:
@@ -216,8 +218,7 @@ class Dot(_Merge):
         a, b = inputs
         ax_a, ax_b = self._axes_for(a.ndim, b.ndim)
         if self.normalize:
-            a = a / jnp.maximum(jnp.linalg.norm(a, axis=ax_a, keepdims=True), 1e-12)
-            b = b / jnp.maximum(jnp.linalg.norm(b, axis=ax_b, keepdims=True), 1e-12)
+            a, b = l2_normalize(a, axis=ax_a), l2_normalize(b, axis=ax_b)
         b_axes = [0] + [a.ndim + i if i != ax_b else ax_a for i in range(1, b.ndim)]
         out_axes = [i for i in range(a.ndim) if i != ax_a] + \
             [a.ndim + i for i in range(1, b.ndim) if i != ax_b]

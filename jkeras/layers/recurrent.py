@@ -356,13 +356,14 @@ class LSTMCell(_DenseCell):
 
 
 class GRUCell(_DenseCell):
-    """The GRU step; gates in Keras's order z, r, h. With `reset_after=True` (the tf.keras 2
-    default) the bias is `(2, 3 * units)`: input bias, then recurrent bias."""
+    """The GRU step; gates in Keras's order z, r, h. `reset_after=False` is Keras 2.3's
+    default (bias `(3 * units,)`); with `reset_after=True` (tf.keras 2 and Keras 3) the bias
+    is `(2, 3 * units)`: input bias, then recurrent bias."""
 
     _gate_count = 3
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
-                 use_bias=True, reset_after=True, implementation=2, **kwargs):
+                 use_bias=True, reset_after=False, implementation=2, **kwargs):
         super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.reset_after = bool(reset_after)
@@ -959,7 +960,8 @@ class LSTM(_BuiltinRNN):
 
 
 class GRU(_BuiltinRNN):
-    """Gated Recurrent Unit (Cho et al., 2014); `reset_after=True` as tf.keras 2."""
+    """Gated Recurrent Unit (Cho et al., 2014); `reset_after=False` as Keras 2.3 (pass
+    `reset_after=True` for tf.keras 2's and Keras 3's variant)."""
 
     _cell_class = GRUCell
     _cell_name = "gru_cell"
@@ -971,7 +973,7 @@ class GRU(_BuiltinRNN):
                  activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
                  bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, implementation=2,
                  return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, reset_after=True, seed=None, **kwargs):
+                 stateful=False, unroll=False, reset_after=False, seed=None, **kwargs):
         super().__init__(
             units, activation=activation, recurrent_activation=recurrent_activation,
             use_bias=use_bias, kernel_initializer=kernel_initializer,

@@ -510,6 +510,29 @@ def _serialize_compile_arg(value, serialize, module):
     return _portable_object(serialize(value), module)
 
 
+def _is_nadam(class_name):
+    return isinstance(class_name, str) and class_name.split(">")[-1].lower() == "nadam"
+
+
+def portable_optimizer_config(class_name, config):
+    """An optimizer config for a file: Nadam's `schedule_decay` (Keras 2 only) is left out
+    when it is 1, the schedule Keras 3 and tf.keras 2.11+ always use, so they can read it."""
+    config = dict(config)
+    if _is_nadam(class_name) and config.get("schedule_decay") == 1.0:
+        config.pop("schedule_decay")
+    return config
+
+
+def _optimizer_config_from_file(config):
+    """A saved optimizer config with what its writer meant: a Nadam config without
+    `schedule_decay` comes from Keras 3 or tf.keras 2.11+, whose schedule is 0.96**t."""
+    if not isinstance(config, dict) or not _is_nadam(config.get("class_name")):
+        return config
+    inner = dict(config.get("config") or {})
+    inner.setdefault("schedule_decay", 1.0)
+    return {**config, "config": inner}
+
+
 def training_config(model):
     """The `training_config` attribute: compile arguments as Keras 2 writes them."""
     from jkeras import losses, metrics
@@ -524,7 +547,8 @@ def training_config(model):
         "loss_weights": getattr(model, "loss_weights", None),
         "sample_weight_mode": getattr(model, "sample_weight_mode", None),
         "optimizer_config": {"class_name": get_registered_name(type(opt)),
-                             "config": opt.get_config()},
+                             "config": portable_optimizer_config(
+                                 get_registered_name(type(opt)), opt.get_config())},
     }
 
 
@@ -556,8 +580,9 @@ def compile_args(config, custom_objects=None):
     from jkeras import losses, optimizers
     from jkeras.saving.object_registry import CustomObjectScope
     with CustomObjectScope(custom_objects or {}):
-        optimizer = optimizers.deserialize(config["optimizer_config"],
-                                           custom_objects=custom_objects)
+        optimizer = optimizers.deserialize(
+            _optimizer_config_from_file(config["optimizer_config"]),
+            custom_objects=custom_objects)
         loss = _map_nested(config.get("loss"), lambda e: losses.deserialize(
             e, custom_objects=custom_objects) if isinstance(e, dict) else e)
         metrics_ = _map_nested(config.get("metrics"),

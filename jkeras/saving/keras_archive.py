@@ -184,10 +184,10 @@ def _build_config(class_name, layer, raw_config):
 
 def _keras3_optimizer_config(optimizer):
     from jkeras.saving.object_registry import get_registered_name
-    config = dict(optimizer.get_config())
+    name = get_registered_name(type(optimizer))
+    config = hdf5_format.portable_optimizer_config(name, optimizer.get_config())
     if not config.get("decay"):
         config.pop("decay", None)
-    name = get_registered_name(type(optimizer))
     custom = name != type(optimizer).__name__
     return {"module": None if custom else "keras.optimizers", "class_name": name,
             "config": config, "registered_name": name if custom else None}

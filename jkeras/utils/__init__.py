@@ -11,11 +11,13 @@ from jkeras.saving.object_registry import (CustomObjectScope, custom_object_scop
 from jkeras.preprocessing.image import (array_to_img, image_dataset_from_directory,
                                         img_to_array, load_img, save_img)
 from jkeras.preprocessing.sequence import pad_sequences
-from jkeras.utils import data_utils, np_utils
+from jkeras.utils import data_utils, generic_utils, np_utils, vis_utils
 from jkeras.utils.data_utils import PyDataset, Sequence, get_file, validate_file
-from jkeras.utils.generic_utils import Progbar
+from jkeras.utils.enqueuers import GeneratorEnqueuer, OrderedEnqueuer
+from jkeras.utils.generic_utils import Progbar, deserialize_keras_object, serialize_keras_object
 from jkeras.utils.layer_utils import print_summary
 from jkeras.utils.np_utils import normalize, to_categorical
+from jkeras.utils.vis_utils import model_to_dot, plot_model
 
 
 def set_random_seed(seed):

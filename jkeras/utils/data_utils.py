@@ -1,4 +1,6 @@
-"""Data helpers: the `Sequence` base class and `get_file`, a hash-checked download cache."""
+"""Data helpers: the `Sequence` base class and `get_file`, a hash-checked download cache.
+Keras 2's enqueuers (`OrderedEnqueuer`, `GeneratorEnqueuer`, ...) live in
+`jkeras.utils.enqueuers` and are importable from here, as they were in Keras 2."""
 import hashlib
 import os
 import shutil
@@ -288,3 +290,9 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
     if extract:
         _extract_archive(fpath, datadir, archive_format)
     return fpath
+
+
+# Keras 2 kept the enqueuers in this module.
+from jkeras.utils.enqueuers import (  # noqa: E402
+    GeneratorEnqueuer, OrderedEnqueuer, SequenceEnqueuer, get_index, init_pool,
+    init_pool_generator, next_sample)
