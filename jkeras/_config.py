@@ -1,4 +1,5 @@
-"""The one home of jkeras's global settings: floatx, epsilon, image data format and the seed.
+"""The one home of jkeras's global settings: floatx, epsilon, image data format, the seed,
+the global dtype policy's name and the flash attention switch.
 
 Everything else in the package is pure; it reads these values through the functions here
 (re-exported by `jkeras.backend`) and never keeps global state of its own.
@@ -9,6 +10,8 @@ _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
 _SEED_STATE = {"seed": None, "counter": 0}
+_DTYPE_POLICY = {"name": None}        # None: follow floatx()
+_FLASH_ATTENTION = {"enabled": None}  # None: automatic, False: never (Keras 3's values)
 
 
 def floatx():
@@ -79,3 +82,28 @@ def next_seed():
     """A new integer seed from the global stream (for NumPy-side randomness)."""
     import numpy as np
     return int(np.asarray(jax.random.randint(next_key(), (), 0, 2**31 - 1)))
+
+
+def dtype_policy_name():
+    """The global dtype policy's name ('float32', 'mixed_bfloat16', ...)."""
+    return _DTYPE_POLICY["name"] or _FLOATX
+
+
+def set_dtype_policy_name(name):
+    """Sets the global policy by name (checked by `jkeras.mixed_precision`); None resets."""
+    _DTYPE_POLICY["name"] = None if name is None else str(name)
+
+
+def enable_flash_attention():
+    """Lets attention layers use fused (flash) attention where inputs allow it (default)."""
+    _FLASH_ATTENTION["enabled"] = None
+
+
+def disable_flash_attention():
+    """Keeps attention layers on the exact path unless a layer asks for flash attention."""
+    _FLASH_ATTENTION["enabled"] = False
+
+
+def is_flash_attention_enabled():
+    """None (automatic, the default) or False (disabled), as Keras 3 reports it."""
+    return _FLASH_ATTENTION["enabled"]

@@ -5,6 +5,7 @@ import functools
 import jax.numpy as jnp
 
 from jkeras.engine.base_layer import Layer
+from jkeras.layers.autocast import autocast
 
 
 class _Merge(Layer):
@@ -60,6 +61,7 @@ class _Merge(Layer):
         batches = {s[0] for s in input_shape if s[0] is not None}
         return (batches.pop() if len(batches) == 1 else None,) + out
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         return functools.reduce(self._merge, inputs[1:], inputs[0]) \
             if self._min_inputs != 2 else self._merge(*inputs), variables["state"]
@@ -116,6 +118,7 @@ class Average(_Merge):
     def _merge(a, b):
         return a + b
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         total = functools.reduce(jnp.add, inputs[1:], inputs[0])
         return total / len(inputs), variables["state"]
@@ -153,6 +156,7 @@ class Concatenate(_Merge):
                     out[i] = b if i != axis else out[i]
         return tuple(out)
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         return jnp.concatenate(inputs, axis=self.axis), variables["state"]
 
@@ -212,6 +216,7 @@ class Dot(_Merge):
         out = tuple(a + b)
         return out if len(out) > 1 else out + (1,)
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         a, b = inputs
         ax_a, ax_b = self._axes_for(a.ndim, b.ndim)
