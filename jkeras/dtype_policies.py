@@ -37,7 +37,10 @@ class Policy:
     `Policy('float16')` does both in float16.
     """
 
-    def __init__(self, name):
+    def __init__(self, name, loss_scale=None):
+        # `loss_scale`: tf.keras 2.1-2.3's experimental Policy argument, kept as an
+        # attribute; loss scaling itself is LossScaleOptimizer's.
+        self.loss_scale = loss_scale
         if isinstance(name, Policy):
             name = name.name
         if not isinstance(name, str):

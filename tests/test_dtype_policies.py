@@ -52,7 +52,7 @@ def test_global_policy_and_keras2_aliases():
     finally:
         mixed_precision.set_global_policy(None)
     assert L.Dense(2).dtype_policy.name == "float32"
-    policy = mixed_precision.experimental.Policy("mixed_bfloat16")
+    policy = mixed_precision.experimental.Policy("mixed_bfloat16", loss_scale="dynamic")
     assert L.Dense(2, dtype=policy).dtype_policy is policy
 
 
@@ -214,3 +214,10 @@ def test_policy_get_rejects_what_is_not_a_policy():
         dtype_policies.get({"class_name": "Dense", "config": {}})
     with pytest.raises(ValueError, match="Cannot interpret `dtype`"):
         dtype_policies.get(object())
+
+
+def test_stateful_rnn_keeps_its_carry_in_the_variable_dtype(rng):
+    layer = L.LSTM(4, stateful=True, dtype="mixed_bfloat16")
+    x = rng.random((2, 3, 5)).astype("float32")
+    assert layer(x).dtype == "bfloat16"
+    assert [str(np.dtype(s.dtype)) for s in layer.states] == ["float32", "float32"]

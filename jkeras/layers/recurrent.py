@@ -732,8 +732,9 @@ class RNN(Layer):
         else:
             output = last
         new_state = variables["state"]
-        if self.stateful:
-            new_state = dict(zip(self._state_keys(), final_states))
+        if self.stateful:  # the carry is stored in the variables' dtype
+            new_state = {k: s.astype(variables["state"][k].dtype)
+                         for k, s in zip(self._state_keys(), final_states)}
         if self.return_state:
             return [output] + list(self._structure_states(final_states)), new_state
         return output, new_state
