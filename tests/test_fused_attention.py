@@ -182,3 +182,21 @@ def test_additive_and_concat_attention_keep_the_exact_path(rng, fused_calls):
     jkeras.layers.AdditiveAttention()([q, q])
     Attention(score_mode="concat")([q, q])
     assert fused_calls == []
+
+
+def test_cudnn_gets_masks_of_full_query_and_key_length(monkeypatch):
+    # cuDNN refuses a bias broadcast along (T, S); padding masks arrive as (B, 1, 1, S).
+    seen = {}
+    original = jax.nn.dot_product_attention
+
+    def fake(query, key, value, bias=None, mask=None, **kwargs):
+        seen["mask"] = mask.shape
+        return original(query, key, value, bias=bias, mask=mask,
+                        **dict(kwargs, implementation="xla"))
+    monkeypatch.setattr(jax.nn, "dot_product_attention", fake)
+    q = jnp.ones((2, 3, 2, 8))
+    k = jnp.ones((2, 5, 2, 8))
+    mask = jnp.ones((2, 1, 1, 5), bool)
+    fused_attention.dot_product_attention(q, k, k, implementation="cudnn", scale=1.0,
+                                          mask=mask)
+    assert seen["mask"] == (2, 1, 3, 5)

@@ -7,6 +7,8 @@ materializing the attention matrix: cuDNN flash attention on NVIDIA GPUs that su
 whether it may use it: None (automatic, following `jkeras.config`'s switch), True
 (required: an error says why it cannot be used) or False (never).
 """
+import inspect
+
 import jax
 import jax.numpy as jnp
 
@@ -14,6 +16,11 @@ from jkeras import _config
 
 __all__ = ["resolve_flash_attention", "cudnn_unsupported_reason", "fused_implementation",
            "dot_product_attention"]
+
+
+def _bias_shape(query, key):
+    """The `(B, 1, T, S)` shape of a bias (or mask) for `(B, T, N, H)` query and key."""
+    return (query.shape[0], 1, query.shape[1], key.shape[1])
 
 
 def resolve_flash_attention(flash_attention):
@@ -40,6 +47,12 @@ def cudnn_unsupported_reason(query, key, value, has_bias=False, training=False):
         cudnn.check_is_flash_attention(
             query, key, value, cudnn.AttentionLayout.BTNH.value, version,
             has_bias=has_bias, is_training=training)
+        bias = jax.ShapeDtypeStruct(_bias_shape(query, key), query.dtype) if has_bias \
+            else None
+        layout_args = inspect.signature(cudnn.check_layout).parameters
+        cudnn.check_layout(query, key, value, bias, **{
+            name: cudnn.AttentionLayout.BTNH if name == "layout" else None
+            for name in layout_args if name not in ("query", "key", "value", "bias")})
     except Exception as e:  # noqa: BLE001 - any refusal from jax's checks is the reason
         return f"{type(e).__name__}: {e}"
     return None
@@ -67,6 +80,12 @@ def dot_product_attention(query, key, value, *, implementation, scale, mask=None
                           bias=None, is_causal=False):
     """`jax.nn.dot_product_attention` on `(B, T, N, H)` arrays; `mask` (True = attend)
     and `bias` broadcast to `(B, N, T, S)`. The result has the query's dtype."""
+    if implementation == "cudnn":  # cuDNN wants the bias's full (T, S) extent
+        shape = _bias_shape(query, key)
+        if mask is not None:
+            mask = jnp.broadcast_to(mask, (mask.shape[0], 1) + shape[2:])
+        if bias is not None:
+            bias = jnp.broadcast_to(bias, (bias.shape[0], 1) + shape[2:])
     return jax.nn.dot_product_attention(
         query, key, value, bias=bias, mask=mask, scale=scale, is_causal=is_causal,
         implementation=implementation).astype(query.dtype)
