@@ -103,6 +103,7 @@ def test_every_layer_family_follows_its_policy_like_keras(mixed_bf16, rng):
         assert _dtypes(ours, ours_out) == _dtypes(theirs, theirs_out), type(ours).__name__
 
 
+@pytest.mark.slow
 def test_multi_head_attention_follows_its_policy_like_keras(mixed_bf16, rng):
     x = rng.random((2, 6, 8)).astype("float32")
     ours, theirs = L.MultiHeadAttention(2, 4), mixed_bf16.layers.MultiHeadAttention(2, 4)
