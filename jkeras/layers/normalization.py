@@ -161,7 +161,8 @@ class BatchNormalization(Layer):
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         params, state = variables["params"], variables["state"]
         x = jnp.asarray(inputs)
-        out_dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.dtype(self.compute_dtype)
+        out_dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else \
+            jnp.dtype(self.compute_dtype)
         x = x.astype(compute_dtype(x))
         ndim = x.ndim
         axes = resolve_axes(self.axis, ndim, f"BatchNormalization {self.name}")
