@@ -5,8 +5,8 @@ from jkeras import _config
 _config.read_determinism_variable()
 
 from jkeras import (activations, backend, callbacks, config, constraints,  # noqa: E402
-                    datasets, initializers, layers, losses, metrics, models, optimizers,
-                    preprocessing, regularizers, utils)
+                    datasets, dtype_policies, initializers, layers, losses, metrics,
+                    mixed_precision, models, optimizers, preprocessing, regularizers, utils)
 from jkeras.engine.input_layer import Input  # noqa: E402
 from jkeras.engine.model import Model  # noqa: E402
 from jkeras.engine.sequential import Sequential  # noqa: E402

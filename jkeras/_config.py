@@ -1,5 +1,6 @@
-"""The one home of jkeras's global settings: floatx, epsilon, image data format, the seed and
-op determinism.
+"""The one home of jkeras's global settings: floatx, epsilon, image data format, the seed,
+op determinism, the global dtype policy's name, the flash attention switch and the device
+data budget.
 
 Everything else in the package is pure; it reads these values through the functions here
 (re-exported by `jkeras.backend`) and never keeps global state of its own.
@@ -13,6 +14,8 @@ _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
 _SEED_STATE = {"seed": None, "counter": 0}
+_DTYPE_POLICY = {"name": None}        # None: follow floatx()
+_FLASH_ATTENTION = {"enabled": None}  # None: automatic, False: never (Keras 3's values)
 
 
 def floatx():
@@ -182,3 +185,28 @@ def read_determinism_variable():
             f"true/false, yes/no, on/off). Received: "
             f"{DETERMINISM_VARIABLE}={os.environ[DETERMINISM_VARIABLE]!r}")
     enable_op_determinism()
+
+
+def dtype_policy_name():
+    """The global dtype policy's name ('float32', 'mixed_bfloat16', ...)."""
+    return _DTYPE_POLICY["name"] or _FLOATX
+
+
+def set_dtype_policy_name(name):
+    """Sets the global policy by name (checked by `jkeras.mixed_precision`); None resets."""
+    _DTYPE_POLICY["name"] = None if name is None else str(name)
+
+
+def enable_flash_attention():
+    """Lets attention layers use fused (flash) attention where inputs allow it (default)."""
+    _FLASH_ATTENTION["enabled"] = None
+
+
+def disable_flash_attention():
+    """Keeps attention layers on the exact path unless a layer asks for flash attention."""
+    _FLASH_ATTENTION["enabled"] = False
+
+
+def is_flash_attention_enabled():
+    """None (automatic, the default) or False (disabled), as Keras 3 reports it."""
+    return _FLASH_ATTENTION["enabled"]

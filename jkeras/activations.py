@@ -44,9 +44,12 @@ def relu6(x):
 
 
 def softmax(x, axis=-1):
-    """`exp(x) / sum(exp(x))` along `axis` (an int or a tuple of ints)."""
+    """`exp(x) / sum(exp(x))` along `axis` (an int or a tuple of ints); 16-bit inputs are
+    computed in float32 and the result is returned in their dtype."""
     axis = tuple(axis) if isinstance(axis, list) else axis
-    return jax.nn.softmax(jnp.asarray(x), axis=axis)
+    x = jnp.asarray(x)
+    wide = jnp.promote_types(x.dtype, jnp.float32)
+    return jax.nn.softmax(x.astype(wide), axis=axis).astype(x.dtype)
 
 
 def log_softmax(x, axis=-1):

@@ -18,13 +18,14 @@ from jkeras.saving.serialization import (deserialize_instance, deserialize_keras
 
 
 def _float_array(x, dtype=None):
-    """`x` as a jnp array; integers and bools become floatx unless `dtype` says otherwise."""
+    """`x` as a jnp array; integers and bools become floatx unless `dtype` says otherwise,
+    and 16-bit floats (mixed precision outputs) float32, so that losses sum in float32."""
     x = jnp.asarray(x)
     if dtype is not None:
         return x.astype(dtype)
     if not jnp.issubdtype(x.dtype, jnp.floating):
         x = x.astype(_config.floatx())
-    return x
+    return x.astype(jnp.promote_types(x.dtype, jnp.float32))
 
 
 def _pair(y_true, y_pred):

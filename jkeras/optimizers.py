@@ -226,6 +226,11 @@ def _put_like(value, old, dtype):
     return jnp.asarray(array)
 
 
+def _update_dtype(param_dtype):
+    """The dtype updates and slots are computed and kept in: float32 for 16-bit params."""
+    return jnp.promote_types(param_dtype, _HYPER_DTYPE)
+
+
 # --------------------------------------------------------------------------------------
 # Gradient clipping (pure)
 # --------------------------------------------------------------------------------------
@@ -441,10 +446,12 @@ class Optimizer:
     def _init(self, params):
         hyperparams = {name: jnp.asarray(self._hyper_value(name), _HYPER_DTYPE)
                        for name in self._state_hyper_names()}
-        slots = {name: jax.tree.map(lambda p, v=value: jnp.full_like(p, v), params)
+        slots = {name: jax.tree.map(
+                     lambda p, v=value: jnp.full(p.shape, v, _update_dtype(p.dtype)), params)
                  for name, value in self._slot_specs()}
         if self.use_ema:
-            slots["average"] = jax.tree.map(jnp.zeros_like, params)
+            slots["average"] = jax.tree.map(
+                lambda p: jnp.zeros(p.shape, _update_dtype(p.dtype)), params)
         iterations = jnp.asarray(int(self._iterations), _STEP_DTYPE)
         return OptimizerState(iterations, hyperparams, slots, self._init_extras())
 
@@ -479,6 +486,7 @@ class Optimizer:
                              "`tx.update(grads, opt_state, params)`.")
         step = state.iterations
         hyperparams = state.hyperparams
+        grads = jax.tree.map(lambda g: g.astype(_update_dtype(g.dtype)), grads)
         grads = self._transform_grads(grads)
         lr = self._learning_rate_at(hyperparams, step)
         extras, shared = self._step_extras(state.extras, hyperparams, step)
@@ -492,20 +500,23 @@ class Optimizer:
 
         updates, new_slot_leaves = [], {name: [] for name in own_slots}
         for i, (grad, param) in enumerate(zip(grad_leaves, param_leaves)):
-            dtype = param.dtype
+            # The math runs in float32 (or wider) whatever the params' dtype: in bfloat16,
+            # beta_2=0.999 would round to 1.0 and small steps to nothing.
+            dtype = _update_dtype(param.dtype)
             hp = {k: v.astype(dtype) for k, v in hyperparams.items()}
             leaf_lr = lr.astype(dtype)
             grad = grad.astype(dtype)
+            param = param.astype(dtype)
             decayed = param
             if decay_mask is not None and decay_mask[i]:
                 decayed = param - param * hp["weight_decay"] * leaf_lr
             delta, new_slots = self._update_leaf(
-                grad, decayed, {n: slot_leaves[n][i] for n in own_slots}, hp, leaf_lr,
-                step, shared)
+                grad, decayed, {n: slot_leaves[n][i].astype(dtype) for n in own_slots}, hp,
+                leaf_lr, step, shared)
             updates.append((decayed - param) + delta if decayed is not param else delta)
             for name in own_slots:
                 new_slots_leaf = new_slots.get(name, slot_leaves[name][i])
-                new_slot_leaves[name].append(new_slots_leaf.astype(dtype))
+                new_slot_leaves[name].append(new_slots_leaf.astype(slot_leaves[name][i].dtype))
 
         slots = {name: treedef.unflatten(new_slot_leaves[name]) for name in own_slots}
         updates = treedef.unflatten(updates)
@@ -522,7 +533,8 @@ class Optimizer:
         for param, update, avg in zip(treedef.flatten_up_to(params),
                                       treedef.flatten_up_to(updates),
                                       treedef.flatten_up_to(average)):
-            momentum = jnp.where(step != 0, self.ema_momentum, 0.0).astype(param.dtype)
+            param = param.astype(avg.dtype)
+            momentum = jnp.where(step != 0, self.ema_momentum, 0.0).astype(avg.dtype)
             avg = momentum * avg + (1 - momentum) * (param + update)
             if self.ema_overwrite_frequency:
                 overwrite = (step + 1) % self.ema_overwrite_frequency == 0
@@ -593,7 +605,8 @@ class Optimizer:
     def finalize_params(self, params, opt_state):
         """The params to keep at the end of training: their moving average with use_ema."""
         if self.use_ema and isinstance(opt_state, OptimizerState):
-            return opt_state.slots["average"]
+            return jax.tree.map(lambda avg, p: avg.astype(p.dtype),
+                                opt_state.slots["average"], params)
         return params
 
     # ---- config ----------------------------------------------------------------------

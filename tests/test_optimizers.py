@@ -500,3 +500,39 @@ def test_schedule_argument_errors():
         schedules.PiecewiseConstantDecay([1, 2], [0.1])
     with pytest.raises(NotImplementedError):
         schedules.LearningRateSchedule()(0)
+
+
+def _numpy_adam(param, grads, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    """Keras's Adam in float64; the parameter rounded to bfloat16 after each step, as a
+    bfloat16 variable holds it."""
+    p = np.asarray(param, np.float64)
+    m = np.zeros_like(p)
+    v = np.zeros_like(p)
+    for t, g in enumerate(grads, start=1):
+        g = np.asarray(g, np.float64)
+        m += (g - m) * (1 - beta_1)
+        v += (g * g - v) * (1 - beta_2)
+        alpha = lr * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+        p = np.asarray(jnp.asarray(p - m * alpha / (np.sqrt(v) + epsilon), jnp.bfloat16),
+                       np.float64)
+    return p
+
+
+def test_adam_moves_bfloat16_params_with_float32_math():
+    # In bfloat16, beta_2=0.999 rounds to 1.0 and Adam's velocity stays 0: the math must
+    # run in float32 whatever the params' dtype, with slots kept in float32.
+    rng = np.random.default_rng(0)
+    param = jnp.asarray(rng.normal(size=(4, 3)) * 0.1, jnp.bfloat16)
+    grads = [jnp.asarray(rng.normal(size=(4, 3)), jnp.bfloat16) for _ in range(3)]
+    tx = optimizers.Adam(learning_rate=0.01).transformation()
+    state = tx.init(param)
+    assert state.slots["velocity"].dtype == jnp.float32
+    p = param
+    for g in grads:
+        updates, state = tx.update(g, state, p)
+        p = optax.apply_updates(p, updates)
+    assert p.dtype == jnp.bfloat16
+    assert np.abs(np.asarray(p, np.float32) - np.asarray(param, np.float32)).min() > 0
+    np.testing.assert_allclose(np.asarray(p, np.float32),
+                               _numpy_adam(param, grads, 0.01), rtol=1e-2, atol=1e-3)
+    assert float(state.slots["velocity"].max()) > 0

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras import _config
+from jkeras import _config, dtype_policies
 from jkeras.engine import call_context, naming
 from jkeras.engine.input_spec import assert_input_compatibility
 from jkeras.engine.keras_tensor import KerasTensor
@@ -55,14 +55,11 @@ def standardize_shape(shape):
 
 
 def dtype_name(dtype):
-    """A dtype argument (string, numpy dtype or Keras 3 DTypePolicy config) as a name."""
+    """The variables' dtype name of a dtype argument (a name, numpy dtype, policy or policy
+    config): 'float32' for 'mixed_bfloat16'."""
     if dtype is None:
         return None
-    if isinstance(dtype, dict):  # Keras 3 policy: {'class_name': 'DTypePolicy', ...}
-        dtype = dtype.get("config", {}).get("name", "float32")
-    if isinstance(dtype, str) and dtype.startswith("mixed_"):
-        return "float16" if dtype == "mixed_float16" else "bfloat16"
-    return np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    return dtype_policies.get(dtype).variable_dtype
 
 
 class Weight:
@@ -135,7 +132,8 @@ class Layer:
                 f"{sorted(unknown)}")
         self._name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
         self.trainable = bool(trainable)
-        self.dtype = dtype_name(dtype) or _config.floatx()
+        self._dtype_policy = dtype_policies.get(dtype)
+        self.dtype = self._dtype_policy.variable_dtype  # Keras's `layer.dtype`
         batch_input_shape = kwargs.get("batch_input_shape")
         if batch_input_shape is None:
             input_shape = kwargs.get("input_shape")
@@ -169,6 +167,18 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    @property
+    def dtype_policy(self):
+        return self._dtype_policy
+
+    @property
+    def compute_dtype(self):
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype_policy.variable_dtype
 
     # ------------------------------------------------------------------ pure pair
     def init(self, key, input_shape):
@@ -491,7 +501,7 @@ class Layer:
         return self._infer_output_spec(in_specs, to_specs(list(args)), to_specs(kwargs))
 
     def _output_dtype(self, inputs):
-        return self.dtype
+        return self.compute_dtype
 
     def _infer_output_spec(self, in_specs, arg_specs=(), kwarg_specs=None):
         """Output `_Spec`s (None where a dimension is unknown), from eval_shape over apply."""
@@ -587,7 +597,8 @@ class Layer:
 
     # ------------------------------------------------------------------ config
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": dtype_policies.layer_config_value(self._dtype_policy)}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         if self.activity_regularizer is not None:

@@ -5,9 +5,10 @@ from jkeras.engine.functional import Functional
 from jkeras.engine.input_layer import Input, InputLayer
 from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.model import Model
+from jkeras.engine.sequential_legacy import SequentialLegacyMixin
 
 
-class Sequential(Functional):
+class Sequential(SequentialLegacyMixin, Functional):
     """A linear stack of layers. The graph exists as soon as the input shape is known
     (from the first layer's `input_shape`, an `Input`, or the first data it sees)."""
 

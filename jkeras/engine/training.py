@@ -38,6 +38,11 @@ class TrainingMixin:
                 "`steps_per_execution` must be a positive integer. Received: "
                 f"steps_per_execution={steps_per_execution!r}")
         resolved = optimizers.get(optimizer)
+        if self.dtype_policy.name == "mixed_float16":
+            # As Keras: float16 gradients underflow without dynamic loss scaling.
+            from jkeras.mixed_precision import LossScaleOptimizer
+            if not isinstance(resolved, LossScaleOptimizer):
+                resolved = LossScaleOptimizer(resolved)
         targets = compile_module.CompiledTargets(
             self._output_names_for_compile(), self._output_shapes_for_compile(), loss,
             loss_weights, metrics, weighted_metrics, sample_weight_mode)

@@ -7,6 +7,7 @@ import numpy as np
 from jkeras import activations, constraints, initializers, regularizers
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.layers.autocast import autocast, compute_in_float32
 
 
 def _serialize(module, value):
@@ -31,6 +32,7 @@ class _Elementwise(Layer):
     def forward(self, x):
         raise NotImplementedError
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         return self.forward(jnp.asarray(inputs)), variables["state"]
 
@@ -118,6 +120,7 @@ class PReLU(Layer):
         self.input_spec = InputSpec(ndim=len(input_shape), axes=axes)
         return {"params": {"alpha": alpha}, "state": {}}
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         x = jnp.asarray(inputs)
         alpha = variables["params"]["alpha"]
@@ -180,13 +183,15 @@ def masked_softmax(x, mask=None, axis=-1):
     """Softmax over `axis` (an int or a tuple); positions where the broadcastable boolean
     `mask` is False get probability 0."""
     axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
+    dtype = x.dtype
+    x = compute_in_float32(x)
     if mask is None:
-        return jax.nn.softmax(x, axis=axis)
+        return jax.nn.softmax(x, axis=axis).astype(dtype)
     mask = jnp.asarray(mask)
     if mask.dtype != jnp.bool_:
         mask = mask > 0.5
     x = jnp.where(mask, x, large_negative(x.dtype))
-    return jnp.where(mask, jax.nn.softmax(x, axis=axis), jnp.zeros_like(x))
+    return jnp.where(mask, jax.nn.softmax(x, axis=axis), jnp.zeros_like(x)).astype(dtype)
 
 
 class Softmax(Layer):
@@ -200,6 +205,7 @@ class Softmax(Layer):
         super().__init__(**kwargs)
         self.axis = list(axis) if isinstance(axis, (list, tuple)) else int(axis)
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         x = jnp.asarray(inputs)
         if mask is not None and np.ndim(mask) > x.ndim:

@@ -9,6 +9,8 @@ import numpy as np
 from jkeras import constraints, initializers, regularizers
 from jkeras.engine.base_layer import Layer, standardize_nested_shape
 from jkeras.layers.advanced_activations import large_negative
+from jkeras.layers import fused_attention
+from jkeras.layers.autocast import autocast, compute_in_float32
 
 
 def _serialize(module, value):
@@ -30,6 +32,11 @@ def causal_mask(query_length, value_length):
     rows = jnp.arange(query_length)[:, None]
     cols = jnp.arange(value_length)[None, :]
     return (rows >= cols)[None]
+
+
+def _masked_offset(dtype):
+    """What Attention subtracts from the scores of masked keys."""
+    return 65504.0 if jnp.dtype(dtype) == jnp.float16 else 1.0e9
 
 
 def _dropout(x, rate, key, owner):
@@ -130,6 +137,12 @@ class MultiHeadAttention(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.seed = seed
+        if flash_attention and self._dropout > 0:
+            raise ValueError(
+                f"{owner}: flash attention does not support dropout. Set dropout=0.0 or "
+                f"flash_attention=None. Received: flash_attention={flash_attention}, "
+                f"dropout={dropout}")
+        self._flash_attention = None if flash_attention is None else bool(flash_attention)
 
     num_heads = property(lambda self: self._num_heads)
     key_dim = property(lambda self: self._key_dim)
@@ -223,6 +236,7 @@ class MultiHeadAttention(Layer):
             return attention_mask if auto is None else attention_mask & auto
         return auto
 
+    @autocast
     def apply(self, variables, inputs, value=None, key_tensor=None, *, training=False,
               key=None, mask=None, attention_mask=None, return_attention_scores=False,
               use_causal_mask=False, query_mask=None, value_mask=None, key_mask=None,
@@ -241,6 +255,18 @@ class MultiHeadAttention(Layer):
         k = self._project(params, "key", key_input)
         v = self._project(params, "value", value)
         axes = self._resolved_attention_axes(q.ndim)
+        implementation = self._fused_implementation(
+            q, k, v, axes, training, attention_mask is not None, return_attention_scores,
+            has_padding=any(m is not None for m in (query_mask, value_mask, key_mask)))
+        if implementation is not None:
+            padding = self._attention_mask(query, value, query_mask, value_mask, key_mask,
+                                           None, False)
+            attended = fused_attention.dot_product_attention(
+                q, k, v, implementation=implementation,
+                scale=1.0 / math.sqrt(float(self._key_dim)),
+                mask=None if padding is None else padding[:, None],
+                is_causal=bool(use_causal_mask))
+            return self._output_projection(params, attended), variables["state"]
         scores_eq, combine_eq, scores_rank = attention_equations(q.ndim, axes)
         q = q * jnp.asarray(1.0 / math.sqrt(float(self._key_dim)), q.dtype)
         scores = jnp.einsum(scores_eq, k, q)
@@ -255,13 +281,51 @@ class MultiHeadAttention(Layer):
         if training and self._dropout > 0:
             used = _dropout(probs, self._dropout, key, f'MultiHeadAttention "{self.name}"')
         attended = jnp.einsum(combine_eq, used, v)
+        outputs = self._output_projection(params, attended)
+        if return_attention_scores:
+            return (outputs, probs), variables["state"]
+        return outputs, variables["state"]
+
+    def _output_projection(self, params, attended):
         outputs = jnp.tensordot(attended, params["attention_output/kernel"],
                                 axes=[[-2, -1], [0, 1]])
         if self._use_bias:
             outputs = outputs + params["attention_output/bias"]
+        return outputs
+
+    def _fused_implementation(self, q, k, v, axes, training, has_attention_mask,
+                              return_attention_scores, has_padding):
+        """'cudnn' or 'xla' when this call may use the fused kernel, else None."""
+        setting = fused_attention.resolve_flash_attention(self._flash_attention)
+        if setting is False:
+            return None
+        blockers = []
         if return_attention_scores:
-            return (outputs, probs), variables["state"]
-        return outputs, variables["state"]
+            blockers.append("return_attention_scores=True needs the attention matrix")
+        if has_attention_mask:
+            blockers.append("an explicit attention_mask (only causal and padding masks "
+                            "are fused)")
+        if q.ndim != 4 or tuple(axes) != (1,):
+            blockers.append("attention over more than one axis (attention_axes="
+                            f"{self._attention_axes})")
+        if self._key_dim != self._value_dim:
+            blockers.append(f"key_dim={self._key_dim} differs from "
+                            f"value_dim={self._value_dim}")
+        if training and self._dropout > 0:
+            blockers.append(f"dropout={self._dropout} in training")
+        owner = f'MultiHeadAttention "{self.name}"'
+        if blockers:
+            if setting:
+                raise ValueError(f"{owner}: flash_attention=True cannot be used with "
+                                 + "; ".join(blockers) + ".")
+            return None
+        return fused_attention.fused_implementation(owner, setting, q, k, v, has_padding,
+                                                    training)
+
+    @property
+    def flash_attention(self):
+        """The `flash_attention` argument: None (automatic), True or False."""
+        return self._flash_attention
 
     # ------------------------------------------------------------------ config
     def get_config(self):
@@ -320,6 +384,8 @@ class Attention(Layer):
     `softmax(query @ key^T) @ value`, with `score_mode='concat'` for
     `sum(tanh(query + key))` scores. Masks come as `[query_mask, value_mask]`."""
 
+    _dot_product_scores = True  # scores are query . key (AdditiveAttention's are not)
+
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None,
                  causal=False, **kwargs):
         super().__init__(**kwargs)
@@ -365,6 +431,7 @@ class Attention(Layer):
             summed = params["scale"] * summed
         return params["concat_score_weight"] * jnp.sum(jnp.tanh(summed), axis=-1)
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None,
               return_attention_scores=False, use_causal_mask=False):
         _check_list(self, inputs, mask)
@@ -372,28 +439,57 @@ class Attention(Layer):
         key_input = jnp.asarray(inputs[2]) if len(inputs) > 2 else value
         query_mask = mask[0] if mask is not None else None
         value_mask = mask[1] if mask is not None else None
-        scores = self._scores(variables["params"], query, key_input)
-        keep = None
-        if value_mask is not None:
-            keep = jnp.expand_dims(jnp.asarray(value_mask, bool), -2)
-        if use_causal_mask or self.causal:
-            causal = causal_mask(scores.shape[-2], scores.shape[-1])
-            keep = causal if keep is None else keep & causal
-        if keep is not None:
-            big = 65504.0 if scores.dtype == jnp.float16 else 1.0e9
-            scores = jnp.where(keep, scores, scores - big)
-        weights = jax.nn.softmax(scores, axis=-1)
-        used = weights
-        if training and self.dropout > 0:
-            used = _dropout(weights, self.dropout, key,
-                            f'{type(self).__name__} "{self.name}"')
-        outputs = jnp.matmul(used, value)
+        causal = bool(use_causal_mask or self.causal)
+        outputs = self._fused(variables["params"], query, value, key_input, value_mask,
+                              causal, training, return_attention_scores)
+        if outputs is None:
+            scores = self._scores(variables["params"], query, key_input)
+            keep = None
+            if value_mask is not None:
+                keep = jnp.expand_dims(jnp.asarray(value_mask, bool), -2)
+            if causal:
+                causal_keep = causal_mask(scores.shape[-2], scores.shape[-1])
+                keep = causal_keep if keep is None else keep & causal_keep
+            if keep is not None:
+                scores = jnp.where(keep, scores, scores - _masked_offset(scores.dtype))
+            weights = jax.nn.softmax(compute_in_float32(scores), axis=-1).astype(scores.dtype)
+            used = weights
+            if training and self.dropout > 0:
+                used = _dropout(weights, self.dropout, key,
+                                f'{type(self).__name__} "{self.name}"')
+            outputs = jnp.matmul(used, value)
         if query_mask is not None:
             outputs = jnp.where(jnp.expand_dims(jnp.asarray(query_mask, bool), -1), outputs,
                                 jnp.zeros_like(outputs))
         if return_attention_scores:
             return (outputs, weights), variables["state"]
         return outputs, variables["state"]
+
+    def _fused(self, params, query, value, key_input, value_mask, causal, training,
+               return_attention_scores):
+        """The outputs from `jax.nn.dot_product_attention`, or None where it does not
+        apply (concat scores, returned scores, dropout in training, `flash_attention`
+        disabled, value features unlike the key's)."""
+        if (not self._dot_product_scores or self.score_mode != "dot"
+                or return_attention_scores
+                or (training and self.dropout > 0) or query.ndim != 3
+                or not query.shape[-1] == key_input.shape[-1] == value.shape[-1]
+                or fused_attention.resolve_flash_attention(None) is False):
+            return None
+        if self.use_scale:
+            query = query * params["scale"]
+        q, k, v = (x[:, :, None, :] for x in (query, key_input, value))
+        bias = None
+        if value_mask is not None:  # the exact path's `scores - offset`, as a bias
+            keep = jnp.asarray(value_mask, bool)[:, None, None, :]
+            offset = _masked_offset(query.dtype)
+            bias = jnp.where(keep, 0.0, -offset).astype(query.dtype)
+        implementation = fused_attention.fused_implementation(
+            f'{type(self).__name__} "{self.name}"', None, q, k, v, bias is not None,
+            training)
+        return fused_attention.dot_product_attention(
+            q, k, v, implementation=implementation, scale=1.0, bias=bias,
+            is_causal=causal)[:, :, 0, :]
 
     def compute_mask(self, inputs, mask=None):
         if mask is None or mask[0] is None:
@@ -411,7 +507,10 @@ class Attention(Layer):
 
 class AdditiveAttention(Attention):
     """Additive (Bahdanau-style) attention: scores `sum(scale * tanh(query + key))`, with
-    a learned per-feature `scale` when `use_scale=True`."""
+    a learned per-feature `scale` when `use_scale=True`. Additive scores have no fused
+    kernel: this layer always computes the attention matrix."""
+
+    _dot_product_scores = False
 
     def __init__(self, use_scale=True, dropout=0.0, **kwargs):
         kwargs.pop("score_mode", None)

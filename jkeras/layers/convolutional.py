@@ -8,6 +8,7 @@ from jkeras import _config, activations, constraints, initializers, regularizers
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
 from jkeras.utils import conv_utils
+from jkeras.layers.autocast import autocast
 
 _UPSAMPLING_METHODS = {"nearest": "nearest", "area": "nearest", "bilinear": "bilinear",
                        "bicubic": "bicubic", "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
@@ -176,10 +177,11 @@ class Conv(_BaseConv):
         self._set_input_spec(channels)
         return {"params": params, "state": {}}
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         p = variables["params"]
-        x = jnp.asarray(inputs, self.dtype)
-        y = convolve(x, p["kernel"].astype(self.dtype), self.strides, self.padding,
+        x = jnp.asarray(inputs, self.compute_dtype)
+        y = convolve(x, p["kernel"], self.strides, self.padding,
                      self.dilation_rate, self.data_format, self.groups)
         return self._finish(y, p), variables["state"]
 
@@ -286,10 +288,11 @@ class ConvTranspose(Conv):
         self._set_input_spec(channels)
         return {"params": params, "state": {}}
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         p = variables["params"]
-        x = jnp.asarray(inputs, self.dtype)
-        y = convolve_transpose(x, p["kernel"].astype(self.dtype), self.strides, self.padding,
+        x = jnp.asarray(inputs, self.compute_dtype)
+        y = convolve_transpose(x, p["kernel"], self.strides, self.padding,
                                self.output_padding, self.dilation_rate, self.data_format)
         return self._finish(y, p), variables["state"]
 
@@ -407,10 +410,11 @@ class DepthwiseConv(_BaseConv):
         self._set_input_spec(channels)
         return {"params": params, "state": {}}
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         p = variables["params"]
-        x = jnp.asarray(inputs, self.dtype)
-        y = self._depthwise(x, p["depthwise_kernel"].astype(self.dtype))
+        x = jnp.asarray(inputs, self.compute_dtype)
+        y = self._depthwise(x, p["depthwise_kernel"])
         return self._finish(y, p), variables["state"]
 
     def _depthwise(self, x, kernel):
@@ -514,12 +518,13 @@ class SeparableConv(DepthwiseConv):
         self._set_input_spec(channels)
         return {"params": params, "state": {}}
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         p = variables["params"]
-        x = jnp.asarray(inputs, self.dtype)
-        y = self._depthwise(x, p["depthwise_kernel"].astype(self.dtype))
+        x = jnp.asarray(inputs, self.compute_dtype)
+        y = self._depthwise(x, p["depthwise_kernel"])
         ones = (1,) * self.rank
-        y = convolve(y, p["pointwise_kernel"].astype(self.dtype), ones, "valid", ones,
+        y = convolve(y, p["pointwise_kernel"], ones, "valid", ones,
                      self.data_format)
         return self._finish(y, p), variables["state"]
 
@@ -600,6 +605,7 @@ class _UpSampling(_Spatial):
         self._setup(data_format)
         self.size = conv_utils.normalize_tuple(size, self.rank, "size")
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         y = inputs
         for axis, repeats in zip(self._axes(), self.size):
@@ -643,11 +649,12 @@ class UpSampling2D(_UpSampling):
                 f"{sorted(_UPSAMPLING_METHODS)}. Received: interpolation={interpolation!r}")
         self.interpolation = interpolation
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         method = _UPSAMPLING_METHODS[self.interpolation]
         if method == "nearest":
             return super().apply(variables, inputs)
-        x = jnp.asarray(inputs, self.dtype)
+        x = jnp.asarray(inputs, self.compute_dtype)
         shape = list(x.shape)
         for axis, factor in zip(self._axes(), self.size):
             shape[axis] *= factor
@@ -673,6 +680,7 @@ class _ZeroPadding(_Spatial):
         self._setup(data_format)
         self.padding = conv_utils.normalize_pair_padding(padding, self.rank, "padding")
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         widths = [(0, 0)] * inputs.ndim
         for axis, pair in zip(self._axes(), self.padding):
@@ -732,6 +740,7 @@ class _Cropping(_Spatial):
         self._setup(data_format)
         self.cropping = conv_utils.normalize_pair_padding(cropping, self.rank, "cropping")
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         self.compute_output_shape(inputs.shape)
         index = [slice(None)] * inputs.ndim

@@ -17,6 +17,7 @@ from jkeras.engine.input_spec import InputSpec
 from jkeras.layers.recurrent import RNN, _gate_masks, _masks_of, _needs_key, _positive_int, \
     _rate
 from jkeras.utils import conv_utils
+from jkeras.layers.autocast import autocast
 
 
 def _conv(x, kernel, strides, padding, dilation, data_format):
@@ -184,6 +185,7 @@ class ConvLSTMCell(Layer):
         h = o * self.activation(c)
         return h, [h, c]
 
+    @autocast
     def apply(self, variables, inputs, states=None, *, training=False, key=None, mask=None,
               **kwargs):
         params = variables["params"]

@@ -10,6 +10,7 @@ from jkeras import _config, activations, constraints, initializers, regularizers
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
 from jkeras.utils.generic_utils import func_dump, func_load
+from jkeras.layers.autocast import autocast
 
 
 def _serialize(module, value):
@@ -55,6 +56,7 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: last})
         return {"params": params, "state": {}}
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         params = variables["params"]
         outputs = jnp.matmul(inputs, params["kernel"])
@@ -85,6 +87,7 @@ class Dense(Layer):
 class _Stateless(Layer):
     """A layer without weights whose output shape follows from `apply`."""
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         return self.forward(inputs), variables["state"]
 
@@ -130,6 +133,7 @@ class Dropout(Layer):
         return tuple(inputs.shape[i] if d is None else d
                      for i, d in enumerate(self.noise_shape))
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         if not training or self.rate == 0:
             return inputs, variables["state"]
@@ -269,6 +273,7 @@ class Masking(Layer):
     def compute_mask(self, inputs, mask=None):
         return jnp.any(inputs != self.mask_value, axis=-1)
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         keep = jnp.any(inputs != self.mask_value, axis=-1, keepdims=True)
         return inputs * keep.astype(inputs.dtype), variables["state"]
@@ -381,6 +386,7 @@ class Lambda(Layer):
         self.arguments = dict(arguments or {})
         self.supports_masking = mask is not None
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None, **kwargs):
         return self.function(inputs, **self.arguments), variables["state"]
 

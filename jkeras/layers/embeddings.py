@@ -63,7 +63,7 @@ class Embedding(Layer):
         if not jnp.issubdtype(indices.dtype, jnp.integer):
             indices = indices.astype(jnp.int32)
         outputs = deterministic_ops.take_rows(variables["params"]["embeddings"], indices)
-        return outputs, variables["state"]
+        return outputs.astype(self.compute_dtype), variables["state"]
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from jkeras.engine.base_layer import Layer
 from jkeras.losses import l2_normalize
+from jkeras.layers.autocast import autocast
 
 
 class _Merge(Layer):
@@ -72,6 +73,7 @@ class _Merge(Layer):
         rank = max(x.ndim for x in inputs)
         return [x.reshape(x.shape[:1] + (1,) * (rank - x.ndim) + x.shape[1:]) for x in inputs]
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         inputs = self._same_rank(inputs)
         return self._merge_all(inputs), variables["state"]
@@ -159,6 +161,7 @@ class Concatenate(_Merge):
                         f"input_shape={[tuple(s) for s in input_shape]}")
         return tuple(out)
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         return jnp.concatenate(inputs, axis=self.axis), variables["state"]
 
@@ -214,6 +217,7 @@ class Dot(_Merge):
         out = tuple(a + b)
         return out if len(out) > 1 else out + (1,)
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         a, b = inputs
         ax_a, ax_b = self._axes_for(a.ndim, b.ndim)

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from jkeras import _config
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.layers.autocast import autocast
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -40,6 +41,7 @@ class _Noise(Layer):
     def _noisy(self, x, key):
         raise NotImplementedError
 
+    @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         if not training or not self._active():
             return inputs, variables["state"]

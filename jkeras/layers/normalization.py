@@ -7,6 +7,7 @@ import numpy as np
 from jkeras import _config, constraints, initializers, regularizers
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.layers.autocast import autocast
 
 
 def _serialize(module, value):
@@ -156,10 +157,12 @@ class BatchNormalization(Layer):
         self.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in axes})
         return {"params": params, "state": state}
 
+    @autocast(params=False)
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         params, state = variables["params"], variables["state"]
         x = jnp.asarray(inputs)
-        out_dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.dtype(self.dtype)
+        out_dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else \
+            jnp.dtype(self.compute_dtype)
         x = x.astype(compute_dtype(x))
         ndim = x.ndim
         axes = resolve_axes(self.axis, ndim, f"BatchNormalization {self.name}")
@@ -256,6 +259,7 @@ class LayerNormalization(Layer):
             params["beta"] = initializers.call(self.beta_initializer, shape, dtype, k2)
         return {"params": params, "state": {}}
 
+    @autocast(params=False)
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         params = variables["params"]
         x = jnp.asarray(inputs)
@@ -361,6 +365,7 @@ class GroupNormalization(Layer):
         self.input_spec = InputSpec(ndim=ndim, axes={axis: dim})
         return {"params": params, "state": {}}
 
+    @autocast(params=False)
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         params = variables["params"]
         x = jnp.asarray(inputs)
@@ -415,6 +420,7 @@ class UnitNormalization(Layer):
         super().__init__(**kwargs)
         self.axis = axis_argument(axis, f"UnitNormalization {self.name}")
 
+    @autocast(params=False)
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         x = jnp.asarray(inputs)
         axes = tuple(resolve_axes(self.axis, x.ndim, f"UnitNormalization {self.name}"))

@@ -69,7 +69,7 @@ class Pooling(Layer):
         return conv_utils.spatial_axes(self.rank, self.data_format)
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        x = _float_input(inputs, self.dtype)
+        x = _float_input(inputs, self.compute_dtype)
         y = type(self)._reduce(x, self.pool_size, self.strides, self.padding, self._axes())
         return y, variables["state"]
 
@@ -180,14 +180,14 @@ class GlobalPooling(Layer):
 class _GlobalMax(GlobalPooling):
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        x = _float_input(inputs, self.dtype)
+        x = _float_input(inputs, self.compute_dtype)
         return jnp.max(x, axis=self._axes(), keepdims=self.keepdims), variables["state"]
 
 
 class _GlobalAverage(GlobalPooling):
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        x = _float_input(inputs, self.dtype)
+        x = _float_input(inputs, self.compute_dtype)
         return jnp.mean(x, axis=self._axes(), keepdims=self.keepdims), variables["state"]
 
 
@@ -210,7 +210,7 @@ class GlobalAveragePooling1D(_GlobalAverage):
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         if mask is None:
             return super().apply(variables, inputs)
-        x = _float_input(inputs, self.dtype)
+        x = _float_input(inputs, self.compute_dtype)
         steps = self._axes()[0]
         weights = jnp.expand_dims(jnp.asarray(mask).astype(x.dtype),
                                   2 if steps == 1 else 1)

@@ -223,7 +223,8 @@ class _ImageLayer(Layer):
 
     def _images(self, inputs):
         x = jnp.asarray(inputs)
-        return x.astype(self.dtype) if x.dtype != jnp.dtype(self.dtype) else x
+        dtype = jnp.dtype(self.compute_dtype)
+        return x.astype(dtype) if x.dtype != dtype else x
 
     def _format_config(self, config):
         if self.data_format == "channels_first":  # Keras 2 configs have no such key
@@ -280,9 +281,9 @@ class Rescaling(Layer):
         self._channels_first = _config.image_data_format() == "channels_first"
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        x = jnp.asarray(inputs).astype(self.dtype)
-        scale = jnp.asarray(self.scale, self.dtype)
-        offset = jnp.asarray(self.offset, self.dtype)
+        x = jnp.asarray(inputs).astype(self.compute_dtype)
+        scale = jnp.asarray(self.scale, self.compute_dtype)
+        offset = jnp.asarray(self.offset, self.compute_dtype)
         if scale.ndim > 0 and self._channels_first:
             scale = jnp.reshape(scale, scale.shape + (1,) * (3 - scale.ndim))
         return x * scale + offset, variables["state"]
@@ -350,11 +351,11 @@ class Normalization(Layer):
         keep = self._keep_axes(len(shape))
         broadcast = [shape[d] if d in keep else 1 for d in range(len(shape))]
         if self.input_mean is None:
-            return (jnp.reshape(state["mean"].astype(self.dtype), broadcast),
-                    jnp.reshape(state["variance"].astype(self.dtype), broadcast))
+            return (jnp.reshape(state["mean"].astype(self.compute_dtype), broadcast),
+                    jnp.reshape(state["variance"].astype(self.compute_dtype), broadcast))
         stats = []
         for value in (self.input_mean, self.input_variance):
-            value = jnp.asarray(value, self.dtype)
+            value = jnp.asarray(value, self.compute_dtype)
             if value.ndim:
                 expanded = [1] * len(shape)
                 for i in range(1, value.ndim + 1):
@@ -364,7 +365,7 @@ class Normalization(Layer):
         return tuple(stats)
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        x = jnp.asarray(inputs).astype(self.dtype)
+        x = jnp.asarray(inputs).astype(self.compute_dtype)
         mean, variance = self._statistics(variables["state"], x.shape)
         std = jnp.maximum(jnp.sqrt(variance), self._epsilon)
         outputs = mean + x * std if self.invert else (x - mean) / std

@@ -28,6 +28,7 @@ from jkeras import _config, activations, constraints, initializers, regularizers
 from jkeras.engine.base_layer import Layer, flatten, map_structure
 from jkeras.engine.input_spec import InputSpec
 from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.layers.autocast import autocast
 
 
 # ---------------------------------------------------------------------------- small helpers
@@ -259,6 +260,7 @@ class _DenseCell(Layer):
         return [jnp.zeros(shape, dtype)
                 for shape in self._state_shapes((batch_size, None))]
 
+    @autocast
     def apply(self, variables, inputs, states=None, *, training=False, key=None, mask=None,
               **kwargs):
         """One step: `((output, new_states), state)` for `inputs` (batch, features)."""
@@ -508,6 +510,7 @@ class StackedRNNCells(Layer):
         shapes = self._state_shapes((batch_size, None))
         return self._group_states([jnp.zeros(s, dtype or self.dtype) for s in shapes])
 
+    @autocast
     def apply(self, variables, inputs, states=None, *, training=False, key=None, mask=None,
               **kwargs):
         params = variables["params"]
@@ -695,6 +698,7 @@ class RNN(Layer):
             return [s.astype(x.dtype) for s in states]
         return [jnp.zeros(s, x.dtype) for s in _cell_state_shapes(self.cell, step_shape)]
 
+    @autocast
     def apply(self, variables, inputs, initial_state=None, *, training=False, key=None,
               mask=None, **kwargs):
         if isinstance(inputs, (list, tuple)):
@@ -704,8 +708,8 @@ class RNN(Layer):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         x = jnp.asarray(inputs)
-        if jnp.issubdtype(x.dtype, jnp.floating) and x.dtype != jnp.dtype(self.dtype):
-            x = x.astype(self.dtype)
+        if jnp.issubdtype(x.dtype, jnp.floating) and x.dtype != jnp.dtype(self.compute_dtype):
+            x = x.astype(self.compute_dtype)
         xs = x if self.time_major else jnp.swapaxes(x, 0, 1)       # (time, batch, ...)
         batch, step_shape = xs.shape[1], (xs.shape[1],) + xs.shape[2:]
         states = self._initial_states(variables, initial_state, x, batch, step_shape)
@@ -729,8 +733,9 @@ class RNN(Layer):
         else:
             output = last
         new_state = variables["state"]
-        if self.stateful:
-            new_state = dict(zip(self._state_keys(), final_states))
+        if self.stateful:  # the carry is stored in the variables' dtype
+            new_state = {k: s.astype(variables["state"][k].dtype)
+                         for k, s in zip(self._state_keys(), final_states)}
         if self.return_state:
             return [output] + list(self._structure_states(final_states)), new_state
         return output, new_state

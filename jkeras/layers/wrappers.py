@@ -20,6 +20,7 @@ from jkeras.engine.input_spec import InputSpec
 from jkeras.layers.recurrent import (_deserialize_layer, _eager_call_keeping_state,
                                      _first_shape, _strip_prefix, _with_prefix)
 from jkeras.saving.serialization import serialize_keras_object
+from jkeras.layers.autocast import autocast
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -160,6 +161,7 @@ class TimeDistributed(Wrapper):
         return {"params": _unflatten_tree(variables["params"], self._param_skeleton),
                 "state": _unflatten_tree(variables["state"], self._state_skeleton)}
 
+    @autocast(params=False)
     def apply(self, variables, inputs, *, training=False, key=None, mask=None, **kwargs):
         x = jnp.asarray(inputs)
         batch, steps = x.shape[0], x.shape[1]
@@ -311,6 +313,7 @@ class Bidirectional(Wrapper):
         self.input_spec = self.forward_layer.input_spec
         return variables
 
+    @autocast(params=False)
     def apply(self, variables, inputs, initial_state=None, *, training=False, key=None,
               mask=None, **kwargs):
         if isinstance(inputs, (list, tuple)):

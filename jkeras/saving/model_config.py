@@ -289,9 +289,9 @@ def _clean_layer_config(cls, class_name, config):
     """A layer config read from a Keras file, with Keras 3's format differences undone."""
     from jkeras.engine.model import Model
     config = _strip_keras3_defaults(dict(config))
-    if isinstance(config.get("dtype"), dict):
-        from jkeras.engine.base_layer import dtype_name
-        config["dtype"] = dtype_name(config["dtype"])
+    if isinstance(config.get("dtype"), dict):  # a policy config: keep its name
+        from jkeras import dtype_policies
+        config["dtype"] = dtype_policies.get(config["dtype"]).name
     if issubclass(cls, Model):
         return config
     if "batch_shape" in config and "batch_input_shape" not in config:

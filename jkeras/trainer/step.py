@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from jkeras.engine.base_layer import flatten
+from jkeras.mixed_precision.loss_scale_optimizer import LossScaleState, scale_loss
 from jkeras.trainer import compile as compile_module
 
 __all__ = ["make_train_step", "make_test_step", "make_predict_step", "scan_steps",
@@ -39,14 +40,21 @@ def _fill_missing(tree, like):
     return like if tree is None else tree
 
 
+def _scaled(optimizer, loss, opt_state):
+    """The loss to differentiate: times the dynamic loss scale (mixed float16) or the
+    optimizer's `loss_scale_factor`; the update divides the gradients back."""
+    if isinstance(opt_state, LossScaleState):
+        return scale_loss(loss, opt_state)
+    scale = getattr(optimizer, "scale_loss", None)
+    return loss if scale is None else scale(loss)
+
+
 def make_train_step(model, mvars, targets, tx, cw_table=None):
     """`step(state, batch) -> state`: one optimizer update and the metrics' update."""
     output_names = targets.output_names
     has_regs = model.has_regularizers()
     has_constraints = model.has_constraints()
-    scale_loss = getattr(model.optimizer, "scale_loss", None)
-
-    def loss_fn(trainable, non_trainable, x, y, sw, key):
+    def loss_fn(trainable, non_trainable, x, y, sw, key, opt_state):
         variables = mvars.assemble(trainable, non_trainable)
         outputs, new_state, activity = forward(model, variables, x, True, key)
         outputs = _flat_outputs(model, outputs, output_names)
@@ -54,8 +62,8 @@ def make_train_step(model, mvars, targets, tx, cw_table=None):
         if has_regs:
             total = total + model.regularization_loss(variables["params"])
         total = total + activity
-        scaled = total if scale_loss is None else scale_loss(total)
-        return scaled, (total, outputs, new_state, per_output)
+        return _scaled(model.optimizer, total, opt_state), (total, outputs, new_state,
+                                                             per_output)
 
     def step(state, batch):
         x, y, sw = batch
@@ -67,7 +75,7 @@ def make_train_step(model, mvars, targets, tx, cw_table=None):
         key = jax.random.fold_in(state["key"], state["step"])
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
         (_, (total, outputs, new_state, per_output)), grads = grad_fn(
-            state["trainable"], state["non_trainable"], x, y, sw, key)
+            state["trainable"], state["non_trainable"], x, y, sw, key, state["opt_state"])
         updates, opt_state = tx.update(grads, state["opt_state"], state["trainable"])
         trainable = optax.apply_updates(state["trainable"], updates)
         if has_constraints:
