@@ -83,9 +83,16 @@ def next_key():
 
 
 def next_seed():
-    """A new integer seed from the global stream (for NumPy-side randomness)."""
+    """A new integer seed from the global stream (for NumPy-side randomness), made on the
+    host: the same sequence for the same seed, with no device work."""
     import numpy as np
-    return int(np.asarray(jax.random.randint(next_key(), (), 0, 2**31 - 1)))
+    if _SEED_STATE["seed"] is None:
+        import secrets
+        _SEED_STATE["seed"] = secrets.randbits(31)
+    counter = _SEED_STATE["counter"]
+    _SEED_STATE["counter"] = counter + 1
+    entropy = np.random.SeedSequence([_SEED_STATE["seed"], counter, 0x5EED])
+    return int(entropy.generate_state(1)[0] & 0x7FFFFFFF)
 
 
 _DEVICE_DATA_BUDGET = {"bytes": None}

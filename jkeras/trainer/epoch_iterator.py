@@ -153,6 +153,16 @@ def _gather_fn(length):
     return _GATHERS[length]
 
 
+_ZERO = {}
+
+
+def _zero():
+    """A device int32 zero, made once (the gathers never donate it)."""
+    if "zero" not in _ZERO:
+        _ZERO["zero"] = jax.device_put(np.int32(0))
+    return _ZERO["zero"]
+
+
 def _index_table(run, length):
     """The run's index batches as an int32 table, padded with -1 rows (never valid) to a
     whole number of chunks and then to a size bucket (so its shape rarely changes)."""
@@ -226,7 +236,7 @@ class ArrayFeed:
             length = group if group > 1 else chunk_length(size * self._row_bytes())
             table = _index_table(run, length)
             gather = _gather_fn(length)
-            cursor = {"start": jnp.zeros((), jnp.int32)}
+            cursor = {"start": _zero()}
 
             def fetch(cursor=cursor, table=table, gather=gather):
                 chunk, valid, cursor["start"] = gather(data, table, cursor["start"])

@@ -21,6 +21,11 @@ from jkeras.trainer.state import ModelVariables, StateBinding, trainable_mask
 __all__ = ["Trainer"]
 
 
+# Own copies of a tree in one dispatch (the step donates what it is given, and the
+# cells, the persisted optimizer state and constant buffers must survive that).
+_copy_tree = jax.jit(lambda tree: jax.tree_util.tree_map(jnp.copy, tree))
+
+
 class Trainer:
     """Training state and loops for `model`, compiled with `optimizer` and `targets`."""
 
@@ -97,15 +102,16 @@ class Trainer:
                 "metrics": self.targets.init_metric_state()}
 
     def fresh_metrics(self):
-        """Zeroed metric accumulators in buffers of their own (the step donates them)."""
-        return jax.tree_util.tree_map(jnp.copy, self.targets.init_metric_state())
+        """Zeroed metric accumulators in buffers of their own (the step donates them),
+        made on the device in one dispatch."""
+        return self._fn("fresh_metrics")()
 
     def begin(self):
         """Binds the model's cells to a new train state (own copies: it is donated)."""
         if self.binding is not None:
             return False
         mvars = self.variables()
-        state = jax.tree_util.tree_map(jnp.copy, self._fresh_state(mvars))
+        state = _copy_tree(self._fresh_state(mvars))
         self.binding = StateBinding(mvars)
         self.binding.bind(state)
         return True
@@ -194,6 +200,8 @@ class Trainer:
         elif kind == "predict_chunk":
             fn = jax.jit(step_module.scan_chunk_predict(
                 step_module.make_predict_step(model, mvars)))
+        elif kind == "fresh_metrics":
+            fn = jax.jit(targets.init_metric_state)
         elif kind == "results":
             fn = jax.jit(targets.results)
         self._jitted[kind] = fn
