@@ -217,3 +217,15 @@ def disable_flash_attention():
 def is_flash_attention_enabled():
     """None (automatic, the default) or False (disabled), as Keras 3 reports it."""
     return _FLASH_ATTENTION["enabled"]
+
+
+_DISTRIBUTION = {"value": None}
+
+
+def set_distribution(value):
+    """The global `jkeras.distribution.Distribution` (None: one device)."""
+    _DISTRIBUTION["value"] = value
+
+
+def get_distribution():
+    return _DISTRIBUTION["value"]

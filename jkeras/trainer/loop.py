@@ -367,7 +367,8 @@ def predict(trainer, x, batch_size=None, verbose=0, steps=None, max_queue_size=1
                       for a in inputs.prepare_x(model, batch_x)]
                 yield xs, len(xs[0]), 1
         units = (epoch_iterator.Unit("batch", lambda d=d: d, size, c)
-                 for d, size, c in epoch_iterator.prefetch(host_units()))
+                 for d, size, c in epoch_iterator.prefetch(host_units(),
+                                                           placement=trainer.placement()))
     else:
         xs = inputs.prepare_x(model, x)
         _check_input_lengths(model, xs)
@@ -391,7 +392,10 @@ def _predict_units(trainer, units, steps=None):
     """Outputs for every real batch of `units`: one dispatch per chunk, one transfer of
     all outputs at the end (padding batches' outputs are cut off on the host)."""
     state = dict(trainer.read_state())
+    placement = trainer.placement()
     key = _config.next_key()
+    if placement.distributed:
+        key = placement.put_replicated(np.asarray(key))
     limit = None if steps is None else int(math.ceil(steps))
     pieces, index = [], 0  # (device outputs, real batches, stacked?)
     for unit in units:
@@ -442,7 +446,7 @@ def _concat(pieces):
 
 def predict_on_batch(trainer, x):
     xs = [epoch_iterator.host_batch(a, slice(None)) for a in inputs.prepare_x(trainer.model, x)]
-    unit = epoch_iterator.Unit("batch", lambda: epoch_iterator.to_device(xs), len(xs[0]))
+    unit = epoch_iterator.Unit("batch", lambda: trainer.placement().put_batch(xs), len(xs[0]))
     return _predict_units(trainer, [unit])
 
 
@@ -461,7 +465,8 @@ def _host_triplet(trainer, x, y, sample_weight, class_weight=None):
 def train_on_batch(trainer, x, y=None, sample_weight=None, class_weight=None,
                    reset_metrics=True, return_dict=False):
     trainer.check_trainable_discrepancy()
-    batch = epoch_iterator.to_device(_host_triplet(trainer, x, y, sample_weight, class_weight))
+    batch = trainer.placement().put_batch(_host_triplet(trainer, x, y, sample_weight,
+                                                        class_weight))
     started = trainer.begin()
     try:
         if reset_metrics or trainer._batch_metrics is None:
@@ -480,7 +485,7 @@ def train_on_batch(trainer, x, y=None, sample_weight=None, class_weight=None,
 
 def test_on_batch(trainer, x, y=None, sample_weight=None, reset_metrics=True,
                   return_dict=False):
-    batch = epoch_iterator.to_device(_host_triplet(trainer, x, y, sample_weight))
+    batch = trainer.placement().put_batch(_host_triplet(trainer, x, y, sample_weight))
     if reset_metrics or trainer._test_batch_metrics is None:
         metrics = trainer.fresh_metrics()
     else:
