@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from jkeras.saving import atomic
+from jkeras.saving import atomic, file_guard
 from jkeras.saving.safe_mode import SafeModeScope
 
 # The Keras version whose file layout this module follows, written as `keras_version`.
@@ -85,12 +85,15 @@ def _attr_text(attrs, name):
 
 
 # ---------------------------------------------------------------------------- files
-def open_h5(filepath, mode="r"):
-    """Opens an HDF5 file; an unreadable file raises OSError naming it."""
+def open_h5(filepath, mode="r", safe_mode=None):
+    """Opens an HDF5 file; an unreadable file raises OSError naming it. For reading, the
+    file is checked first (`file_guard`): a damaged one raises DamagedFileError."""
     h5py = _h5py()
     path = os.fspath(filepath)
-    if mode == "r" and not os.path.exists(path):
-        raise FileNotFoundError(f"No such file: {path}")
+    if mode == "r":
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"No such file: {path}")
+        file_guard.check_file(path, safe_mode)
     try:
         return h5py.File(path, mode)
     except OSError as e:
@@ -132,7 +135,7 @@ def read_dataset(group, name, filepath):
                          f"{type(item).__name__}.")
     try:
         value = item[()]
-    except (OSError, ValueError, TypeError) as e:
+    except (OSError, ValueError, TypeError, MemoryError) as e:
         raise ValueError(f"File {filepath}: cannot read dataset '{item.name}' (the file "
                          f"may be damaged): {e}") from None
     value = np.asarray(value)
@@ -301,14 +304,23 @@ def weights_root(f, filepath):
         "attribute and no 'model_weights' group.")
 
 
-def load_weights_from_hdf5(model, filepath, by_name=False, skip_mismatch=False):
+def check_skip_mismatch(by_name, skip_mismatch):
     if skip_mismatch and not by_name:
         raise ValueError(
             "When calling model.load_weights, skip_mismatch can only be set to True when "
             "by_name is True.")
+
+
+def load_weights_from_hdf5(model, filepath, by_name=False, skip_mismatch=False):
+    check_skip_mismatch(by_name, skip_mismatch)
     with open_h5(filepath) as f:
-        load_weights_from_group(model, weights_root(f, filepath), filepath, by_name,
-                                skip_mismatch)
+        load_weights_from_file(model, f, filepath, by_name, skip_mismatch)
+
+
+def load_weights_from_file(model, f, filepath, by_name=False, skip_mismatch=False):
+    """`load_weights` from an open legacy-layout file (a weights file or a model file)."""
+    load_weights_from_group(model, weights_root(f, filepath), filepath, by_name,
+                            skip_mismatch)
 
 
 # ---------------------------------------------------------------------------- optimizer
@@ -629,7 +641,7 @@ def config_to_model(config, custom_objects, safe_mode, filepath):
 
 def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A model from a Keras HDF5 file (written here, by Keras 2 or by Keras 3)."""
-    with open_h5(filepath) as f:
+    with open_h5(filepath, safe_mode=safe_mode) as f:
         config = _json_attr(f, "model_config", filepath)
         if config is None:
             raise ValueError(f"No model config found in the file at {filepath}: it is a "
@@ -644,8 +656,21 @@ def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=
             return model
         compile_from_args(model, compile_args(train_config, custom_objects), custom_objects)
         if "optimizer_weights" in f:
-            group = get_group(f, "optimizer_weights", filepath)
-            names = load_attributes(group, "weight_names")
-            values = [(n, read_dataset(group, n, filepath)) for n in names]
-            restore_optimizer_weights(model, values, filepath)
+            restore_optimizer_weights(model, _saved_optimizer_weights(f, model, filepath),
+                                      filepath)
     return model
+
+
+def _saved_optimizer_weights(f, model, filepath):
+    """`[(name, array)]` from the `optimizer_weights` group. Keras 3 saves its optimizer
+    variables by position (its names, such as Nadam's `variable_1`, are not unique to a
+    slot), so a Keras 3 file's values are named by their place in Keras 3's order."""
+    group = get_group(f, "optimizer_weights", filepath)
+    names = load_attributes(group, "weight_names")
+    values = [(n, read_dataset(group, n, filepath)) for n in names]
+    if (_attr_text(f.attrs, "keras_version") or "").startswith("3."):
+        from jkeras.saving.keras_archive import keras3_optimizer_slots
+        ours = keras3_optimizer_slots(model)
+        if ours is not None and len(ours) == len(values):
+            return [(name, value) for name, (_, value) in zip(ours, values)]
+    return values

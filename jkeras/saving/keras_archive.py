@@ -18,7 +18,7 @@ import zipfile
 
 import numpy as np
 
-from jkeras.saving import atomic, hdf5_format
+from jkeras.saving import atomic, file_guard, hdf5_format
 
 KERAS3_FORMAT_VERSION = "3.5.0"
 CONFIG_FILE = "config.json"
@@ -420,7 +420,8 @@ def _groups_by_name(f, model, filepath):
     return out
 
 
-def _load_from_h5(model, f, filepath, by_name=False, skip_mismatch=False):
+def load_weights_from_file(model, f, filepath, by_name=False, skip_mismatch=False):
+    """`load_weights` from an open file in Keras 3's weights layout."""
     groups = _groups_by_name(f, model, filepath) if by_name else variable_groups(model)
     pairs = _plan(f, groups, filepath, skip_mismatch)
     hdf5_format.assign_weights(pairs)
@@ -439,10 +440,10 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
         with _open_zip(filepath) as archive:
             data = _read_member(archive, WEIGHTS_FILE, filepath)
         with _h5_from_bytes(data, filepath) as f:
-            _load_from_h5(model, f, filepath, by_name, skip_mismatch)
+            load_weights_from_file(model, f, filepath, by_name, skip_mismatch)
         return
     with hdf5_format.open_h5(filepath) as f:
-        _load_from_h5(model, f, filepath, by_name, skip_mismatch)
+        load_weights_from_file(model, f, filepath, by_name, skip_mismatch)
 
 
 # ---------------------------------------------------------------------------- optimizer
@@ -492,28 +493,34 @@ def _write_optimizer(f, model):
         group.create_dataset(str(index), data=getter(state))
 
 
+def keras3_optimizer_slots(model):
+    """The names of the model's optimizer variables in Keras 3's order (the order Keras 3
+    saves them in, by position), or None for an optimizer without a Keras-style state."""
+    try:
+        template = model.optimizer_state_template()
+    except Exception:  # optimizers without a Keras-style state
+        return None
+    from jkeras.optimizers import OptimizerState
+    if not isinstance(template, OptimizerState):
+        return None
+    return [name for name, _ in keras3_optimizer_names(model, template)]
+
+
 def _read_optimizer(f, model, filepath):
     if "optimizer/vars" not in f:
         return
     group = hdf5_format.get_group(f, "optimizer/vars", filepath)
     count = len(group.keys())
-    if count == 0:
+    names = keras3_optimizer_slots(model) if count else None
+    if names is None:
         return
-    try:
-        template = model.optimizer_state_template()
-    except Exception:  # optimizers without a Keras-style state
-        return
-    from jkeras.optimizers import OptimizerState
-    if not isinstance(template, OptimizerState):
-        return
-    names = keras3_optimizer_names(model, template)
     if count != len(names):
         warnings.warn(
             f"The optimizer in {filepath} has {count} variables, this model's optimizer "
             f"has {len(names)}; the optimizer starts with a fresh state.", stacklevel=3)
         return
     values = [(name, hdf5_format.read_dataset(group, str(i), filepath))
-              for i, (name, _) in enumerate(names)]
+              for i, name in enumerate(names)]
     hdf5_format.restore_optimizer_weights(model, values, filepath)
 
 
@@ -543,13 +550,15 @@ def _read_member(archive, name, filepath):
 
 
 class _h5_from_bytes:
-    """An HDF5 file opened from bytes in memory."""
+    """An HDF5 file opened from bytes in memory, checked first by `file_guard`."""
 
-    def __init__(self, data, filepath):
-        self.data, self.filepath = data, filepath
+    def __init__(self, data, filepath, safe_mode=None):
+        self.data, self.filepath, self.safe_mode = data, filepath, safe_mode
 
     def __enter__(self):
         import h5py
+        file_guard.check_bytes(self.data, f"{self.filepath} (its '{WEIGHTS_FILE}')",
+                               self.safe_mode)
         try:
             self.file = h5py.File(io.BytesIO(self.data), "r")
         except OSError as e:
@@ -601,8 +610,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError(f"Archive {filepath}: '{CONFIG_FILE}' is not valid JSON: "
                          f"{e}") from None
     model = hdf5_format.config_to_model(config, custom_objects, safe_mode, filepath)
-    with _h5_from_bytes(weights, filepath) as f:
-        _load_from_h5(model, f, filepath)
+    with _h5_from_bytes(weights, filepath, safe_mode) as f:
+        load_weights_from_file(model, f, filepath)
         compile_config = config.get("compile_config") if compile else None
         if compile_config:
             hdf5_format.compile_from_args(
