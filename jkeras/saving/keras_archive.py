@@ -420,11 +420,11 @@ def _groups_by_name(f, model, filepath):
     return out
 
 
-def load_weights_from_file(model, f, filepath, by_name=False, skip_mismatch=False):
-    """`load_weights` from an open file in Keras 3's weights layout."""
+def weight_pairs_from_file(model, f, filepath, by_name=False, skip_mismatch=False):
+    """`(handle, value)` pairs from an open file in Keras 3's weights layout; reads and
+    checks everything, assigns nothing."""
     groups = _groups_by_name(f, model, filepath) if by_name else variable_groups(model)
-    pairs = _plan(f, groups, filepath, skip_mismatch)
-    hdf5_format.assign_weights(pairs)
+    return _plan(f, groups, filepath, skip_mismatch)
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -438,12 +438,12 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
     """Loads a `.weights.h5` file or the weights of a `.keras` archive."""
     if zipfile.is_zipfile(filepath):
         with _open_zip(filepath) as archive:
-            data = _read_member(archive, WEIGHTS_FILE, filepath)
-        with _h5_from_bytes(data, filepath) as f:
-            load_weights_from_file(model, f, filepath, by_name, skip_mismatch)
-        return
-    with hdf5_format.open_h5(filepath) as f:
-        load_weights_from_file(model, f, filepath, by_name, skip_mismatch)
+            opened = _h5_from_bytes(_read_member(archive, WEIGHTS_FILE, filepath), filepath)
+    else:
+        opened = hdf5_format.open_h5(filepath)
+    with opened as f, hdf5_format.reading(filepath):
+        pairs = weight_pairs_from_file(model, f, filepath, by_name, skip_mismatch)
+    hdf5_format.assign_weights(pairs)
 
 
 # ---------------------------------------------------------------------------- optimizer
@@ -506,22 +506,25 @@ def keras3_optimizer_slots(model):
     return [name for name, _ in keras3_optimizer_names(model, template)]
 
 
-def _read_optimizer(f, model, filepath):
+def _optimizer_values(f, filepath):
+    """The arrays under `optimizer/vars` in their order (`0`, `1`, ...), or None."""
     if "optimizer/vars" not in f:
-        return
+        return None
     group = hdf5_format.get_group(f, "optimizer/vars", filepath)
-    count = len(group.keys())
-    names = keras3_optimizer_slots(model) if count else None
+    return [hdf5_format.read_dataset(group, str(i), filepath) for i in range(len(group))]
+
+
+def _restore_optimizer(model, values, filepath):
+    names = keras3_optimizer_slots(model) if values else None
     if names is None:
         return
-    if count != len(names):
+    if len(values) != len(names):
         warnings.warn(
-            f"The optimizer in {filepath} has {count} variables, this model's optimizer "
-            f"has {len(names)}; the optimizer starts with a fresh state.", stacklevel=3)
+            f"The optimizer in {filepath} has {len(values)} variables, this model's "
+            f"optimizer has {len(names)}; the optimizer starts with a fresh state.",
+            stacklevel=3)
         return
-    values = [(name, hdf5_format.read_dataset(group, str(i), filepath))
-              for i, name in enumerate(names)]
-    hdf5_format.restore_optimizer_weights(model, values, filepath)
+    hdf5_format.restore_optimizer_weights(model, list(zip(names, values)), filepath)
 
 
 # ---------------------------------------------------------------------------- archives
@@ -610,12 +613,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError(f"Archive {filepath}: '{CONFIG_FILE}' is not valid JSON: "
                          f"{e}") from None
     model = hdf5_format.config_to_model(config, custom_objects, safe_mode, filepath)
-    with _h5_from_bytes(weights, filepath, safe_mode) as f:
-        load_weights_from_file(model, f, filepath)
-        compile_config = config.get("compile_config") if compile else None
-        if compile_config:
-            hdf5_format.compile_from_args(
-                model, _compile_args_from_keras3(compile_config, custom_objects),
-                custom_objects)
-            _read_optimizer(f, model, filepath)
+    compile_config = config.get("compile_config") if compile else None
+    with _h5_from_bytes(weights, filepath, safe_mode) as f, hdf5_format.reading(filepath):
+        pairs = weight_pairs_from_file(model, f, filepath)
+        optimizer = _optimizer_values(f, filepath) if compile_config else None
+    hdf5_format.assign_weights(pairs)
+    if compile_config:
+        hdf5_format.compile_from_args(
+            model, _compile_args_from_keras3(compile_config, custom_objects), custom_objects)
+        _restore_optimizer(model, optimizer, filepath)
     return model
