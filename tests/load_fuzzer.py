@@ -4,7 +4,8 @@
 
 Each of N seeded mutations takes one fixture of tests/fixtures and damages it: a
 truncation, flipped bytes (anywhere, or near HDF5 structures and attribute names, where
-damage reaches HDF5's parsers), or a structural edit (a group or dataset deleted,
+damage reaches HDF5's parsers), one of the two byte changes known to crash or hang HDF5
+2.0 (a string attribute's type, a global heap's size), or a structural edit (a group or dataset deleted,
 reshaped or retyped, a name list or a JSON config changed, a link that loops or points
 outside the file; for `.keras` archives also a member dropped or its JSON damaged). The
 damaged file then goes to `load_model` or to `load_weights` of a model built from the
@@ -65,22 +66,49 @@ def builder(name):
 
 
 # ---------------------------------------------------------------------------- damage
-def break_vlen_string_attribute(data, attribute):
-    """`data` with the datatype of attribute `attribute` (a variable-length string, as
-    Keras writes them) turned into a variable-length type HDF5 does not know: HDF5 2.0
-    crashes reading it (a segmentation fault)."""
-    key = attribute.encode() + b"\0"
-    start = 0
-    while True:
-        at = data.find(key, start)
-        if at < 0:
-            raise ValueError(f"no variable-length string attribute {attribute!r} found")
+def vlen_string_types(data, attribute):
+    """Offsets of the datatype messages of the attributes named `attribute` that hold
+    variable-length strings (as Keras writes its attributes)."""
+    key, out, at = attribute.encode() + b"\0", [], data.find(attribute.encode() + b"\0")
+    while at >= 0:
         pos = at + (len(key) + 7) // 8 * 8  # attribute names are padded to 8 bytes
         if data[pos:pos + 2] == bytes([VLEN_STRING_TYPE, 1]):
-            out = bytearray(data)
-            out[pos + 1] = 3
-            return bytes(out)
-        start = at + 1
+            out.append(pos)
+        at = data.find(key, at + 1)
+    return out
+
+
+def break_vlen_string_attribute(data, attribute, which=0):
+    """`data` with the datatype of attribute `attribute` (a variable-length string)
+    turned into a variable-length type HDF5 does not know: h5py 3.16 / HDF5 2.0 crash
+    reading it (a segmentation fault)."""
+    found = vlen_string_types(data, attribute)
+    if not found:
+        raise ValueError(f"no variable-length string attribute {attribute!r} found")
+    out = bytearray(data)
+    out[found[which % len(found)] + 1] = 3
+    return bytes(out)
+
+
+def grow_global_heap(data):
+    """`data` whose first global heap claims 16 kB more than it holds: HDF5 2.0 loops
+    forever reading the strings stored there."""
+    pos = data.find(b"GCOL") + 9  # the second byte of the collection's size
+    out = bytearray(data)
+    out[pos] |= 0x40
+    return bytes(out)
+
+
+def known_damage(data, rng):
+    """The two kinds of damage that take HDF5 down (found by flipping bytes)."""
+    if rng.random() < 0.25 and b"GCOL" in data:
+        return grow_global_heap(data), "grow_global_heap"
+    names = [n for n in ("model_config", "training_config", "layer_names",
+                         "weight_names", "name", "backend") if vlen_string_types(data, n)]
+    if not names:
+        return flip(data, rng)
+    return break_vlen_string_attribute(data, rng.choice(names), rng.randrange(8)), \
+        "retype_string_attribute"
 
 
 def truncate(data, rng):
@@ -206,6 +234,8 @@ def structural(data, rng):
 
 def damage_h5(data, rng):
     kind = rng.random()
+    if kind < 0.05:
+        return known_damage(data, rng)
     if kind < 0.15:
         return truncate(data, rng)
     if kind < 0.4:

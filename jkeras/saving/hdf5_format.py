@@ -634,24 +634,34 @@ def _json_attr(f, name, filepath):
                          f"{e}") from None
 
 
-def compile_from_args(model, args, custom_objects):
-    """`model.compile(**args)` with `custom_objects` in scope (names of custom losses and
-    metrics are resolved while compiling)."""
+@contextlib.contextmanager
+def malformed(filepath, what):
+    """Around code that turns a config read from a file into objects: the errors a config
+    of the wrong shape causes (KeyError, IndexError, AttributeError, TypeError) become a
+    ValueError naming the file and the config."""
+    try:
+        yield
+    except (KeyError, IndexError, AttributeError, TypeError) as e:
+        raise ValueError(f"File {filepath}: the {what} is malformed "
+                         f"({type(e).__name__}: {e}).") from e
+
+
+def compile_from_config(model, args_from_config, config, custom_objects, filepath):
+    """`model.compile(**args_from_config(config, custom_objects))` with `custom_objects`
+    in scope (names of custom losses and metrics are resolved while compiling)."""
     from jkeras.saving.object_registry import CustomObjectScope
-    with CustomObjectScope(custom_objects or {}):
-        model.compile(**args)
+    with malformed(filepath, "training config"):
+        args = args_from_config(config, custom_objects)
+        with CustomObjectScope(custom_objects or {}):
+            model.compile(**args)
 
 
 def config_to_model(config, custom_objects, safe_mode, filepath):
     """The model a file's config describes; a malformed config raises ValueError naming
     the file (unknown classes, Lambda bytecode in safe mode: their own clear errors)."""
     from jkeras.saving.model_config import model_from_config
-    with SafeModeScope(safe_mode):
-        try:
-            return model_from_config(config, custom_objects=custom_objects)
-        except (KeyError, IndexError, AttributeError, TypeError) as e:
-            raise ValueError(f"File {filepath}: the model config is malformed "
-                             f"({type(e).__name__}: {e}).") from e
+    with SafeModeScope(safe_mode), malformed(filepath, "model config"):
+        return model_from_config(config, custom_objects=custom_objects)
 
 
 def _read_model_file(f, filepath, compile):
@@ -686,7 +696,7 @@ def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=
             _LOG.warning("No training configuration found in %s, so the model was "
                          "*not* compiled. Compile it manually.", filepath)
         return model
-    compile_from_args(model, compile_args(train_config, custom_objects), custom_objects)
+    compile_from_config(model, compile_args, train_config, custom_objects, filepath)
     if optimizer is not None:
         restore_optimizer_weights(
             model, _keras3_named(model, optimizer) if keras3 else optimizer, filepath)

@@ -619,7 +619,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         optimizer = _optimizer_values(f, filepath) if compile_config else None
     hdf5_format.assign_weights(pairs)
     if compile_config:
-        hdf5_format.compile_from_args(
-            model, _compile_args_from_keras3(compile_config, custom_objects), custom_objects)
+        hdf5_format.compile_from_config(model, _compile_args_from_keras3, compile_config,
+                                        custom_objects, filepath)
         _restore_optimizer(model, optimizer, filepath)
     return model
