@@ -115,10 +115,11 @@ def set_load_guard(mode="always", timeout=None):
     before the file is called damaged (default 30)."""
     if isinstance(mode, bool):
         mode = "always" if mode else "never"
-    _LOAD_GUARD["mode"] = None if mode is None else _guard_mode(mode, "mode")
+    mode = None if mode is None else _guard_mode(mode, "mode")
+    if timeout is not None and (isinstance(timeout, bool) or
+                                not isinstance(timeout, (int, float)) or not timeout > 0):
+        raise ValueError(f"Expected timeout to be a positive number of seconds. "
+                         f"Received: timeout={timeout!r}")
+    _LOAD_GUARD["mode"] = mode
     if timeout is not None:
-        timeout = float(timeout)
-        if not timeout > 0:
-            raise ValueError(f"Expected timeout to be a positive number of seconds. "
-                             f"Received: timeout={timeout!r}")
-        _LOAD_GUARD["timeout"] = timeout
+        _LOAD_GUARD["timeout"] = float(timeout)

@@ -155,8 +155,10 @@ def test_the_switch(guard, tmp_path, monkeypatch):
     monkeypatch.setenv("JKERAS_LOAD_GUARD", "sometimes")
     with pytest.raises(ValueError, match="JKERAS_LOAD_GUARD.*'sometimes'"):
         jkeras.models.load_model(tmp_path / "m.h5")
-    with pytest.raises(ValueError, match="timeout"):
+    jkeras.saving.set_load_guard("never")
+    with pytest.raises(ValueError, match="timeout=0"):
         jkeras.saving.set_load_guard("always", timeout=0)
+    assert jkeras.saving.load_guard() == ("never", 30.0)  # the refused call changed nothing
 
 
 # ---------------------------------------------------------------------------- clean errors

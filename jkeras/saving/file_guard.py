@@ -18,13 +18,12 @@ import sys
 import warnings
 
 from jkeras import _config
+from jkeras.saving import hdf5_probe  # for its constants: it imports h5py only when run
 from jkeras.saving.safe_mode import is_safe_mode
 
 __all__ = ["DamagedFileError", "guard_applies", "check_file", "check_bytes"]
 
-PROBE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hdf5_probe.py")
-_REPORT_MARKER = "HDF5_PROBE_REPORT "  # as hdf5_probe.REPORT_MARKER (not imported here)
-_IMPORT_FAILED = 3                     # as hdf5_probe.IMPORT_FAILED
+PROBE_SCRIPT = os.path.abspath(hdf5_probe.__file__)
 
 
 class DamagedFileError(ValueError):
@@ -69,8 +68,8 @@ def _signal_name(returncode):
 
 def _report(stdout):
     for line in reversed(stdout.decode("utf8", "replace").splitlines()):
-        if line.startswith(_REPORT_MARKER):
-            return json.loads(line[len(_REPORT_MARKER):])
+        if line.startswith(hdf5_probe.REPORT_MARKER):
+            return json.loads(line[len(hdf5_probe.REPORT_MARKER):])
     return None
 
 
@@ -86,7 +85,8 @@ def _run_probe(target, data, source, timeout):
         return
     command = [sys.executable, "-I", PROBE_SCRIPT, json.dumps(_module_dirs()), target]
     try:
-        done = subprocess.run(command, input=data, capture_output=True, timeout=timeout)
+        done = subprocess.run(command, input=data, capture_output=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL if data is None else None)
     except subprocess.TimeoutExpired:
         raise _damaged(source, f"reading its HDF5 metadata did not finish within "
                                f"{timeout:g} s (HDF5 loops forever on some damaged "
@@ -94,7 +94,7 @@ def _run_probe(target, data, source, timeout):
     except OSError as e:
         _unguarded(f"the checking process did not start: {e}")
         return
-    if done.returncode == _IMPORT_FAILED:
+    if done.returncode == hdf5_probe.IMPORT_FAILED:
         _unguarded(done.stderr.decode("utf8", "replace").strip()[-300:])
         return
     if done.returncode < 0:

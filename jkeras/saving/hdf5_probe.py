@@ -2,8 +2,9 @@
 damaged file crashes or hangs this short-lived process instead of the user's.
 
 `file_guard` runs it as `python -I hdf5_probe.py SYS_PATH_JSON FILE` (or `-` for FILE to
-read the file's bytes from stdin). It imports only the standard library, numpy and h5py:
-never jkeras, never jax. It visits the root, every group, every object a string attribute
+read the file's bytes from stdin). It imports only the standard library, numpy and h5py
+(those two only when run, so `file_guard` can import its constants): never jkeras, never
+jax. It visits the root, every group, every object a string attribute
 names (Keras looks up `layer_names` and `weight_names` entries by name), every attribute
 value, and every dataset's header and storage layout; datasets whose data is not a plain
 contiguous array of numbers (chunked, compressed, compact, strings) are read in full.
@@ -135,6 +136,10 @@ class _Walk:
                 self.group(obj)
             elif isinstance(obj, self.h5py.Dataset):
                 self.dataset(obj)
+        try:  # HDF5's own visit, as loading by name walks the file
+            root.visititems(lambda name, obj: None)
+        except Exception as e:
+            self.note("visiting the file", e)
 
 
 def probe(source, h5py, numpy):
