@@ -18,7 +18,7 @@ import zipfile
 
 import numpy as np
 
-from jkeras.saving import atomic, hdf5_format
+from jkeras.saving import atomic, file_guard, hdf5_format
 
 KERAS3_FORMAT_VERSION = "3.5.0"
 CONFIG_FILE = "config.json"
@@ -420,10 +420,11 @@ def _groups_by_name(f, model, filepath):
     return out
 
 
-def _load_from_h5(model, f, filepath, by_name=False, skip_mismatch=False):
+def weight_pairs_from_file(model, f, filepath, by_name=False, skip_mismatch=False):
+    """`(handle, value)` pairs from an open file in Keras 3's weights layout; reads and
+    checks everything, assigns nothing."""
     groups = _groups_by_name(f, model, filepath) if by_name else variable_groups(model)
-    pairs = _plan(f, groups, filepath, skip_mismatch)
-    hdf5_format.assign_weights(pairs)
+    return _plan(f, groups, filepath, skip_mismatch)
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -437,12 +438,12 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
     """Loads a `.weights.h5` file or the weights of a `.keras` archive."""
     if zipfile.is_zipfile(filepath):
         with _open_zip(filepath) as archive:
-            data = _read_member(archive, WEIGHTS_FILE, filepath)
-        with _h5_from_bytes(data, filepath) as f:
-            _load_from_h5(model, f, filepath, by_name, skip_mismatch)
-        return
-    with hdf5_format.open_h5(filepath) as f:
-        _load_from_h5(model, f, filepath, by_name, skip_mismatch)
+            opened = _h5_from_bytes(_read_member(archive, WEIGHTS_FILE, filepath), filepath)
+    else:
+        opened = hdf5_format.open_h5(filepath)
+    with opened as f, hdf5_format.reading(filepath):
+        pairs = weight_pairs_from_file(model, f, filepath, by_name, skip_mismatch)
+    hdf5_format.assign_weights(pairs)
 
 
 # ---------------------------------------------------------------------------- optimizer
@@ -492,29 +493,38 @@ def _write_optimizer(f, model):
         group.create_dataset(str(index), data=getter(state))
 
 
-def _read_optimizer(f, model, filepath):
-    if "optimizer/vars" not in f:
-        return
-    group = hdf5_format.get_group(f, "optimizer/vars", filepath)
-    count = len(group.keys())
-    if count == 0:
-        return
+def keras3_optimizer_slots(model):
+    """The names of the model's optimizer variables in Keras 3's order (the order Keras 3
+    saves them in, by position), or None for an optimizer without a Keras-style state."""
     try:
         template = model.optimizer_state_template()
     except Exception:  # optimizers without a Keras-style state
-        return
+        return None
     from jkeras.optimizers import OptimizerState
     if not isinstance(template, OptimizerState):
+        return None
+    return [name for name, _ in keras3_optimizer_names(model, template)]
+
+
+def _optimizer_values(f, filepath):
+    """The arrays under `optimizer/vars` in their order (`0`, `1`, ...), or None."""
+    if "optimizer/vars" not in f:
+        return None
+    group = hdf5_format.get_group(f, "optimizer/vars", filepath)
+    return [hdf5_format.read_dataset(group, str(i), filepath) for i in range(len(group))]
+
+
+def _restore_optimizer(model, values, filepath):
+    names = keras3_optimizer_slots(model) if values else None
+    if names is None:
         return
-    names = keras3_optimizer_names(model, template)
-    if count != len(names):
+    if len(values) != len(names):
         warnings.warn(
-            f"The optimizer in {filepath} has {count} variables, this model's optimizer "
-            f"has {len(names)}; the optimizer starts with a fresh state.", stacklevel=3)
+            f"The optimizer in {filepath} has {len(values)} variables, this model's "
+            f"optimizer has {len(names)}; the optimizer starts with a fresh state.",
+            stacklevel=3)
         return
-    values = [(name, hdf5_format.read_dataset(group, str(i), filepath))
-              for i, (name, _) in enumerate(names)]
-    hdf5_format.restore_optimizer_weights(model, values, filepath)
+    hdf5_format.restore_optimizer_weights(model, list(zip(names, values)), filepath)
 
 
 # ---------------------------------------------------------------------------- archives
@@ -543,13 +553,15 @@ def _read_member(archive, name, filepath):
 
 
 class _h5_from_bytes:
-    """An HDF5 file opened from bytes in memory."""
+    """An HDF5 file opened from bytes in memory, checked first by `file_guard`."""
 
-    def __init__(self, data, filepath):
-        self.data, self.filepath = data, filepath
+    def __init__(self, data, filepath, safe_mode=None):
+        self.data, self.filepath, self.safe_mode = data, filepath, safe_mode
 
     def __enter__(self):
         import h5py
+        file_guard.check_bytes(self.data, f"{self.filepath} (its '{WEIGHTS_FILE}')",
+                               self.safe_mode)
         try:
             self.file = h5py.File(io.BytesIO(self.data), "r")
         except OSError as e:
@@ -601,12 +613,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError(f"Archive {filepath}: '{CONFIG_FILE}' is not valid JSON: "
                          f"{e}") from None
     model = hdf5_format.config_to_model(config, custom_objects, safe_mode, filepath)
-    with _h5_from_bytes(weights, filepath) as f:
-        _load_from_h5(model, f, filepath)
-        compile_config = config.get("compile_config") if compile else None
-        if compile_config:
-            hdf5_format.compile_from_args(
-                model, _compile_args_from_keras3(compile_config, custom_objects),
-                custom_objects)
-            _read_optimizer(f, model, filepath)
+    compile_config = config.get("compile_config") if compile else None
+    with _h5_from_bytes(weights, filepath, safe_mode) as f, hdf5_format.reading(filepath):
+        pairs = weight_pairs_from_file(model, f, filepath)
+        optimizer = _optimizer_values(f, filepath) if compile_config else None
+    hdf5_format.assign_weights(pairs)
+    if compile_config:
+        hdf5_format.compile_from_config(model, _compile_args_from_keras3, compile_config,
+                                        custom_objects, filepath)
+        _restore_optimizer(model, optimizer, filepath)
     return model

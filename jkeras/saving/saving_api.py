@@ -178,15 +178,14 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
         keras_archive.load_weights(model, filepath, by_name=by_name,
                                    skip_mismatch=skip_mismatch)
         return None
-    with hdf5_format.open_h5(filepath) as f:
-        legacy = "layer_names" in f.attrs or "layer_names0" in f.attrs or \
-            "model_weights" in f
-    if legacy:
-        hdf5_format.load_weights_from_hdf5(model, filepath, by_name=by_name,
-                                           skip_mismatch=skip_mismatch)
-    else:
-        keras_archive.load_weights(model, filepath, by_name=by_name,
-                                   skip_mismatch=skip_mismatch)
+    with hdf5_format.open_h5(filepath) as f, hdf5_format.reading(filepath):
+        if "layer_names" in f.attrs or "layer_names0" in f.attrs or "model_weights" in f:
+            hdf5_format.check_skip_mismatch(by_name, skip_mismatch)
+            layout = hdf5_format
+        else:
+            layout = keras_archive
+        pairs = layout.weight_pairs_from_file(model, f, filepath, by_name, skip_mismatch)
+    hdf5_format.assign_weights(pairs)
     return None
 
 
