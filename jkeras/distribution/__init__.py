@@ -9,9 +9,10 @@ inputs carry these shardings; XLA inserts the collectives. See docs/DISTRIBUTION
 from jkeras.distribution.distribution_lib import (DataParallel, DeviceMesh, Distribution,
                                                   LayoutMap, ModelParallel, TensorLayout,
                                                   distribute_tensor, distribution,
-                                                  initialize, list_devices,
+                                                  initialize, is_chief, list_devices,
                                                   set_distribution)
 
 __all__ = ["DataParallel", "DeviceMesh", "Distribution", "LayoutMap", "ModelParallel",
-           "TensorLayout", "distribute_tensor", "distribution", "initialize", "list_devices",
+           "TensorLayout", "distribute_tensor", "distribution", "initialize", "is_chief",
+           "list_devices",
            "set_distribution"]

@@ -17,7 +17,7 @@ from jkeras import _config
 
 __all__ = ["list_devices", "DeviceMesh", "TensorLayout", "LayoutMap", "Distribution",
            "DataParallel", "ModelParallel", "set_distribution", "distribution",
-           "distribute_tensor", "initialize"]
+           "distribute_tensor", "initialize", "is_chief"]
 
 
 def list_devices(device_type=None):
@@ -233,6 +233,11 @@ class ModelParallel(Distribution):
                     f"{mesh.shape[mesh.axis_names.index(axis)]} devices of mesh axis "
                     f"{axis!r}.")
         return TensorLayout(layout.axes, mesh)
+
+
+def is_chief():
+    """Whether this process writes files and prints (process 0 of a multi-process job)."""
+    return jax.process_index() == 0
 
 
 def set_distribution(value):

@@ -103,6 +103,9 @@ def _sniff(filepath):
 def save_model(model, filepath, overwrite=True, include_optimizer=True, save_format=None,
                **kwargs):
     """Saves a model: Keras HDF5 (`.h5`) or a Keras 3 archive (`.keras`)."""
+    from jkeras.distribution.distribution_lib import is_chief
+    if not is_chief():
+        return  # in a multi-process job only process 0 writes files
     kwargs.pop("signatures", None)
     kwargs.pop("options", None)
     kwargs.pop("save_traces", None)
@@ -141,6 +144,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
 def save_weights(model, filepath, overwrite=True, save_format=None, **kwargs):
     """Saves weights: Keras 2 HDF5 layout (`.h5`), Keras 3 layout (`.weights.h5`) or a
     msgpack checkpoint (`.msgpack`)."""
+    from jkeras.distribution.distribution_lib import is_chief
+    if not is_chief():
+        return  # in a multi-process job only process 0 writes files
     kwargs.pop("options", None)
     _reject_unknown(kwargs, "save_weights")
     filepath = _path(filepath)

@@ -138,9 +138,20 @@ def _should_validate(epoch, validation_freq):
     return (epoch + 1) in validation_freq
 
 
+def _for_this_process(callbacks, verbose):
+    """In a multi-process job, processes other than 0 neither print nor write files."""
+    if jax.process_index() == 0:
+        return callbacks, verbose
+    from jkeras.tensorboard.callback import TensorBoard
+    writers = (callbacks_module.ModelCheckpoint, callbacks_module.CSVLogger, TensorBoard,
+               callbacks_module.ProgbarLogger, callbacks_module.RemoteMonitor)
+    return [c for c in callbacks or [] if not isinstance(c, writers)], 0
+
+
 def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samples, val,
              validation_freq, validation_steps, val_batch_size, epoch_units):
     model = trainer.model
+    callbacks, verbose = _for_this_process(callbacks, verbose)
     names = list(trainer.targets.metric_names)
     callback_list = callbacks_module.CallbackList(
         callbacks, add_history=True, add_progbar=verbose != 0, model=model,

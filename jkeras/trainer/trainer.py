@@ -107,6 +107,11 @@ class Trainer:
             lambda a, sh: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=sh),
             state["trainable"], trainable)
         opt = jax.jit(self.tx.init).lower(placed).compile().output_shardings
+        mesh_devices = set(dist.jax_mesh.devices.flat)
+        # Constants made inside init (hyperparameters, counts) may come back on one
+        # device: they are replicated like the rest.
+        opt = jax.tree_util.tree_map(
+            lambda sh: sh if set(sh.device_set) == mesh_devices else rep, opt)
         return {"trainable": trainable, "non_trainable": non_trainable, "opt_state": opt,
                 "key": rep, "step": rep,
                 "metrics": jax.tree_util.tree_map(lambda _: rep, state["metrics"])}
