@@ -221,6 +221,17 @@ def _run_epoch(trainer, units, callback_list, progbar, batch_hooks):
         return model.stop_training
 
     try:
+        if not report:
+            # Nothing on the host runs between steps: a tight loop, the optimizer's host
+            # values synced once per unit.
+            for unit in units:
+                if unit.kind == "chunk":
+                    trainer.run_chunk(*unit.fetch(), unit.count)
+                else:
+                    trainer.train_step(unit.kind, unit.fetch())
+                if model.stop_training:
+                    break
+            return
         for unit in units:
             if unit.kind == "chunk":
                 chunk, _ = unit.fetch()

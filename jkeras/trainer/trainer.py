@@ -312,6 +312,18 @@ class Trainer:
                                                                               *args)
         self._observe_optimizer()
 
+    def run_chunk(self, chunk, valid, count):
+        """The first `count` batches of a gathered chunk, one dispatch each, with no host
+        work in between (no callback can run there)."""
+        self._sync_optimizer()
+        fn = self._fn("train_chunk")
+        placement = self._placement
+        state = self.state
+        for i in range(count):
+            state = fn(state, chunk, placement.index(i))
+        self.state = state
+        self._observe_optimizer()
+
     # ------------------------------------------------------------------ data
     def array_feed(self, arrays, batch_size, shuffle, steps=None, seed=None):
         count = inputs.num_samples(*arrays)

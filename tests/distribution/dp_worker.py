@@ -73,13 +73,22 @@ def run(kind, devices, batch_size=24, steps_per_execution=1, parallel="data"):
     seen = {}
     real = model._trainer.train_step
 
-    def spy(kind_, *args):
+    def record(args):
         leaves = jax.tree_util.tree_leaves(args)
         seen["batch_spec"] = str(leaves[0].sharding.spec) if dist else None
         seen["state_specs"] = [str(a.sharding.spec) for a in jax.tree_util.tree_leaves(
             model._trainer.state["trainable"])] if dist else None
+
+    def spy(kind_, *args):
+        record(args)
         return real(kind_, *args)
+    real_chunk = model._trainer.run_chunk
+
+    def spy_chunk(chunk, valid, count):
+        record(chunk)
+        return real_chunk(chunk, valid, count)
     model._trainer.train_step = spy
+    model._trainer.run_chunk = spy_chunk
     history = model.fit(x, y, batch_size=batch_size, epochs=2, shuffle=True, verbose=0,
                         validation_data=(x, y))
     evaluated = model.evaluate(x, y, batch_size=batch_size, verbose=0)
@@ -105,7 +114,14 @@ def multi_gpu():
         seen["batch_spec"] = str(jax.tree_util.tree_leaves(args)[0].sharding.spec)
         seen["devices"] = len(jax.tree_util.tree_leaves(args)[0].sharding.device_set)
         return real(kind_, *args)
+    real_chunk = parallel._trainer.run_chunk
+
+    def spy_chunk(chunk, valid, count):
+        seen["batch_spec"] = str(jax.tree_util.tree_leaves(chunk)[0].sharding.spec)
+        seen["devices"] = len(jax.tree_util.tree_leaves(chunk)[0].sharding.device_set)
+        return real_chunk(chunk, valid, count)
     parallel._trainer.train_step = spy
+    parallel._trainer.run_chunk = spy_chunk
     history = parallel.fit(x, y, batch_size=24, epochs=2, shuffle=False, verbose=0)
     keras.utils.set_random_seed(0)
     single = mlp()
