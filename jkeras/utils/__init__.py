@@ -13,7 +13,7 @@ from jkeras.preprocessing.sequence import pad_sequences
 from jkeras.utils import data_utils, np_utils
 from jkeras.utils.data_utils import PyDataset, Sequence, get_file, validate_file
 from jkeras.utils.generic_utils import Progbar
-from jkeras.utils.layer_utils import print_summary
+from jkeras.utils.layer_utils import get_source_inputs, print_summary
 from jkeras.utils.np_utils import normalize, to_categorical
 
 
