@@ -96,6 +96,13 @@ def test_example_trains_on_served_data(name, served):
     assert "/mnist.npz" in served.requests or "/imdb.npz" in served.requests
 
 
+def test_cifar10_resnet_example(served):
+    ns = run_example("cifar10_resnet.py")
+    assert len(ns["model"].layers) > 60  # ResNet20: 19 convolutions, their BN and adds
+    assert np.isfinite(ns["scores"]).all()
+    assert "/cifar-10-python.tar.gz" in served.requests
+
+
 def test_stateful_lstm_example(served):
     ns = run_example("stateful_lstm.py")
     assert ns["predicted"].shape == ns["y_test"].shape
