@@ -43,7 +43,7 @@ def _fit_runner(model, data, batch, steps):
     return run, epochs * per_epoch
 
 
-def bench(case, size, count, steps, repeats, keras3, n_batches=8):
+def bench(case, size, count, steps, repeats, keras3, n_batches=16):
     shape = dict(gpu_suite.SHAPES[case][size])
     per_device = shape["batch"]
     shape["batch"] = per_device * count
@@ -89,7 +89,7 @@ def bench(case, size, count, steps, repeats, keras3, n_batches=8):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", default="cnn,gpt")
-    parser.add_argument("--steps", type=int, default=24)
+    parser.add_argument("--steps", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--tiny", action="store_true")
     args = parser.parse_args()

@@ -5,8 +5,9 @@ from jkeras import _config
 _config.read_determinism_variable()
 
 from jkeras import (activations, applications, backend, callbacks, config,  # noqa: E402
-                    constraints, datasets, dtype_policies, initializers, layers, losses, metrics,
-                    mixed_precision, models, optimizers, preprocessing, regularizers, utils)
+                    constraints, datasets, distribution, dtype_policies, initializers,
+                    layers, losses, metrics, mixed_precision, models, optimizers,
+                    preprocessing, regularizers, utils)
 from jkeras.engine.input_layer import Input  # noqa: E402
 from jkeras.engine.model import Model  # noqa: E402
 from jkeras.engine.sequential import Sequential  # noqa: E402
