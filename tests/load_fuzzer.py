@@ -43,7 +43,8 @@ VLEN_STRING_TYPE = 0x19  # the first byte of a variable-length string datatype m
 # ---------------------------------------------------------------------------- fixtures
 def fixture_names():
     """Every fixture model file: `k2_rnn.h5`, `k3_rnn.keras`, `k3_graph.weights.h5`..."""
-    return sorted(n[:-3] for n in os.listdir(FIXTURES) if n.endswith(".gz"))
+    return sorted(n[:-3] for n in os.listdir(FIXTURES)
+                  if n.endswith((".h5.gz", ".keras.gz")))
 
 
 def fixture_bytes(name):
