@@ -219,19 +219,20 @@ class ArrayFeed:
                 jax.tree_util.tree_map(lambda a: upload(a, self.placement), self.arrays)
         return self._device
 
-    def units(self, epoch, group=1):
+    def units(self, epoch, group=1, scanned=False):
         """The epoch's units: chunks (or, with `group` > 1, stacks of `group` batches for a
-        scanned `steps_per_execution` run)."""
+        scanned `steps_per_execution` run). `scanned`: the consumer runs a whole chunk in one
+        scan (evaluate, predict; padding batches are skipped by a conditional there)."""
         batches = self.batch_plan(epoch)
         if self.resident:
-            return self._resident_units(batches, group)
+            return self._resident_units(batches, group, scanned)
         return self._streamed_units(batches, group)
 
     def _row_bytes(self):
         return sum(int(np.prod(a.shape[1:])) * np.dtype(_host_dtype(a)).itemsize
                    for a in jax.tree_util.tree_leaves(self.arrays))
 
-    def _resident_units(self, batches, group):
+    def _resident_units(self, batches, group, scanned=False):
         data = self.device_arrays()
         for size, run in _runs(batches):
             length = group if group > 1 else chunk_length(size * self._row_bytes())

@@ -298,7 +298,7 @@ def _evaluate(trainer, val, batch_size, steps, callback_list=None, verbose=0):
     if val[0] == "arrays":
         _, xs, ys, sws = val
         feed, count = trainer.array_feed((xs, ys, sws), batch_size or 32, False, seed=0)
-        units = feed.units(0)
+        units = feed.units(0, scanned=True)
         total = count
     else:
         source = val[1]
@@ -395,7 +395,7 @@ def predict(trainer, x, batch_size=None, verbose=0, steps=None, max_queue_size=1
         xs = inputs.prepare_x(model, x)
         _check_input_lengths(model, xs)
         feed, _ = trainer.array_feed((xs,), batch_size or 32, False, seed=0)
-        units = feed.units(0)
+        units = feed.units(0, scanned=True)
     return _predict_units(trainer, units, steps)
 
 

@@ -145,29 +145,39 @@ def chunk_step(step):
     return run
 
 
-def _keep_valid(valid, new, old):
-    return jax.tree_util.tree_map(lambda n, o: jnp.where(valid, n, o), new, old)
-
-
 def scan_chunk_test(test_step):
-    """`run(state, metrics, chunk, valid) -> metrics`: every real batch of a chunk."""
+    """`run(state, metrics, chunk, valid) -> metrics`: every real batch of a chunk (a
+    conditional skips the padding batches, so they cost no compute)."""
     def run(state, metrics, chunk, valid):
         def body(m, item):
             batch, ok = item
-            return _keep_valid(ok, test_step(state, m, batch), m), None
+            return jax.lax.cond(ok, lambda m: test_step(state, m, batch), lambda m: m, m), \
+                None
         return jax.lax.scan(body, metrics, (chunk, valid))[0]
     return run
 
 
 def scan_chunk_predict(predict_step):
-    """`run(state, chunk, valid, key) -> (outputs, non_trainable)` over a chunk's batches
-    (outputs of padding batches are cut off on the host; they change no state)."""
+    """`run(state, chunk, valid, key) -> (outputs, non_trainable)` over a chunk's batches;
+    padding batches are skipped by a conditional (their outputs are zeros, cut off on the
+    host) and change no state."""
     def run(state, chunk, valid, key):
+        first = jax.tree_util.tree_map(lambda c: c[0], chunk)
+        shapes = jax.eval_shape(lambda: predict_step(state, first, key)[0])
+
         def body(non_trainable, item):
             x, ok, i = item
-            out, new = predict_step(dict(state, non_trainable=non_trainable), x,
-                                    jax.random.fold_in(key, i))
-            return _keep_valid(ok, new, non_trainable), out
+
+            def compute(nt):
+                out, new = predict_step(dict(state, non_trainable=nt), x,
+                                        jax.random.fold_in(key, i))
+                return out, new
+
+            def skip(nt):
+                return jax.tree_util.tree_map(
+                    lambda s: jnp.zeros(s.shape, s.dtype), shapes), nt
+            out, new = jax.lax.cond(ok, compute, skip, non_trainable)
+            return new, out
         count = valid.shape[0]
         non_trainable, outputs = jax.lax.scan(
             body, state["non_trainable"], (chunk, valid, jnp.arange(count)))
