@@ -134,7 +134,58 @@ def multi_gpu():
             "moved": moved, "max_diff_vs_single": same, **seen}
 
 
+def feeds():
+    """A generator, a Sequence and arrays over the device budget (streamed), on 1 and 4
+    devices: the same losses and weights."""
+    from jkeras import _config
+
+    class Batches(keras.utils.Sequence):
+        def __init__(self, x, y):
+            self.x, self.y = x, y
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return self.x[24 * i:24 * (i + 1)], self.y[24 * i:24 * (i + 1)]
+
+    def generator(x, y):
+        while True:
+            for i in range(4):
+                yield x[24 * i:24 * (i + 1)], y[24 * i:24 * (i + 1)]
+    out = {}
+    for name in ("sequence", "generator", "streamed"):
+        out[name] = {}
+        for devices in (1, 4):
+            keras.utils.set_random_seed(0)
+            distribution.set_distribution(None if devices == 1 else
+                                          distribution.DataParallel(
+                                              devices=jax.devices()[:devices]))
+            _config.set_device_data_budget(1 if name == "streamed" else None)
+            model = mlp()
+            model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy")
+            x, y = data("mlp")
+            if name == "sequence":
+                history = model.fit(Batches(x, y), epochs=2, shuffle=False, verbose=0)
+            elif name == "generator":
+                history = model.fit(generator(x, y), steps_per_epoch=4, epochs=2,
+                                    verbose=0)
+            else:
+                history = model.fit(x, y, batch_size=24, epochs=2, shuffle=False,
+                                    verbose=0)
+            out[name][str(devices)] = {
+                "loss": history.history["loss"],
+                "predict": np.asarray(model.predict(x, verbose=0)).tolist(),
+                "weights": [w.tolist() for w in model.get_weights()]}
+            distribution.set_distribution(None)
+            _config.set_device_data_budget(None)
+    return out
+
+
 def main():
+    if sys.argv[1] == "feeds":
+        print("RESULT " + json.dumps(feeds()))
+        return
     if sys.argv[1] == "multi_gpu":
         print("RESULT " + json.dumps(multi_gpu()))
         return

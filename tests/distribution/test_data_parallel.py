@@ -79,6 +79,16 @@ def test_model_parallel_shards_kernels_by_the_layout_map():
         assert specs.count("P(None, 'model')") == 2, specs  # the two Dense kernels
 
 
+def test_generators_sequences_and_streamed_arrays_shard_too():
+    results = _run("feeds")
+    for name, runs in results.items():
+        one, four = runs["1"], runs["4"]
+        assert _close(four["loss"], one["loss"]), (name, four["loss"], one["loss"])
+        assert _close(four["predict"], one["predict"]), name
+        for a, b in zip(four["weights"], one["weights"]):
+            assert _close(a, b), name
+
+
 def test_multi_gpu_model_trains_the_original_weights():
     result = _run("multi_gpu")
     assert all(result["moved"])
