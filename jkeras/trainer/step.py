@@ -49,19 +49,26 @@ def _scaled(optimizer, loss, opt_state):
     return loss if scale is None else scale(loss)
 
 
+def _losses(model, mvars, targets, trainable, non_trainable, batch, training, key):
+    """`(total loss, per-output losses, flat outputs, new state)` of the model on a batch:
+    the compiled losses, weight penalties and activity penalties."""
+    x, y, sw = batch
+    variables = mvars.assemble(trainable, non_trainable)
+    outputs, new_state, activity = forward(model, variables, x, training, key)
+    outputs = _flat_outputs(model, outputs, targets.output_names)
+    total, per_output = targets.compute_loss(outputs, y, sw)
+    if model.has_regularizers():
+        total = total + model.regularization_loss(variables["params"])
+    return total + activity, per_output, outputs, new_state
+
+
 def make_train_step(model, mvars, targets, tx, cw_table=None):
     """`step(state, batch) -> state`: one optimizer update and the metrics' update."""
-    output_names = targets.output_names
-    has_regs = model.has_regularizers()
     has_constraints = model.has_constraints()
+
     def loss_fn(trainable, non_trainable, x, y, sw, key, opt_state):
-        variables = mvars.assemble(trainable, non_trainable)
-        outputs, new_state, activity = forward(model, variables, x, True, key)
-        outputs = _flat_outputs(model, outputs, output_names)
-        total, per_output = targets.compute_loss(outputs, y, sw)
-        if has_regs:
-            total = total + model.regularization_loss(variables["params"])
-        total = total + activity
+        total, per_output, outputs, new_state = _losses(
+            model, mvars, targets, trainable, non_trainable, (x, y, sw), True, key)
         return _scaled(model.optimizer, total, opt_state), (total, outputs, new_state,
                                                              per_output)
 
@@ -92,18 +99,11 @@ def make_train_step(model, mvars, targets, tx, cw_table=None):
 
 def make_test_step(model, mvars, targets):
     """`step(state, metrics, batch) -> metrics`, in inference mode (`state` is read only)."""
-    output_names = targets.output_names
-    has_regs = model.has_regularizers()
-
     def step(state, metrics, batch):
         x, y, sw = batch
-        variables = mvars.assemble(state["trainable"], state["non_trainable"])
-        outputs, _, activity = forward(model, variables, x, False, None)
-        outputs = _flat_outputs(model, outputs, output_names)
-        total, per_output = targets.compute_loss(outputs, y, sw)
-        if has_regs:
-            total = total + model.regularization_loss(variables["params"])
-        total = total + activity
+        total, per_output, outputs, _ = _losses(
+            model, mvars, targets, state["trainable"], state["non_trainable"], batch, False,
+            None)
         batch_size = flatten(x)[0].shape[0]
         return targets.update_metrics(metrics, total, per_output, outputs, y, sw, batch_size)
 
