@@ -2,7 +2,7 @@
 import jax
 import jax.numpy as jnp
 
-from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.serialization.serialize import deserialize_keras_object, serialize_keras_object
 
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805

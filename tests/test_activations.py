@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from jkeras import activations
-from jkeras.saving.object_registry import custom_object_scope
+from jkeras.serialization.object_registry import custom_object_scope
 
 
 @pytest.fixture

@@ -325,7 +325,7 @@ class LambdaUnsafeError(ValueError):
 
 
 def _function_from_config(value, function_type, custom_objects, safe_mode):
-    from jkeras.saving.object_registry import get_registered_object
+    from jkeras.serialization.object_registry import get_registered_object
     if function_type == "function" or isinstance(value, str):
         fn = get_registered_object(value, custom_objects, _LAMBDA_GLOBALS)
         if fn is None:
@@ -367,7 +367,7 @@ _LAMBDA_GLOBALS = _LazyGlobals()
 
 
 def _safe_mode_default():
-    from jkeras.saving import safe_mode
+    from jkeras.serialization import safe_mode
     return safe_mode.is_safe_mode()
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from jkeras import _config, activations, constraints, initializers, regularizers
 from jkeras.engine.base_layer import Layer, flatten, map_structure
 from jkeras.engine.input_spec import InputSpec
-from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.serialization.serialize import deserialize_keras_object, serialize_keras_object
 from jkeras.layers.autocast import autocast
 
 

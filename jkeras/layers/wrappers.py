@@ -19,7 +19,7 @@ from jkeras.engine.base_layer import Layer, flatten, map_structure
 from jkeras.engine.input_spec import InputSpec
 from jkeras.layers.recurrent import (_deserialize_layer, _eager_call_keeping_state,
                                      _first_shape, _strip_prefix, _with_prefix)
-from jkeras.saving.serialization import serialize_keras_object
+from jkeras.serialization.serialize import serialize_keras_object
 from jkeras.layers.autocast import autocast
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)

@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 from jkeras.saving import atomic
-from jkeras.saving.safe_mode import SafeModeScope
+from jkeras.serialization.safe_mode import SafeModeScope
 
 # The Keras version whose file layout this module follows, written as `keras_version`.
 KERAS_FORMAT_VERSION = "2.15.0"
@@ -536,7 +536,7 @@ def _optimizer_config_from_file(config):
 def training_config(model):
     """The `training_config` attribute: compile arguments as Keras 2 writes them."""
     from jkeras import losses, metrics
-    from jkeras.saving.object_registry import get_registered_name
+    from jkeras.serialization.object_registry import get_registered_name
     opt = model.optimizer
     return {
         "loss": _serialize_compile_arg(model.loss, losses.serialize, "keras.losses"),
@@ -578,7 +578,7 @@ def _map_nested(value, fn):
 def compile_args(config, custom_objects=None):
     """`compile()` keyword arguments from a `training_config` (Keras 2 or Keras 3)."""
     from jkeras import losses, optimizers
-    from jkeras.saving.object_registry import CustomObjectScope
+    from jkeras.serialization.object_registry import CustomObjectScope
     with CustomObjectScope(custom_objects or {}):
         optimizer = optimizers.deserialize(
             _optimizer_config_from_file(config["optimizer_config"]),
@@ -641,7 +641,7 @@ def _json_attr(f, name, filepath):
 def compile_from_args(model, args, custom_objects):
     """`model.compile(**args)` with `custom_objects` in scope (names of custom losses and
     metrics are resolved while compiling)."""
-    from jkeras.saving.object_registry import CustomObjectScope
+    from jkeras.serialization.object_registry import CustomObjectScope
     with CustomObjectScope(custom_objects or {}):
         model.compile(**args)
 

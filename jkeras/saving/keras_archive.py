@@ -150,7 +150,7 @@ def layer_to_keras3(layer):
     from jkeras.engine.functional import Functional
     from jkeras.engine.sequential import Sequential
     from jkeras.saving import model_config
-    from jkeras.saving.object_registry import get_registered_name
+    from jkeras.serialization.object_registry import get_registered_name
     registered = get_registered_name(type(layer))
     custom = registered != type(layer).__name__
     if isinstance(layer, Sequential):
@@ -183,7 +183,7 @@ def _build_config(class_name, layer, raw_config):
 
 
 def _keras3_optimizer_config(optimizer):
-    from jkeras.saving.object_registry import get_registered_name
+    from jkeras.serialization.object_registry import get_registered_name
     name = get_registered_name(type(optimizer))
     config = hdf5_format.portable_optimizer_config(name, optimizer.get_config())
     if not config.get("decay"):

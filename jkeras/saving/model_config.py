@@ -16,7 +16,7 @@ import inspect
 
 import numpy as np
 
-from jkeras.saving.object_registry import (CustomObjectScope, get_registered_name,
+from jkeras.serialization.object_registry import (CustomObjectScope, get_registered_name,
                                            get_registered_object)
 
 KERAS2 = "keras2"

@@ -10,7 +10,7 @@ import json
 import os
 
 from jkeras.saving import checkpoint, hdf5_format, keras_archive, model_config
-from jkeras.saving.safe_mode import SafeModeScope
+from jkeras.serialization.safe_mode import SafeModeScope
 
 _H5_FORMATS = ("h5", "hdf5", "keras_h5")
 

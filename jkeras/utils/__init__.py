@@ -5,7 +5,7 @@ import numpy as _np
 
 from jkeras import _config
 from jkeras._config import enable_op_determinism
-from jkeras.saving.object_registry import (CustomObjectScope, custom_object_scope,
+from jkeras.serialization.object_registry import (CustomObjectScope, custom_object_scope,
                                            get_custom_objects, get_registered_name,
                                            get_registered_object, register_keras_serializable)
 from jkeras.preprocessing.image import (array_to_img, image_dataset_from_directory,
