@@ -10,6 +10,7 @@ import json
 import os
 
 from jkeras.saving import checkpoint, hdf5_format, keras_archive, model_config
+from jkeras.serialization import builtin_tables
 from jkeras.serialization.safe_mode import SafeModeScope
 
 _H5_FORMATS = ("h5", "hdf5", "keras_h5")
@@ -335,3 +336,10 @@ def clone_model(model, input_tensors=None, clone_function=None):
             "Expected `model` to be a functional or Sequential model. Subclassed models "
             f"cannot be cloned. Received: {type(model).__name__}")
     return _clone_functional(model, input_tensors, clone_function)
+
+
+# `Model.save`, `save_weights`, `load_weights`, `to_json` and `to_yaml` (in the engine, which
+# never imports saving/) find these functions here.
+builtin_tables.provide("saving", lambda: {
+    "save_model": save_model, "save_weights": save_weights, "load_weights": load_weights,
+    "model_to_json": model_to_json, "model_to_yaml": model_to_yaml})

@@ -1,10 +1,11 @@
-"""Tables of jkeras's own classes by name, each provided by the package that defines them.
+"""Tables of jkeras's own objects by name, each provided by the package that defines them.
 
-Modules below the layers package sometimes need a layer class by name: a model config
+Modules low in the package sometimes need an object defined above them: a model config
 names its layers, `activations.get('LeakyReLU')` returns the layer, arithmetic on a
-symbolic tensor creates a `TensorOp` layer, `Model(inputs, outputs)` builds a `Functional`.
-They read `table("layers")` instead of importing `jkeras.layers`, which registers its
-table when it is imported (as `import jkeras` always does); so imports only go downwards.
+symbolic tensor creates a `TensorOp` layer, `Model(inputs, outputs)` builds a `Functional`,
+`Model.save` writes a file with `jkeras.saving`. They read `table("layers")` or
+`table("saving")` instead of importing those packages, which provide their tables when
+imported (as `import jkeras` always does); so every import points downwards.
 """
 __all__ = ["provide", "table"]
 
