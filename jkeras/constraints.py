@@ -3,7 +3,7 @@ import jax.numpy as jnp
 
 from jkeras import _config
 from jkeras.serialization.serialize import (deserialize_instance, get_object,
-                                         serialize_keras_object)
+                                            serialize_keras_object)
 
 
 def _axis(axis):

@@ -9,7 +9,7 @@ import numpy as np
 
 from jkeras import _config
 from jkeras.serialization.serialize import (deserialize_instance, get_object,
-                                         serialize_keras_object)
+                                            serialize_keras_object)
 
 # Standard deviation of a unit normal truncated to [-2, 2]; dividing by it keeps the
 # variance of a truncated draw equal to the requested one.

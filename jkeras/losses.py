@@ -12,7 +12,7 @@ import jax.numpy as jnp
 
 from jkeras import _config, deterministic_ops
 from jkeras.serialization.serialize import (deserialize_instance, deserialize_keras_object,
-                                         get_object, serialize_keras_object)
+                                            get_object, serialize_keras_object)
 
 # ----------------------------------------------------------------------------- helpers
 

@@ -5,7 +5,7 @@ import numbers
 import jax.numpy as jnp
 
 from jkeras.serialization.serialize import (deserialize_instance, get_object,
-                                         serialize_keras_object)
+                                            serialize_keras_object)
 
 
 def _penalty(value, name):

@@ -1,5 +1,6 @@
 """Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector, Lambda,
 Masking, ActivityRegularization, and the ops that arithmetic on symbolic tensors creates."""
+import sys
 import types
 
 import jax
@@ -348,7 +349,9 @@ def _function_from_config(value, function_type, custom_objects, safe_mode):
 
 
 def _lambda_globals():
-    import jkeras
+    # The `keras` a Lambda's code sees is the jkeras package, which Python loaded before
+    # this module of it: looked up, not imported, so the package's imports stay one-way.
+    jkeras = sys.modules["jkeras"]
     return {"jnp": jnp, "np": np, "jax": jax, "K": jkeras.backend,
             "keras": jkeras, "__builtins__": __builtins__}
 

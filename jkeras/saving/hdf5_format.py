@@ -613,7 +613,7 @@ def dumps(value):
 
 def save_model_to_hdf5(model, filepath, overwrite=True, include_optimizer=True):
     """`model.save('m.h5')`."""
-    from jkeras.saving.model_config import model_to_dict
+    from jkeras.engine.model_config import model_to_dict
     model_config = model_to_dict(model)
     with atomic.atomic_path(filepath, overwrite) as tmp:
         with open_h5(tmp, "w") as f:
@@ -649,7 +649,7 @@ def compile_from_args(model, args, custom_objects):
 def config_to_model(config, custom_objects, safe_mode, filepath):
     """The model a file's config describes; a malformed config raises ValueError naming
     the file (unknown classes, Lambda bytecode in safe mode: their own clear errors)."""
-    from jkeras.saving.model_config import model_from_config
+    from jkeras.engine.model_config import model_from_config
     with SafeModeScope(safe_mode):
         try:
             return model_from_config(config, custom_objects=custom_objects)

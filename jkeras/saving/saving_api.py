@@ -9,7 +9,8 @@ file name when writing, and by the file's content when reading.
 import json
 import os
 
-from jkeras.saving import checkpoint, hdf5_format, keras_archive, model_config
+from jkeras.engine import model_config
+from jkeras.saving import checkpoint, hdf5_format, keras_archive
 from jkeras.serialization import builtin_tables
 from jkeras.serialization.safe_mode import SafeModeScope
 

@@ -11,7 +11,7 @@ import types
 import numpy as np
 
 from jkeras.serialization.object_registry import (CustomObjectScope, custom_object_scope,
-                                           get_custom_objects)
+                                                  get_custom_objects)
 from jkeras.serialization.serialize import deserialize_keras_object, serialize_keras_object
 
 __all__ = [
