@@ -12,7 +12,7 @@ from jkeras.layers import (advanced_activations, attention, convolutional,
                            normalization, pooling, preprocessing, recurrent, wrappers)
 from jkeras.layers.merge import (add, average, concatenate, dot, maximum, minimum, multiply,
                                  subtract)
-from jkeras.layers.atrous import AtrousConvolution1D, AtrousConvolution2D
+from jkeras.layers.convolutional import AtrousConvolution1D, AtrousConvolution2D
 from jkeras.serialization import builtin_tables
 
 _FAMILIES = [core, merge, convolutional, pooling, normalization, embeddings, noise,
