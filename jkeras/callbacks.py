@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from jkeras import backend
 from jkeras.callback_base import Callback
 from jkeras.tensorboard.callback import TensorBoard
 from jkeras.utils.generic_utils import Progbar
@@ -586,12 +587,10 @@ def _learning_rate(model):
     if optimizer is None or not hasattr(optimizer, "lr"):
         raise ValueError('Optimizer must have a "lr" attribute. Received: optimizer='
                          f"{optimizer!r}")
-    from jkeras import backend
     return backend.get_value(optimizer.lr)
 
 
 def _set_learning_rate(model, value):
-    from jkeras import backend
     backend.set_value(model.optimizer.lr, value)
 
 

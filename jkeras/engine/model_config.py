@@ -19,6 +19,12 @@ import inspect
 
 import numpy as np
 
+from jkeras import dtype_policies
+from jkeras.engine.base_layer import _LAYER_KWARGS, Layer, standardize_shape
+from jkeras.engine.input_layer import InputLayer
+from jkeras.engine.keras_tensor import KerasTensor
+from jkeras.engine.model import Model
+from jkeras.engine.structure import flatten
 from jkeras.serialization import builtin_tables
 from jkeras.serialization.object_registry import (CustomObjectScope, get_registered_name,
                                                   get_registered_object)
@@ -50,13 +56,7 @@ def _model_class(name):
 
 
 def _is_graph_model(layer):
-    from jkeras.engine.model import Model
     return isinstance(layer, Model) and bool(getattr(layer, "_is_graph_network", False))
-
-
-def _flatten(structure):
-    from jkeras.engine.structure import flatten
-    return flatten(structure)
 
 
 def _json_value(value):
@@ -79,7 +79,6 @@ def serialize_layer(layer, style=KERAS2):
     """`{"class_name", "config"}` of a layer (Keras 3 style adds module and build_config)."""
     if style == KERAS3:
         return layer_to_keras3(layer)
-    from jkeras.engine.model import Model
     class_name = get_registered_name(type(layer))
     if isinstance(layer, Model):
         return {"class_name": class_name, "config": layer.get_config()}
@@ -121,7 +120,6 @@ def _history(tensor, conversion):
 def _positional_names(layer):
     """Names of the call arguments after the inputs, for turning positional args into
     keyword args as Keras 2 does."""
-    from jkeras.engine.base_layer import Layer
     fn = layer.call if type(layer).call is not Layer.call else layer.apply
     params = list(inspect.signature(fn).parameters.values())
     skip = 1 if fn == layer.call else 2  # (inputs) or (variables, inputs)
@@ -146,7 +144,6 @@ def _node_kwargs(node):
 
 
 def _serialize_kwargs_keras2(kwargs, conversion):
-    from jkeras.engine.keras_tensor import KerasTensor
 
     def convert(value):
         if isinstance(value, KerasTensor):
@@ -169,7 +166,7 @@ def _node_keras2(node, conversion):
     if isinstance(inputs, dict):
         return {k: entry(t) for k, t in inputs.items()}
     if isinstance(inputs, (list, tuple)):
-        return [entry(t) for t in _flatten(inputs)]
+        return [entry(t) for t in flatten(inputs)]
     return [entry(inputs)]
 
 
@@ -180,7 +177,6 @@ def keras3_tensor(tensor, conversion):
 
 
 def _node_keras3(node, conversion):
-    from jkeras.engine.keras_tensor import KerasTensor
 
     def convert(value):
         if isinstance(value, KerasTensor):
@@ -396,7 +392,6 @@ def _strip_keras3_defaults(config):
 
 def _accepted_keys(cls):
     """Argument names the class's constructors accept (None: anything goes)."""
-    from jkeras.engine.base_layer import _LAYER_KWARGS, Layer
     names = set(_LAYER_KWARGS)
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
@@ -415,10 +410,8 @@ def _accepted_keys(cls):
 
 def _clean_layer_config(cls, class_name, config):
     """A layer config read from a Keras file, with Keras 3's format differences undone."""
-    from jkeras.engine.model import Model
     config = _strip_keras3_defaults(dict(config))
     if isinstance(config.get("dtype"), dict):  # a policy config: keep its name
-        from jkeras import dtype_policies
         config["dtype"] = dtype_policies.get(config["dtype"]).name
     if issubclass(cls, Model):
         return config
@@ -457,7 +450,6 @@ def deserialize_layer(layer_data, custom_objects=None):
     registered = layer_data.get("registered_name")
     cls = resolve_layer_class(class_name, registered, custom_objects)
     config = layer_data.get("config", {})
-    from jkeras.engine.model import Model
     if cls is Model and isinstance(config, dict) and "layers" in config:
         cls = _model_class("Functional")  # Keras <= 2.3 wrote "Model"
     if isinstance(config, dict):
@@ -509,7 +501,6 @@ class _GraphBuilder:
         return self.layers[name]
 
     def tensor(self, name, node_index, tensor_index, endpoint=False):
-        from jkeras.engine.input_layer import InputLayer
         layer = self.layer(name)
         node_index = int(node_index)
         if endpoint and self.style == KERAS3:
@@ -596,7 +587,7 @@ class _GraphBuilder:
             outputs = self._call_keras3(layer, node_data)
         else:
             outputs = self._call_keras2(layer, node_data)
-        created = _flatten(outputs)[0]._keras_history[1]
+        created = flatten(outputs)[0]._keras_history[1]
         self.node_index[(name, self.node_count[name])] = created
         self.node_count[name] += 1
 
@@ -740,7 +731,6 @@ def functional_from_config(cls, config, custom_objects=None, created_layers=None
 
 def sequential_from_config(cls, config, custom_objects=None):
     """Rebuilds a Sequential model from `{"name", "layers"}` (or a bare list of layers)."""
-    from jkeras.engine.base_layer import standardize_shape
     if isinstance(config, list):  # Keras 2.2 and older wrote just the layer list
         config = {"layers": config}
     if not isinstance(config, dict) or "layers" not in config:

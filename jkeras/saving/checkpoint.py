@@ -16,6 +16,7 @@ tuples are written as lists), None, and arrays as `{"__ndarray__": [dtype, shape
 """
 import numpy as np
 
+from jkeras import _version
 from jkeras.saving import atomic
 
 FORMAT = "jkeras-checkpoint"
@@ -163,7 +164,6 @@ def _template(model, saved):
 
 def save_checkpoint(model, filepath, epoch=None, step=None, overwrite=True):
     """Writes the model's full training state to a msgpack file (atomically)."""
-    from jkeras import _version
     metadata = {"epoch": epoch, "step": step, "model_name": model.name,
                 "jkeras_version": _version.__version__}
     payload = {"format": FORMAT, "version": VERSION, "metadata": metadata,

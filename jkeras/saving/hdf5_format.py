@@ -22,7 +22,12 @@ import warnings
 
 import numpy as np
 
+from jkeras import losses, metrics, optimizers
+from jkeras.engine.model import Model
+from jkeras.engine.model_config import model_from_config, model_to_dict
+from jkeras.optimizers import OptimizerState
 from jkeras.saving import atomic
+from jkeras.serialization.object_registry import CustomObjectScope, get_registered_name
 from jkeras.serialization.safe_mode import SafeModeScope
 
 # The Keras version whose file layout this module follows, written as `keras_version`.
@@ -316,7 +321,6 @@ def load_weights_from_hdf5(model, filepath, by_name=False, skip_mismatch=False):
 def trainable_entries(model):
     """`[(tree path in the params tree, weight path 'layer/key', full path)]` for every
     weight the optimizer updates, in `model.trainable_weights` order."""
-    from jkeras.engine.model import Model
     mask = model._trainable_mask_tree()
     out = []
 
@@ -352,7 +356,6 @@ def _tree_set(tree, path, value):
 
 def optimizer_state(model):
     """The model's optimizer state (an OptimizerState) or None if it has none yet."""
-    from jkeras.optimizers import OptimizerState
     if model.optimizer is None:
         return None
     state = model.get_training_state().get("opt_state")
@@ -423,7 +426,6 @@ _KERAS3_UNNAMED = re.compile(r"variable(_\d+)?")
 def restore_optimizer_weights(model, named_values, source):
     """Puts saved optimizer weights (`[(name, array)]`) into the model's optimizer state.
     Returns True if restored; warns and leaves a fresh state when they do not match."""
-    from jkeras.optimizers import OptimizerState
     try:
         template = model.optimizer_state_template()
     except Exception as e:  # an optimizer without a state we understand
@@ -535,8 +537,6 @@ def _optimizer_config_from_file(config):
 
 def training_config(model):
     """The `training_config` attribute: compile arguments as Keras 2 writes them."""
-    from jkeras import losses, metrics
-    from jkeras.serialization.object_registry import get_registered_name
     opt = model.optimizer
     return {
         "loss": _serialize_compile_arg(model.loss, losses.serialize, "keras.losses"),
@@ -553,7 +553,6 @@ def training_config(model):
 
 
 def _deserialize_metric(entry, custom_objects):
-    from jkeras import metrics
     if isinstance(entry, dict) and entry.get("class_name") in (
             "MeanMetricWrapper", "MeanMetricWrapperV2"):
         inner = entry.get("config", {})
@@ -577,8 +576,6 @@ def _map_nested(value, fn):
 
 def compile_args(config, custom_objects=None):
     """`compile()` keyword arguments from a `training_config` (Keras 2 or Keras 3)."""
-    from jkeras import losses, optimizers
-    from jkeras.serialization.object_registry import CustomObjectScope
     with CustomObjectScope(custom_objects or {}):
         optimizer = optimizers.deserialize(
             _optimizer_config_from_file(config["optimizer_config"]),
@@ -613,7 +610,6 @@ def dumps(value):
 
 def save_model_to_hdf5(model, filepath, overwrite=True, include_optimizer=True):
     """`model.save('m.h5')`."""
-    from jkeras.engine.model_config import model_to_dict
     model_config = model_to_dict(model)
     with atomic.atomic_path(filepath, overwrite) as tmp:
         with open_h5(tmp, "w") as f:
@@ -641,7 +637,6 @@ def _json_attr(f, name, filepath):
 def compile_from_args(model, args, custom_objects):
     """`model.compile(**args)` with `custom_objects` in scope (names of custom losses and
     metrics are resolved while compiling)."""
-    from jkeras.serialization.object_registry import CustomObjectScope
     with CustomObjectScope(custom_objects or {}):
         model.compile(**args)
 
@@ -649,7 +644,6 @@ def compile_from_args(model, args, custom_objects):
 def config_to_model(config, custom_objects, safe_mode, filepath):
     """The model a file's config describes; a malformed config raises ValueError naming
     the file (unknown classes, Lambda bytecode in safe mode: their own clear errors)."""
-    from jkeras.engine.model_config import model_from_config
     with SafeModeScope(safe_mode):
         try:
             return model_from_config(config, custom_objects=custom_objects)

@@ -18,8 +18,15 @@ import zipfile
 
 import numpy as np
 
+from jkeras import _version, losses, metrics
+from jkeras.engine.base_layer import Layer
+from jkeras.engine.model import Model
 from jkeras.engine.model_config import layer_to_keras3
+from jkeras.layers import recurrent, wrappers
+from jkeras.layers.recurrent import StackedRNNCells
+from jkeras.optimizers import OptimizerState
 from jkeras.saving import atomic, hdf5_format
+from jkeras.serialization.object_registry import get_registered_name
 
 KERAS3_FORMAT_VERSION = "3.5.0"
 CONFIG_FILE = "config.json"
@@ -56,7 +63,6 @@ def _unique(base, used):
 
 # ---------------------------------------------------------------------------- configs
 def _keras3_optimizer_config(optimizer):
-    from jkeras.serialization.object_registry import get_registered_name
     name = get_registered_name(type(optimizer))
     config = hdf5_format.portable_optimizer_config(name, optimizer.get_config())
     if not config.get("decay"):
@@ -67,7 +73,6 @@ def _keras3_optimizer_config(optimizer):
 
 
 def _compile_config(model):
-    from jkeras import losses, metrics
     serialize = hdf5_format._serialize_compile_arg
     return {"optimizer": _keras3_optimizer_config(model.optimizer),
             "loss": serialize(model.loss, losses.serialize, "keras.losses"),
@@ -99,7 +104,6 @@ def _compile_args_from_keras3(config, custom_objects):
 
 # ---------------------------------------------------------------------------- weight layout
 def _rnn_layout(layer, keys):
-    from jkeras.layers.recurrent import StackedRNNCells
     cell = layer.cell
     prefix = layer._cell_prefix()
     if isinstance(cell, StackedRNNCells):
@@ -130,8 +134,6 @@ def _model_keys_layout(model, keys):
 def layer_layout(layer, keys):
     """`[(sub path, [keys])]`: where a layer's variables (given by key, in order) go in
     Keras 3's weights layout, relative to the layer's own group."""
-    from jkeras.engine.model import Model
-    from jkeras.layers import recurrent, wrappers
     if isinstance(layer, Model):
         return _model_keys_layout(layer, keys)
     if isinstance(layer, recurrent.RNN):
@@ -170,7 +172,6 @@ def _children(model):
     """`[(path relative to the model, layer)]` as Keras 3 names them: `layers/<snake
     case class>` for functional and Sequential models; for subclassed models, the
     attribute holding each layer, visited in sorted order (`layers` among them)."""
-    from jkeras.engine.base_layer import Layer
     if getattr(model, "_is_graph_network", False) or hasattr(model, "_pending"):
         return _container(model.layers, "layers", {}, set())
     out, seen = [], set()
@@ -196,7 +197,6 @@ def _layer_keys(layer):
 
 def variable_groups(model, prefix=""):
     """`[(group path, [weight handles], layer name)]` of the Keras 3 weights layout."""
-    from jkeras.engine.model import Model
     out = []
     for relative, layer in _children(model):
         path = prefix + relative
@@ -271,7 +271,6 @@ def _plan(f, groups, filepath, skip_mismatch):
 def _groups_by_name(f, model, filepath):
     """The model's groups placed at the file's groups named like its layers (the
     `name` attribute Keras 3 writes on each `vars` group)."""
-    from jkeras.engine.model import Model
     h5py = hdf5_format._h5py()
     located = {}
 
@@ -376,7 +375,6 @@ def _read_optimizer(f, model, filepath):
         template = model.optimizer_state_template()
     except Exception:  # optimizers without a Keras-style state
         return
-    from jkeras.optimizers import OptimizerState
     if not isinstance(template, OptimizerState):
         return
     names = keras3_optimizer_names(model, template)
@@ -446,7 +444,6 @@ def _weights_bytes(model, include_optimizer):
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True):
     """`model.save('m.keras')`: a Keras 3 zip archive."""
-    from jkeras import _version
     entry = layer_to_keras3(model)
     if include_optimizer and model.optimizer is not None and model.compiled:
         entry["compile_config"] = _compile_config(model)

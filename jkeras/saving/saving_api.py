@@ -10,6 +10,11 @@ import json
 import os
 
 from jkeras.engine import model_config
+from jkeras.engine.base_layer import Layer, flatten
+from jkeras.engine.functional import Functional
+from jkeras.engine.input_layer import InputLayer
+from jkeras.engine.keras_tensor import KerasTensor
+from jkeras.engine.sequential import Sequential
 from jkeras.saving import checkpoint, hdf5_format, keras_archive
 from jkeras.serialization import builtin_tables
 from jkeras.serialization.safe_mode import SafeModeScope
@@ -263,7 +268,6 @@ def _clone_layer(layer):
 
 
 def _check_clone(layer, cloned):
-    from jkeras.engine.base_layer import Layer
     if not isinstance(cloned, Layer):
         raise ValueError(
             "Expected `clone_function` to return a Layer instance. Received: "
@@ -272,9 +276,6 @@ def _check_clone(layer, cloned):
 
 
 def _clone_sequential(model, input_tensors, clone_function):
-    from jkeras.engine.base_layer import flatten
-    from jkeras.engine.input_layer import InputLayer
-    from jkeras.engine.sequential import Sequential
     layers = [_check_clone(l, clone_function(l)) for l in model.layers]
     clone = Sequential(name=model.name)
     if input_tensors is not None:
@@ -294,9 +295,6 @@ def _clone_sequential(model, input_tensors, clone_function):
 
 
 def _clone_functional(model, input_tensors, clone_function):
-    from jkeras.engine.base_layer import flatten
-    from jkeras.engine.input_layer import InputLayer
-    from jkeras.engine.keras_tensor import KerasTensor
     created, overrides = {}, {}
     if input_tensors is not None:
         tensors = flatten(input_tensors)
@@ -317,7 +315,6 @@ def _clone_functional(model, input_tensors, clone_function):
                 InputLayer.from_config(layer.get_config())
         else:
             created[layer.name] = _check_clone(layer, clone_function(layer))
-    from jkeras.engine.functional import Functional
     config = model_config.functional_config(model)
     return model_config.functional_from_config(Functional, config, created_layers=created)
 
@@ -328,7 +325,6 @@ def clone_model(model, input_tensors=None, clone_function=None):
     `clone_function(layer)` makes each new layer (default: from the layer's config);
     `input_tensors` (Input tensors) replace the model's inputs.
     """
-    from jkeras.engine.sequential import Sequential
     clone_function = clone_function or _clone_layer
     if isinstance(model, Sequential):
         return _clone_sequential(model, input_tensors, clone_function)
