@@ -132,6 +132,11 @@ def worker(args):
             json.dump(meta, f)
         return
 
+    devices = int(os.environ.get("JKERAS_BENCH_DEVICES", "1"))
+    if devices > 1:  # data parallel over the first `devices` devices
+        keras.distribution.set_distribution(
+            keras.distribution.DataParallel(devices=jax.devices()[:devices]))
+    meta["devices"] = devices
     keras.utils.set_random_seed(0)
     s = sizes[args.model]
     model, x, y = build(keras, args.model, s)
@@ -281,6 +286,8 @@ def main():
     parser.add_argument("--tiny", action="store_true", help="small shapes (CPU smoke run)")
     parser.add_argument("--models", default=",".join(MODELS + ("ops",)),
                         help="comma-separated: mlp,cnn,lstm,gpt,ops")
+    parser.add_argument("--devices", type=int, default=1,
+                        help="train data-parallel over this many devices")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--switch", default="off", help=argparse.SUPPRESS)
@@ -291,6 +298,7 @@ def main():
     if args.worker:
         args.model = args.worker
         return worker(args)
+    os.environ["JKERAS_BENCH_DEVICES"] = str(args.devices)
 
     chosen = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(chosen) - set(MODELS + ("ops",)))

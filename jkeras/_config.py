@@ -1,6 +1,6 @@
 """The one home of jkeras's global settings: floatx, epsilon, image data format, the seed,
-op determinism, the global dtype policy's name, the flash attention switch and the device
-data budget.
+op determinism, the global dtype policy's name, the flash attention switch, the device
+data budget, the distribution and the HDF5 load guard.
 
 Everything else in the package is pure; it reads these values through the functions here
 (re-exported by `jkeras.backend`) and never keeps global state of its own.
@@ -16,6 +16,10 @@ _IMAGE_DATA_FORMAT = "channels_last"
 _SEED_STATE = {"seed": None, "counter": 0}
 _DTYPE_POLICY = {"name": None}        # None: follow floatx()
 _FLASH_ATTENTION = {"enabled": None}  # None: automatic, False: never (Keras 3's values)
+# The HDF5 load guard (jkeras/saving/file_guard.py): when it runs and its time limit.
+LOAD_GUARD_MODES = ("always", "safe_mode", "never")
+LOAD_GUARD_ENV = "JKERAS_LOAD_GUARD"
+_LOAD_GUARD = {"mode": None, "timeout": 30.0}  # mode None: the environment, else "always"
 
 
 def floatx():
@@ -217,3 +221,52 @@ def disable_flash_attention():
 def is_flash_attention_enabled():
     """None (automatic, the default) or False (disabled), as Keras 3 reports it."""
     return _FLASH_ATTENTION["enabled"]
+
+
+_DISTRIBUTION = {"value": None}
+
+
+def set_distribution(value):
+    """The global `jkeras.distribution.Distribution` (None: one device)."""
+    _DISTRIBUTION["value"] = value
+
+
+def get_distribution():
+    return _DISTRIBUTION["value"]
+
+
+def _guard_mode(value, what):
+    aliases = {"1": "always", "true": "always", "on": "always", "0": "never",
+               "false": "never", "off": "never"}
+    mode = aliases.get(str(value).strip().lower(), str(value).strip().lower())
+    if mode not in LOAD_GUARD_MODES:
+        raise ValueError(f"Expected {what} to be one of {LOAD_GUARD_MODES} (or True / "
+                         f"False). Received: {what}={value!r}")
+    return mode
+
+
+def load_guard():
+    """`(mode, timeout_s)` of the HDF5 load guard. The mode is what `set_load_guard` set,
+    else the environment variable JKERAS_LOAD_GUARD, else "always"."""
+    mode = _LOAD_GUARD["mode"]
+    if mode is None:
+        env = os.environ.get(LOAD_GUARD_ENV)
+        mode = _guard_mode(env, LOAD_GUARD_ENV) if env else "always"
+    return mode, _LOAD_GUARD["timeout"]
+
+
+def set_load_guard(mode="always", timeout=None):
+    """When HDF5 files are checked in a child process before loading: "always" (or True),
+    "safe_mode" (only while safe mode is on), "never" (or False); None goes back to the
+    environment variable / default. `timeout` (seconds) is how long a check may take
+    before the file is called damaged (default 30)."""
+    if isinstance(mode, bool):
+        mode = "always" if mode else "never"
+    mode = None if mode is None else _guard_mode(mode, "mode")
+    if timeout is not None and (isinstance(timeout, bool) or
+                                not isinstance(timeout, (int, float)) or not timeout > 0):
+        raise ValueError(f"Expected timeout to be a positive number of seconds. "
+                         f"Received: timeout={timeout!r}")
+    _LOAD_GUARD["mode"] = mode
+    if timeout is not None:
+        _LOAD_GUARD["timeout"] = float(timeout)

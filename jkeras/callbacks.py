@@ -1026,6 +1026,9 @@ class BackupAndRestore(Callback):
             os.remove(self.backup_path)
 
     def _backup(self, epoch, step):
+        from jkeras.distribution.distribution_lib import is_chief
+        if not is_chief():
+            return  # in a multi-process job only process 0 writes files
         state = self.model.get_training_state()
         hypers = _host_changed_hyperparameters(self.model.optimizer)
         write_atomically(self.backup_path, pack_training_state(state, epoch, step, hypers))

@@ -4,6 +4,9 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The HDF5 load guard (a child process per load, ~0.2 s) is off for the suite's ~100 loads
+# of intact files; tests/test_saving_file_guard.py turns it on (docs/LOADING.md).
+os.environ.setdefault("JKERAS_LOAD_GUARD", "never")
 
 import functools
 import http.server

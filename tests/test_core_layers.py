@@ -181,6 +181,15 @@ def test_symbolic_arithmetic_builds_layers(rng):
     np.testing.assert_allclose(model.predict([x, y]), (x + y) * 2 - y[:, :1], rtol=1e-6)
 
 
+def test_symbolic_arithmetic_with_a_constant_survives_a_config_round_trip(rng):
+    a = jkeras.Input(shape=(3,))
+    model = jkeras.Model(a, layers.ReLU(6.0)(a + 3.0) * (1.0 / 6.0))
+    clone = jkeras.Model.from_config(model.get_config())
+    x = rng.normal(size=(2, 3)).astype("float32") * 4
+    np.testing.assert_allclose(clone.predict(x, verbose=0), np.clip(x + 3, 0, 6) / 6,
+                               rtol=1e-6)
+
+
 def test_layer_config_round_trip():
     for layer in [layers.Dense(3, activation="relu", kernel_regularizer="l2"),
                   layers.Dropout(0.3), layers.Reshape((2, -1)), layers.Permute((2, 1)),

@@ -147,11 +147,15 @@ def test_loads_keras_files_with_their_predictions(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["k2_dense_adam", "k2_seq_legacy_adam",
-                                  "k3_flat_graph_adam"])
+                                  "k3_flat_graph_adam", "k3_resume_nadam"])
 def test_training_resumes_from_keras_optimizer_state(name, tmp_path):
     """tf-keras 2.11+ (`Adam/m/...`), legacy (`Adam/.../m:0`) and Keras 3
-    (`adam/..._momentum`) optimizer weights: one more step equals Keras's."""
-    model = jkeras.models.load_model(fx.fixture_file(name + ".h5", tmp_path))
+    (`adam/..._momentum`, read by position: Nadam's `variable_2`, DepthwiseConv2D's
+    `depth_kernel`, TimeDistributed's `td_dense_kernel`) optimizer weights: restored
+    without a warning, and one more step equals Keras's step after the same load."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model = jkeras.models.load_model(fx.fixture_file(name + ".h5", tmp_path))
     assert int(model.optimizer.iterations) == 3
     _, _, extra = fx.fixture_data(name)
     model.train_on_batch(_unlist(extra["train_x"]), _unlist(extra["train_y"]))

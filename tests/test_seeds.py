@@ -1128,7 +1128,6 @@ def test_load_weights_from_a_keras3_file(keras_ref):
 # ============================================================================= applications
 
 @pytest.mark.slow
-@known_failure("jkeras.applications has no vgg16 module (no applications at all yet)")
 def test_vgg16_attributes(tmp_path, monkeypatch, keras_ref, capsys):
     # Keras 2 downloads the ImageNet weights; here the same-shaped file comes from real Keras
     # (random weights) and `get_file` hands it over instead of the network.

@@ -253,7 +253,7 @@ def model_to_dict(model, style=KERAS2):
     return {"class_name": get_registered_name(type(model)), "config": model.get_config()}
 
 
-# ---------------------------------------------------------------------------- Keras 3 layer configs
+# ------------------------------------------------------------------- Keras 3 layer configs
 def _module_for(key):
     for suffix, module in _OBJECT_MODULES:
         if key.endswith(suffix):

@@ -9,7 +9,8 @@ from jkeras.engine.input_layer import Input, InputLayer
 from jkeras.engine.input_spec import InputSpec
 from jkeras.layers import (advanced_activations, attention, convolutional,
                            convolutional_recurrent, core, embeddings, merge, noise,
-                           normalization, pooling, preprocessing, recurrent, wrappers)
+                           normalization, pooling, preprocessing, recurrent, residual,
+                           wrappers)
 from jkeras.layers.merge import (add, average, concatenate, dot, maximum, minimum, multiply,
                                  subtract)
 from jkeras.layers.convolutional import AtrousConvolution1D, AtrousConvolution2D
@@ -17,7 +18,7 @@ from jkeras.serialization import builtin_tables
 
 _FAMILIES = [core, merge, convolutional, pooling, normalization, embeddings, noise,
              advanced_activations, attention, preprocessing, recurrent, wrappers,
-             convolutional_recurrent]
+             convolutional_recurrent, residual]
 
 
 def _export(module):

@@ -474,6 +474,8 @@ class TensorOp(Layer):
         self.constant = constant
 
     def __call__(self, inputs, *args, **kwargs):
+        if not isinstance(inputs, (list, tuple)):  # rebuilt from a config: the constant is
+            return super().__call__(inputs, *args, **kwargs)  # already in self.constant
         a, b = inputs
         if not isinstance(b, KerasTensor):
             self.constant = b.tolist() if hasattr(b, "tolist") else b

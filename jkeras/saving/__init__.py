@@ -9,6 +9,8 @@ from jkeras.serialization.object_registry import (
 from jkeras.serialization.serialize import deserialize_keras_object, serialize_keras_object
 from jkeras.serialization.safe_mode import SafeModeScope, enable_unsafe_deserialization
 from jkeras.saving.checkpoint import load_checkpoint, save_checkpoint
+from jkeras.saving.file_guard import DamagedFileError
+from jkeras._config import load_guard, set_load_guard
 from jkeras.saving.saving_api import (clone_model, load_model, load_weights,
                                       model_from_config, model_from_json, model_from_yaml,
                                       save_model, save_weights)

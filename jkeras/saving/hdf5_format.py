@@ -14,6 +14,7 @@ checks every layer before assigning anything, so a failed load leaves the model 
 Files written by Keras 3 (paths such as `sub/inner/kernel`, optimizer names such as
 `adam/dense_kernel_momentum`) and by Keras 2 (both optimizer generations) are read.
 """
+import contextlib
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ from jkeras import losses, metrics, optimizers
 from jkeras.engine.model import Model
 from jkeras.engine.model_config import model_from_config, model_to_dict
 from jkeras.optimizers import OptimizerState
-from jkeras.saving import atomic
+from jkeras.saving import atomic, file_guard
 from jkeras.serialization.object_registry import CustomObjectScope, get_registered_name
 from jkeras.serialization.safe_mode import SafeModeScope
 
@@ -91,17 +92,32 @@ def _attr_text(attrs, name):
 
 
 # ---------------------------------------------------------------------------- files
-def open_h5(filepath, mode="r"):
-    """Opens an HDF5 file; an unreadable file raises OSError naming it."""
+def open_h5(filepath, mode="r", safe_mode=None):
+    """Opens an HDF5 file; an unreadable file raises OSError naming it. For reading, the
+    file is checked first (`file_guard`): a damaged one raises DamagedFileError."""
     h5py = _h5py()
     path = os.fspath(filepath)
-    if mode == "r" and not os.path.exists(path):
-        raise FileNotFoundError(f"No such file: {path}")
+    if mode == "r":
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"No such file: {path}")
+        file_guard.check_file(path, safe_mode)
     try:
         return h5py.File(path, mode)
     except OSError as e:
         raise OSError(f"Unable to open {path} as an HDF5 file (it may be truncated or "
                       f"corrupted): {e}") from None
+
+
+@contextlib.contextmanager
+def reading(filepath):
+    """Around code that only reads an open file: the errors h5py raises for damaged
+    structures (RuntimeError, TypeError, KeyError out of HDF5) become a ValueError naming
+    the file. Building and changing models happens outside it."""
+    try:
+        yield
+    except (RuntimeError, TypeError, KeyError) as e:
+        raise ValueError(f"File {filepath} could not be read: it is damaged or not a Keras "
+                         f"file ({type(e).__name__}: {e}).") from e
 
 
 def is_hdf5(filepath):
@@ -138,7 +154,7 @@ def read_dataset(group, name, filepath):
                          f"{type(item).__name__}.")
     try:
         value = item[()]
-    except (OSError, ValueError, TypeError) as e:
+    except (OSError, ValueError, TypeError, MemoryError) as e:
         raise ValueError(f"File {filepath}: cannot read dataset '{item.name}' (the file "
                          f"may be damaged): {e}") from None
     value = np.asarray(value)
@@ -270,14 +286,16 @@ def plan_by_name(model, saved_layers, filepath, skip_mismatch=False):
     return pairs
 
 
-def load_weights_from_group(model, group, filepath, by_name=False, skip_mismatch=False):
+def weight_pairs(model, group, filepath, by_name=False, skip_mismatch=False):
+    """`(handle, value)` pairs for the weights in a `model_weights`-layout group; reads and
+    checks everything, assigns nothing."""
     saved = read_weights_group(group, filepath)
     if by_name:
         pairs = plan_by_name(model, saved, filepath, skip_mismatch)
     else:
         pairs = plan_topological(model, saved, filepath)
     _check_top_level(group, filepath)
-    assign_weights(pairs)
+    return pairs
 
 
 def _check_top_level(group, filepath):
@@ -307,14 +325,23 @@ def weights_root(f, filepath):
         "attribute and no 'model_weights' group.")
 
 
-def load_weights_from_hdf5(model, filepath, by_name=False, skip_mismatch=False):
+def check_skip_mismatch(by_name, skip_mismatch):
     if skip_mismatch and not by_name:
         raise ValueError(
             "When calling model.load_weights, skip_mismatch can only be set to True when "
             "by_name is True.")
-    with open_h5(filepath) as f:
-        load_weights_from_group(model, weights_root(f, filepath), filepath, by_name,
-                                skip_mismatch)
+
+
+def load_weights_from_hdf5(model, filepath, by_name=False, skip_mismatch=False):
+    check_skip_mismatch(by_name, skip_mismatch)
+    with open_h5(filepath) as f, reading(filepath):
+        pairs = weight_pairs_from_file(model, f, filepath, by_name, skip_mismatch)
+    assign_weights(pairs)
+
+
+def weight_pairs_from_file(model, f, filepath, by_name=False, skip_mismatch=False):
+    """`weight_pairs` of an open legacy-layout file (a weights file or a model file)."""
+    return weight_pairs(model, weights_root(f, filepath), filepath, by_name, skip_mismatch)
 
 
 # ---------------------------------------------------------------------------- optimizer
@@ -634,43 +661,137 @@ def _json_attr(f, name, filepath):
                          f"{e}") from None
 
 
-def compile_from_args(model, args, custom_objects):
-    """`model.compile(**args)` with `custom_objects` in scope (names of custom losses and
-    metrics are resolved while compiling)."""
-    with CustomObjectScope(custom_objects or {}):
-        model.compile(**args)
+@contextlib.contextmanager
+def malformed(filepath, what):
+    """Around code that turns a config read from a file into objects: the errors a config
+    of the wrong shape causes (KeyError, IndexError, AttributeError, TypeError) become a
+    ValueError naming the file and the config."""
+    try:
+        yield
+    except (KeyError, IndexError, AttributeError, TypeError) as e:
+        raise ValueError(f"File {filepath}: the {what} is malformed "
+                         f"({type(e).__name__}: {e}).") from e
+
+
+def compile_from_config(model, args_from_config, config, custom_objects, filepath):
+    """`model.compile(**args_from_config(config, custom_objects))` with `custom_objects`
+    in scope (names of custom losses and metrics are resolved while compiling)."""
+    with malformed(filepath, "training config"):
+        args = args_from_config(config, custom_objects)
+        with CustomObjectScope(custom_objects or {}):
+            model.compile(**args)
 
 
 def config_to_model(config, custom_objects, safe_mode, filepath):
     """The model a file's config describes; a malformed config raises ValueError naming
     the file (unknown classes, Lambda bytecode in safe mode: their own clear errors)."""
-    with SafeModeScope(safe_mode):
-        try:
-            return model_from_config(config, custom_objects=custom_objects)
-        except (KeyError, IndexError, AttributeError) as e:
-            raise ValueError(f"File {filepath}: the model config is malformed "
-                             f"({type(e).__name__}: {e}).") from e
+    with SafeModeScope(safe_mode), malformed(filepath, "model config"):
+        return model_from_config(config, custom_objects=custom_objects)
+
+
+def _read_model_file(f, filepath, compile):
+    """`(config, saved layers, training config, optimizer weights, written by Keras 3)`:
+    all that `load_model` reads from a legacy file, read before anything is built."""
+    config = _json_attr(f, "model_config", filepath)
+    if config is None:
+        raise ValueError(f"No model config found in the file at {filepath}: it is a "
+                         "weights file; build the model and call load_weights().")
+    group = get_group(f, "model_weights", filepath)
+    saved = read_weights_group(group, filepath)
+    _check_top_level(group, filepath)
+    train_config = _json_attr(f, "training_config", filepath) if compile else None
+    optimizer = None
+    if train_config is not None and "optimizer_weights" in f:
+        opt_group = get_group(f, "optimizer_weights", filepath)
+        optimizer = [(n, read_dataset(opt_group, n, filepath))
+                     for n in load_attributes(opt_group, "weight_names")]
+    keras3 = (_attr_text(f.attrs, "keras_version") or "").startswith("3.")
+    return config, saved, train_config, optimizer, keras3
 
 
 def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A model from a Keras HDF5 file (written here, by Keras 2 or by Keras 3)."""
-    with open_h5(filepath) as f:
-        config = _json_attr(f, "model_config", filepath)
-        if config is None:
-            raise ValueError(f"No model config found in the file at {filepath}: it is a "
-                             "weights file; build the model and call load_weights().")
-        model = config_to_model(config, custom_objects, safe_mode, filepath)
-        load_weights_from_group(model, get_group(f, "model_weights", filepath), filepath)
-        train_config = _json_attr(f, "training_config", filepath) if compile else None
-        if train_config is None:
-            if compile:
-                _LOG.warning("No training configuration found in %s, so the model was "
-                             "*not* compiled. Compile it manually.", filepath)
-            return model
-        compile_from_args(model, compile_args(train_config, custom_objects), custom_objects)
-        if "optimizer_weights" in f:
-            group = get_group(f, "optimizer_weights", filepath)
-            names = load_attributes(group, "weight_names")
-            values = [(n, read_dataset(group, n, filepath)) for n in names]
-            restore_optimizer_weights(model, values, filepath)
+    with open_h5(filepath, safe_mode=safe_mode) as f, reading(filepath):
+        config, saved, train_config, optimizer, keras3 = _read_model_file(f, filepath,
+                                                                          compile)
+    model = config_to_model(config, custom_objects, safe_mode, filepath)
+    assign_weights(plan_topological(model, saved, filepath))
+    if train_config is None:
+        if compile:
+            _LOG.warning("No training configuration found in %s, so the model was "
+                         "*not* compiled. Compile it manually.", filepath)
+        return model
+    compile_from_config(model, compile_args, train_config, custom_objects, filepath)
+    if optimizer is not None:
+        restore_optimizer_weights(
+            model, _keras3_named(model, optimizer) if keras3 else optimizer, filepath)
     return model
+
+
+def _keras3_named(model, values):
+    """Keras 3 saves its optimizer variables by position (its names, such as Nadam's
+    `variable_1`, are not unique to a slot): `values` named by their place in Keras 3's
+    order, when their count matches this model's optimizer."""
+    ours = keras3_optimizer_slots(model)
+    if ours is None or len(ours) != len(values):
+        return values
+    return [(name, value) for name, (_, value) in zip(ours, values)]
+
+
+# ----------------------------------------------------------------- Keras 3 optimizer order
+# Keras 3 creates optimizer slots in groups; names inside a group alternate per variable.
+_KERAS3_SLOT_GROUPS = {
+    "Adam": [("momentum", "velocity"), ("velocity_hat",)],
+    "Adamax": [("momentum", "norm")],
+    "Nadam": [("momentum", "velocity")],
+    "Adadelta": [("accumulated_grad", "accumulated_delta_var")],
+    "Ftrl": [("accumulator", "linear")],
+}
+
+
+def _slot_order(optimizer, state):
+    """Keras 3's order of slot variables: groups of names, alternating per variable."""
+    active = [s for s in slot_names(optimizer, state) if s != "average"]
+    for cls in type(optimizer).__mro__:
+        if cls.__name__ in _KERAS3_SLOT_GROUPS:
+            groups = [tuple(s for s in g if s in active)
+                      for g in _KERAS3_SLOT_GROUPS[cls.__name__]]
+            listed = {s for g in groups for s in g}
+            groups += [(s,) for s in active if s not in listed]
+            return [g for g in groups if g]
+    return [(s,) for s in active]
+
+
+def keras3_optimizer_names(model, state):
+    """`[(name, getter)]` of optimizer variables in Keras 3's order; the getter reads the
+    value from a state. Names use Keras 3's `adam/dense_kernel_momentum` form."""
+    opt = model.optimizer
+    base = opt.name.lower()
+    entries = trainable_entries(model)
+    out = [(f"{base}/iteration", lambda s: np.asarray(s.iterations, np.int64))]
+    if opt._schedule is None:
+        out.append((f"{base}/learning_rate",
+                    lambda s: np.asarray(s.hyperparams["learning_rate"], np.float32)))
+    groups = ([("average",)] if "average" in state.slots else []) + _slot_order(opt, state)
+    for group in groups:
+        for path, _, full in entries:
+            for slot in group:
+                out.append((f"{base}/{full.replace('/', '_')}_{slot}",
+                            lambda s, p=path, n=slot: np.asarray(
+                                _tree_get(s.slots[n], p))))
+    if "u_product" in state.extras:
+        out.append((f"{base}/u_product",
+                    lambda s: np.asarray(s.extras["u_product"], np.float32)))
+    return out
+
+
+def keras3_optimizer_slots(model):
+    """The names of the model's optimizer variables in Keras 3's order (the order Keras 3
+    saves them in, by position), or None for an optimizer without a Keras-style state."""
+    try:
+        template = model.optimizer_state_template()
+    except Exception:  # optimizers without a Keras-style state
+        return None
+    if not isinstance(template, OptimizerState):
+        return None
+    return [name for name, _ in keras3_optimizer_names(model, template)]

@@ -24,8 +24,7 @@ from jkeras.engine.model import Model
 from jkeras.engine.model_config import layer_to_keras3
 from jkeras.layers import recurrent, wrappers
 from jkeras.layers.recurrent import StackedRNNCells
-from jkeras.optimizers import OptimizerState
-from jkeras.saving import atomic, hdf5_format
+from jkeras.saving import atomic, file_guard, hdf5_format
 from jkeras.serialization.object_registry import get_registered_name
 
 KERAS3_FORMAT_VERSION = "3.5.0"
@@ -36,14 +35,6 @@ _MAX_MEMBER_BYTES = 4 << 30
 
 _MHA_SUBLAYERS = {"query": "query_dense", "key": "key_dense", "value": "value_dense",
                   "attention_output": "output_dense"}
-# Keras 3 creates optimizer slots in groups; names inside a group alternate per variable.
-_KERAS3_SLOT_GROUPS = {
-    "Adam": [("momentum", "velocity"), ("velocity_hat",)],
-    "Adamax": [("momentum", "norm")],
-    "Nadam": [("momentum", "velocity")],
-    "Adadelta": [("accumulated_grad", "accumulated_delta_var")],
-    "Ftrl": [("accumulator", "linear")],
-}
 
 
 def keras3_snake_case(name):
@@ -292,10 +283,11 @@ def _groups_by_name(f, model, filepath):
     return out
 
 
-def _load_from_h5(model, f, filepath, by_name=False, skip_mismatch=False):
+def weight_pairs_from_file(model, f, filepath, by_name=False, skip_mismatch=False):
+    """`(handle, value)` pairs from an open file in Keras 3's weights layout; reads and
+    checks everything, assigns nothing."""
     groups = _groups_by_name(f, model, filepath) if by_name else variable_groups(model)
-    pairs = _plan(f, groups, filepath, skip_mismatch)
-    hdf5_format.assign_weights(pairs)
+    return _plan(f, groups, filepath, skip_mismatch)
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -309,83 +301,44 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
     """Loads a `.weights.h5` file or the weights of a `.keras` archive."""
     if zipfile.is_zipfile(filepath):
         with _open_zip(filepath) as archive:
-            data = _read_member(archive, WEIGHTS_FILE, filepath)
-        with _h5_from_bytes(data, filepath) as f:
-            _load_from_h5(model, f, filepath, by_name, skip_mismatch)
-        return
-    with hdf5_format.open_h5(filepath) as f:
-        _load_from_h5(model, f, filepath, by_name, skip_mismatch)
+            opened = _h5_from_bytes(_read_member(archive, WEIGHTS_FILE, filepath), filepath)
+    else:
+        opened = hdf5_format.open_h5(filepath)
+    with opened as f, hdf5_format.reading(filepath):
+        pairs = weight_pairs_from_file(model, f, filepath, by_name, skip_mismatch)
+    hdf5_format.assign_weights(pairs)
 
 
 # ---------------------------------------------------------------------------- optimizer
-def _slot_order(optimizer, state):
-    """Keras 3's order of slot variables: groups of names, alternating per variable."""
-    active = [s for s in hdf5_format.slot_names(optimizer, state) if s != "average"]
-    for cls in type(optimizer).__mro__:
-        if cls.__name__ in _KERAS3_SLOT_GROUPS:
-            groups = [tuple(s for s in g if s in active)
-                      for g in _KERAS3_SLOT_GROUPS[cls.__name__]]
-            listed = {s for g in groups for s in g}
-            groups += [(s,) for s in active if s not in listed]
-            return [g for g in groups if g]
-    return [(s,) for s in active]
-
-
-def keras3_optimizer_names(model, state):
-    """`[(name, getter)]` of optimizer variables in Keras 3's order; the getter reads the
-    value from a state. Names use Keras 3's `adam/dense_kernel_momentum` form."""
-    opt = model.optimizer
-    base = opt.name.lower()
-    entries = hdf5_format.trainable_entries(model)
-    out = [(f"{base}/iteration", lambda s: np.asarray(s.iterations, np.int64))]
-    if opt._schedule is None:
-        out.append((f"{base}/learning_rate",
-                    lambda s: np.asarray(s.hyperparams["learning_rate"], np.float32)))
-    groups = ([("average",)] if "average" in state.slots else []) + _slot_order(opt, state)
-    for group in groups:
-        for path, _, full in entries:
-            for slot in group:
-                out.append((f"{base}/{full.replace('/', '_')}_{slot}",
-                            lambda s, p=path, n=slot: np.asarray(
-                                hdf5_format._tree_get(s.slots[n], p))))
-    if "u_product" in state.extras:
-        out.append((f"{base}/u_product",
-                    lambda s: np.asarray(s.extras["u_product"], np.float32)))
-    return out
-
-
 def _write_optimizer(f, model):
     state = hdf5_format.optimizer_state(model)
     if state is None:
         return
     group = f.require_group("optimizer").create_group("vars")
     group.attrs["name"] = model.optimizer.name.lower()
-    for index, (_, getter) in enumerate(keras3_optimizer_names(model, state)):
+    for index, (_, getter) in enumerate(hdf5_format.keras3_optimizer_names(model, state)):
         group.create_dataset(str(index), data=getter(state))
 
 
-def _read_optimizer(f, model, filepath):
+def _optimizer_values(f, filepath):
+    """The arrays under `optimizer/vars` in their order (`0`, `1`, ...), or None."""
     if "optimizer/vars" not in f:
-        return
+        return None
     group = hdf5_format.get_group(f, "optimizer/vars", filepath)
-    count = len(group.keys())
-    if count == 0:
+    return [hdf5_format.read_dataset(group, str(i), filepath) for i in range(len(group))]
+
+
+def _restore_optimizer(model, values, filepath):
+    names = hdf5_format.keras3_optimizer_slots(model) if values else None
+    if names is None:
         return
-    try:
-        template = model.optimizer_state_template()
-    except Exception:  # optimizers without a Keras-style state
-        return
-    if not isinstance(template, OptimizerState):
-        return
-    names = keras3_optimizer_names(model, template)
-    if count != len(names):
+    if len(values) != len(names):
         warnings.warn(
-            f"The optimizer in {filepath} has {count} variables, this model's optimizer "
-            f"has {len(names)}; the optimizer starts with a fresh state.", stacklevel=3)
+            f"The optimizer in {filepath} has {len(values)} variables, this model's "
+            f"optimizer has {len(names)}; the optimizer starts with a fresh state.",
+            stacklevel=3)
         return
-    values = [(name, hdf5_format.read_dataset(group, str(i), filepath))
-              for i, (name, _) in enumerate(names)]
-    hdf5_format.restore_optimizer_weights(model, values, filepath)
+    hdf5_format.restore_optimizer_weights(model, list(zip(names, values)), filepath)
 
 
 # ---------------------------------------------------------------------------- archives
@@ -414,13 +367,15 @@ def _read_member(archive, name, filepath):
 
 
 class _h5_from_bytes:
-    """An HDF5 file opened from bytes in memory."""
+    """An HDF5 file opened from bytes in memory, checked first by `file_guard`."""
 
-    def __init__(self, data, filepath):
-        self.data, self.filepath = data, filepath
+    def __init__(self, data, filepath, safe_mode=None):
+        self.data, self.filepath, self.safe_mode = data, filepath, safe_mode
 
     def __enter__(self):
         import h5py
+        file_guard.check_bytes(self.data, f"{self.filepath} (its '{WEIGHTS_FILE}')",
+                               self.safe_mode)
         try:
             self.file = h5py.File(io.BytesIO(self.data), "r")
         except OSError as e:
@@ -471,12 +426,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError(f"Archive {filepath}: '{CONFIG_FILE}' is not valid JSON: "
                          f"{e}") from None
     model = hdf5_format.config_to_model(config, custom_objects, safe_mode, filepath)
-    with _h5_from_bytes(weights, filepath) as f:
-        _load_from_h5(model, f, filepath)
-        compile_config = config.get("compile_config") if compile else None
-        if compile_config:
-            hdf5_format.compile_from_args(
-                model, _compile_args_from_keras3(compile_config, custom_objects),
-                custom_objects)
-            _read_optimizer(f, model, filepath)
+    compile_config = config.get("compile_config") if compile else None
+    with _h5_from_bytes(weights, filepath, safe_mode) as f, hdf5_format.reading(filepath):
+        pairs = weight_pairs_from_file(model, f, filepath)
+        optimizer = _optimizer_values(f, filepath) if compile_config else None
+    hdf5_format.assign_weights(pairs)
+    if compile_config:
+        hdf5_format.compile_from_config(model, _compile_args_from_keras3, compile_config,
+                                        custom_objects, filepath)
+        _restore_optimizer(model, optimizer, filepath)
     return model

@@ -110,6 +110,9 @@ def _sniff(filepath):
 def save_model(model, filepath, overwrite=True, include_optimizer=True, save_format=None,
                **kwargs):
     """Saves a model: Keras HDF5 (`.h5`) or a Keras 3 archive (`.keras`)."""
+    from jkeras.distribution.distribution_lib import is_chief
+    if not is_chief():
+        return  # in a multi-process job only process 0 writes files
     kwargs.pop("signatures", None)
     kwargs.pop("options", None)
     kwargs.pop("save_traces", None)
@@ -148,6 +151,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
 def save_weights(model, filepath, overwrite=True, save_format=None, **kwargs):
     """Saves weights: Keras 2 HDF5 layout (`.h5`), Keras 3 layout (`.weights.h5`) or a
     msgpack checkpoint (`.msgpack`)."""
+    from jkeras.distribution.distribution_lib import is_chief
+    if not is_chief():
+        return  # in a multi-process job only process 0 writes files
     kwargs.pop("options", None)
     _reject_unknown(kwargs, "save_weights")
     filepath = _path(filepath)
@@ -185,15 +191,14 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
         keras_archive.load_weights(model, filepath, by_name=by_name,
                                    skip_mismatch=skip_mismatch)
         return None
-    with hdf5_format.open_h5(filepath) as f:
-        legacy = "layer_names" in f.attrs or "layer_names0" in f.attrs or \
-            "model_weights" in f
-    if legacy:
-        hdf5_format.load_weights_from_hdf5(model, filepath, by_name=by_name,
-                                           skip_mismatch=skip_mismatch)
-    else:
-        keras_archive.load_weights(model, filepath, by_name=by_name,
-                                   skip_mismatch=skip_mismatch)
+    with hdf5_format.open_h5(filepath) as f, hdf5_format.reading(filepath):
+        if "layer_names" in f.attrs or "layer_names0" in f.attrs or "model_weights" in f:
+            hdf5_format.check_skip_mismatch(by_name, skip_mismatch)
+            layout = hdf5_format
+        else:
+            layout = keras_archive
+        pairs = layout.weight_pairs_from_file(model, f, filepath, by_name, skip_mismatch)
+    hdf5_format.assign_weights(pairs)
     return None
 
 

@@ -17,6 +17,7 @@ import weakref
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 
 from jkeras import _config
 from jkeras.engine import data_adapter
@@ -73,8 +74,9 @@ def bucket(n):
     return -(-n // (1 << e)) << e
 
 
-def upload(array):
-    """`array` on the device, its leading axis padded with zeros to `bucket(len)`."""
+def upload(array, placement=None):
+    """`array` on the device (on every device of a mesh), its leading axis padded with
+    zeros to `bucket(len)`."""
     array = np.asarray(array) if not isinstance(array, np.ndarray) else array
     n = array.shape[0]
     size = bucket(n)
@@ -82,16 +84,18 @@ def upload(array):
         padded = np.zeros((size,) + array.shape[1:], _host_dtype(array))
         padded[:n] = array
         array = padded
-    return jax.device_put(np.asarray(array, _host_dtype(array)))
+    array = np.asarray(array, _host_dtype(array))
+    return jax.device_put(array) if placement is None else placement.put_replicated(array)
 
 
 class DeviceCache:
     """Device copies of host arrays, one entry per array, kept while the host array lives
     and its contents look the same (a few entries, least recently used dropped first)."""
 
-    def __init__(self, size=8):
+    def __init__(self, size=8, placement=None):
         self._entries = collections.OrderedDict()
         self._size = size
+        self.placement = placement
 
     def get(self, arrays):
         return jax.tree_util.tree_map(self._one, arrays)
@@ -102,7 +106,7 @@ class DeviceCache:
         if entry is not None and entry[0]() is _root(array):
             self._entries.move_to_end(key)
             return entry[1]
-        device = upload(array)
+        device = upload(array, self.placement)
         root = _root(array)
         try:
             ref = weakref.ref(root)
@@ -136,34 +140,27 @@ def _take(data, idx):
     return jax.tree_util.tree_map(lambda a: jnp.take(a, safe, axis=0), data)
 
 
-def _gather_chunk(length):
-    @jax.jit
+def _gather_chunk(length, sharding):
     def gather(data, table, start):
         idx = jax.lax.dynamic_slice_in_dim(table, start, length)
         return _take(data, idx), idx[:, 0] >= 0, start + length
-    return gather
+    if sharding is None:
+        return jax.jit(gather)
+    replicated = NamedSharding(sharding.mesh, PartitionSpec())
+    return jax.jit(gather, out_shardings=(sharding, replicated, replicated))
 
 
 _GATHERS = {}
 
 
-def _gather_fn(length):
-    if length not in _GATHERS:
-        _GATHERS[length] = _gather_chunk(length)
-    return _GATHERS[length]
+def _gather_fn(length, sharding=None):
+    key = (length, sharding)
+    if key not in _GATHERS:
+        _GATHERS[key] = _gather_chunk(length, sharding)
+    return _GATHERS[key]
 
 
-_ZERO = {}
-
-
-def _zero():
-    """A device int32 zero, made once (the gathers never donate it)."""
-    if "zero" not in _ZERO:
-        _ZERO["zero"] = jax.device_put(np.int32(0))
-    return _ZERO["zero"]
-
-
-def _index_table(run, length):
+def _index_table(run, length, placement=None):
     """The run's index batches as an int32 table, padded with -1 rows (never valid) to a
     whole number of chunks and then to a size bucket (so its shape rarely changes)."""
     rows = -(-len(run) // length) * length
@@ -171,7 +168,7 @@ def _index_table(run, length):
     rows += (-rows) % length
     table = np.full((rows, len(run[0])), -1, np.int32)
     table[:len(run)] = np.stack(run)
-    return jax.device_put(table)
+    return jax.device_put(table) if placement is None else placement.put_replicated(table)
 
 
 class Unit:
@@ -203,11 +200,15 @@ class ArrayFeed:
     batch_plan: `epoch -> list of index arrays` (the batches of that epoch, in order).
     """
 
-    def __init__(self, arrays, batch_plan, cache=None, resident=None):
+    def __init__(self, arrays, batch_plan, cache=None, resident=None, placement=None):
         self.arrays = arrays
         self.batch_plan = batch_plan
+        self.placement = placement
         if resident is None:
             resident = _nbytes(arrays) <= _config.device_data_budget()
+            if placement is not None and placement.distributed and \
+                    not placement.distribution.auto_shard_dataset:
+                resident = False  # each process holds its own part: stream it
         self.resident = resident
         self._device = None
         self._cache = cache
@@ -215,7 +216,7 @@ class ArrayFeed:
     def device_arrays(self):
         if self._device is None:
             self._device = self._cache.get(self.arrays) if self._cache is not None else \
-                jax.tree_util.tree_map(upload, self.arrays)
+                jax.tree_util.tree_map(lambda a: upload(a, self.placement), self.arrays)
         return self._device
 
     def units(self, epoch, group=1):
@@ -234,9 +235,11 @@ class ArrayFeed:
         data = self.device_arrays()
         for size, run in _runs(batches):
             length = group if group > 1 else chunk_length(size * self._row_bytes())
-            table = _index_table(run, length)
-            gather = _gather_fn(length)
-            cursor = {"start": _zero()}
+            table = _index_table(run, length, self.placement)
+            sharding = None if self.placement is None else \
+                self.placement.chunk_sharding(size)
+            gather = _gather_fn(length, sharding)
+            cursor = {"start": _zero() if self.placement is None else self.placement.zero()}
 
             def fetch(cursor=cursor, table=table, gather=gather):
                 chunk, valid, cursor["start"] = gather(data, table, cursor["start"])
@@ -263,18 +266,21 @@ class ArrayFeed:
                         host = jax.tree_util.tree_map(lambda *xs: np.stack(xs), *parts)
                     yield host, size, count
                     done += count
-        for device, size, count in prefetch(host_units()):
+        for device, size, count in prefetch(host_units(), placement=self.placement):
             yield Unit("stack" if count > 1 else "batch", lambda device=device: device, size,
                        count)
 
 
-def prefetch(units, ahead=_AHEAD):
-    """Yields `(device batch, *rest)` for `(host batch, *rest)` items, starting the copy of
-    the next `ahead` items before the current one is used (copies are asynchronous)."""
+def prefetch(units, ahead=_AHEAD, placement=None):
+    """Yields `(device batch, size, count)` for `(host batch, size, count)` items, starting
+    the copy of the next `ahead` items before the current one is used (copies are
+    asynchronous). `count > 1` marks a stack of batches."""
     pending = collections.deque()
     try:
-        for host, *rest in units:
-            pending.append((to_device(host), *rest))
+        for host, size, count in units:
+            device = to_device(host) if placement is None else \
+                placement.put_batch(host, stacked=count > 1)
+            pending.append((device, size, count))
             if len(pending) > ahead:
                 yield pending.popleft()
         while pending:

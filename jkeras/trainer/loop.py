@@ -138,9 +138,20 @@ def _should_validate(epoch, validation_freq):
     return (epoch + 1) in validation_freq
 
 
+def _for_this_process(callbacks, verbose):
+    """In a multi-process job, processes other than 0 neither print nor write files."""
+    if jax.process_index() == 0:
+        return callbacks, verbose
+    from jkeras.tensorboard.callback import TensorBoard
+    writers = (callbacks_module.ModelCheckpoint, callbacks_module.CSVLogger, TensorBoard,
+               callbacks_module.ProgbarLogger, callbacks_module.RemoteMonitor)
+    return [c for c in callbacks or [] if not isinstance(c, writers)], 0
+
+
 def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samples, val,
              validation_freq, validation_steps, val_batch_size, epoch_units):
     model = trainer.model
+    callbacks, verbose = _for_this_process(callbacks, verbose)
     names = list(trainer.targets.metric_names)
     callback_list = callbacks_module.CallbackList(
         callbacks, add_history=True, add_progbar=verbose != 0, model=model,
@@ -210,6 +221,17 @@ def _run_epoch(trainer, units, callback_list, progbar, batch_hooks):
         return model.stop_training
 
     try:
+        if not report:
+            # Nothing on the host runs between steps: a tight loop, the optimizer's host
+            # values synced once per unit.
+            for unit in units:
+                if unit.kind == "chunk":
+                    trainer.run_chunk(*unit.fetch(), unit.count)
+                else:
+                    trainer.train_step(unit.kind, unit.fetch())
+                if model.stop_training:
+                    break
+            return
         for unit in units:
             if unit.kind == "chunk":
                 chunk, _ = unit.fetch()
@@ -367,7 +389,8 @@ def predict(trainer, x, batch_size=None, verbose=0, steps=None, max_queue_size=1
                       for a in inputs.prepare_x(model, batch_x)]
                 yield xs, len(xs[0]), 1
         units = (epoch_iterator.Unit("batch", lambda d=d: d, size, c)
-                 for d, size, c in epoch_iterator.prefetch(host_units()))
+                 for d, size, c in epoch_iterator.prefetch(host_units(),
+                                                           placement=trainer.placement()))
     else:
         xs = inputs.prepare_x(model, x)
         _check_input_lengths(model, xs)
@@ -391,7 +414,10 @@ def _predict_units(trainer, units, steps=None):
     """Outputs for every real batch of `units`: one dispatch per chunk, one transfer of
     all outputs at the end (padding batches' outputs are cut off on the host)."""
     state = dict(trainer.read_state())
+    placement = trainer.placement()
     key = _config.next_key()
+    if placement.distributed:
+        key = placement.put_replicated(np.asarray(key))
     limit = None if steps is None else int(math.ceil(steps))
     pieces, index = [], 0  # (device outputs, real batches, stacked?)
     for unit in units:
@@ -442,7 +468,7 @@ def _concat(pieces):
 
 def predict_on_batch(trainer, x):
     xs = [epoch_iterator.host_batch(a, slice(None)) for a in inputs.prepare_x(trainer.model, x)]
-    unit = epoch_iterator.Unit("batch", lambda: epoch_iterator.to_device(xs), len(xs[0]))
+    unit = epoch_iterator.Unit("batch", lambda: trainer.placement().put_batch(xs), len(xs[0]))
     return _predict_units(trainer, [unit])
 
 
@@ -461,7 +487,8 @@ def _host_triplet(trainer, x, y, sample_weight, class_weight=None):
 def train_on_batch(trainer, x, y=None, sample_weight=None, class_weight=None,
                    reset_metrics=True, return_dict=False):
     trainer.check_trainable_discrepancy()
-    batch = epoch_iterator.to_device(_host_triplet(trainer, x, y, sample_weight, class_weight))
+    batch = trainer.placement().put_batch(_host_triplet(trainer, x, y, sample_weight,
+                                                        class_weight))
     started = trainer.begin()
     try:
         if reset_metrics or trainer._batch_metrics is None:
@@ -480,7 +507,7 @@ def train_on_batch(trainer, x, y=None, sample_weight=None, class_weight=None,
 
 def test_on_batch(trainer, x, y=None, sample_weight=None, reset_metrics=True,
                   return_dict=False):
-    batch = epoch_iterator.to_device(_host_triplet(trainer, x, y, sample_weight))
+    batch = trainer.placement().put_batch(_host_triplet(trainer, x, y, sample_weight))
     if reset_metrics or trainer._test_batch_metrics is None:
         metrics = trainer.fresh_metrics()
     else:

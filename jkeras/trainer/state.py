@@ -75,6 +75,10 @@ class ModelVariables:
             if id(cell) in trainable_ids and id(cell) not in self.slots:
                 self.slots[id(cell)] = ("trainable", path)
                 self.trainable_paths.append((path, cell))
+        self.names = {}
+        for kind in ("params", "state"):
+            for path, cell in _walk(self.tree[kind]):
+                self.names.setdefault(id(cell), "/".join(path))
         self.non_trainable = []
         for cell in jax.tree_util.tree_leaves(self.tree):
             if id(cell) not in self.slots:

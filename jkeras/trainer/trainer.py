@@ -16,6 +16,7 @@ from jkeras import _config
 from jkeras import callbacks as callbacks_module
 from jkeras.engine import data_adapter
 from jkeras.trainer import epoch_iterator, inputs, step as step_module
+from jkeras.trainer.placement import Placement
 from jkeras.trainer.state import ModelVariables, StateBinding, trainable_mask
 
 __all__ = ["Trainer"]
@@ -47,7 +48,8 @@ class Trainer:
         self._warned_discrepancy = False
         self._batch_metrics = None
         self._test_batch_metrics = None
-        self._indices = []
+        self._placement = None
+        self._shardings = None
 
     def resume_at(self, epoch):
         """Makes the running `fit` start at `epoch` (a callback restoring a backup)."""
@@ -65,6 +67,63 @@ class Trainer:
             self._variables_ids = ids
             self._jitted = {}
         return self._variables
+
+    # ------------------------------------------------------------------ placement
+    def distribution(self):
+        """The model's own distribution (`multi_gpu_model`), else the global one."""
+        own = getattr(self.model, "_distribution", None)
+        return own if own is not None else _config.get_distribution()
+
+    def placement(self):
+        """Where arrays go now; a change of distribution drops what was compiled and
+        cached for the old one."""
+        dist = self.distribution()
+        if self._placement is None or self._placement.distribution is not dist:
+            self._placement = Placement(dist)
+            self.cache = epoch_iterator.DeviceCache(placement=self._placement)
+            self._jitted = {}
+            self._shardings = None
+        return self._placement
+
+    def state_shardings(self, state):
+        """Shardings for every part of `state` under the current distribution: variables
+        as its layouts say, optimizer slots like their variables, the rest replicated."""
+        dist = self.distribution()
+        if dist is None:
+            return None
+        mvars = self.variables()
+        rep = dist.replicated()
+        trainable = {}
+        for path, cell in mvars.trainable_paths:
+            node = trainable
+            for key in path[:-1]:
+                node = node.setdefault(key, {})
+            node[path[-1]] = dist.get_variable_layout("/".join(path),
+                                                      cell.shape).sharding()
+        trainable = _fill_tree(trainable, state["trainable"])
+        non_trainable = [dist.get_variable_layout(mvars.names[id(c)], c.shape).sharding()
+                         for c in mvars.non_trainable]
+        placed = jax.tree_util.tree_map(
+            lambda a, sh: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=sh),
+            state["trainable"], trainable)
+        opt = jax.jit(self.tx.init).lower(placed).compile().output_shardings
+        mesh_devices = set(dist.jax_mesh.devices.flat)
+        # Constants made inside init (hyperparameters, counts) may come back on one
+        # device: they are replicated like the rest.
+        opt = jax.tree_util.tree_map(
+            lambda sh: sh if set(sh.device_set) == mesh_devices else rep, opt)
+        return {"trainable": trainable, "non_trainable": non_trainable, "opt_state": opt,
+                "key": rep, "step": rep,
+                "metrics": jax.tree_util.tree_map(lambda _: rep, state["metrics"])}
+
+    def _place_state(self, state):
+        placement = self.placement()
+        if not placement.distributed:
+            return state
+        if self._shardings is None:
+            self._shardings = self.state_shardings(state)
+        shardings = {k: v for k, v in self._shardings.items() if k in state}
+        return placement.place_tree(state, shardings)
 
     def check_trainable_discrepancy(self):
         """Warns once when the trainable flags changed since compile (Keras 2's rule: the
@@ -111,7 +170,8 @@ class Trainer:
         if self.binding is not None:
             return False
         mvars = self.variables()
-        state = _copy_tree(self._fresh_state(mvars))
+        self.placement()
+        state = _copy_tree(self._place_state(self._fresh_state(mvars)))
         self.binding = StateBinding(mvars)
         self.binding.bind(state)
         return True
@@ -139,7 +199,8 @@ class Trainer:
             state = self.binding.state
             return {"trainable": state["trainable"], "non_trainable": state["non_trainable"]}
         trainable, non_trainable = self.variables().values()
-        return {"trainable": trainable, "non_trainable": non_trainable}
+        self.placement()
+        return self._place_state({"trainable": trainable, "non_trainable": non_trainable})
 
     def set_opt_state(self, opt_state):
         self.opt_state = opt_state
@@ -172,38 +233,47 @@ class Trainer:
                 self.state = dict(self.state, step=jnp.asarray(self.step, jnp.int32))
 
     # ------------------------------------------------------------------ jitted functions
+    def _jit(self, fn, donate=(), out=None):
+        """jax.jit, with output shardings under a distribution (`out`: "state" for the
+        train state, "replicated", or a function of the state shardings)."""
+        if out is None or not self.placement().distributed:
+            return jax.jit(fn, donate_argnums=donate)
+        shardings = self._shardings
+        rep = self.distribution().replicated()
+        outs = {"state": shardings, "replicated": rep}.get(out) if isinstance(out, str) \
+            else out(shardings, rep)
+        return jax.jit(fn, donate_argnums=donate, out_shardings=outs)
+
     def _fn(self, kind):
+        self.placement()
         fn = self._jitted.get(kind)
         if fn is not None:
             return fn
         mvars = self.variables()
         model, targets = self.model, self.targets
+        train = step_module.make_train_step(model, mvars, targets, self.tx)
+        predict_out = (lambda sh, rep: (rep, sh["non_trainable"]))
         if kind == "train":
-            fn = jax.jit(step_module.make_train_step(model, mvars, targets, self.tx),
-                         donate_argnums=(0,))
+            fn = self._jit(train, (0,), "state")
         elif kind == "train_scan":
-            fn = jax.jit(step_module.scan_steps(
-                step_module.make_train_step(model, mvars, targets, self.tx)),
-                donate_argnums=(0,))
+            fn = self._jit(step_module.scan_steps(train), (0,), "state")
         elif kind == "train_chunk":
-            fn = jax.jit(step_module.chunk_step(
-                step_module.make_train_step(model, mvars, targets, self.tx)),
-                donate_argnums=(0,))
+            fn = self._jit(step_module.chunk_step(train), (0,), "state")
         elif kind == "test":
-            fn = jax.jit(step_module.make_test_step(model, mvars, targets),
-                         donate_argnums=(1,))
+            fn = self._jit(step_module.make_test_step(model, mvars, targets), (1,),
+                           "replicated")
         elif kind == "test_chunk":
-            fn = jax.jit(step_module.scan_chunk_test(
-                step_module.make_test_step(model, mvars, targets)), donate_argnums=(1,))
+            fn = self._jit(step_module.scan_chunk_test(
+                step_module.make_test_step(model, mvars, targets)), (1,), "replicated")
         elif kind == "predict":
-            fn = jax.jit(step_module.make_predict_step(model, mvars))
+            fn = self._jit(step_module.make_predict_step(model, mvars), (), predict_out)
         elif kind == "predict_chunk":
-            fn = jax.jit(step_module.scan_chunk_predict(
-                step_module.make_predict_step(model, mvars)))
+            fn = self._jit(step_module.scan_chunk_predict(
+                step_module.make_predict_step(model, mvars)), (), predict_out)
         elif kind == "fresh_metrics":
-            fn = jax.jit(targets.init_metric_state)
+            fn = self._jit(targets.init_metric_state, (), "replicated")
         elif kind == "results":
-            fn = jax.jit(targets.results)
+            fn = self._jit(targets.results, (), "replicated")
         self._jitted[kind] = fn
         return fn
 
@@ -228,9 +298,7 @@ class Trainer:
     def index(self, i):
         """Batch number `i` of a chunk as a device scalar, made once and reused (no
         upload per step)."""
-        while len(self._indices) <= i:
-            self._indices.append(jax.device_put(np.int32(len(self._indices))))
-        return self._indices[i]
+        return self.placement().index(i)
 
     def train_step(self, kind, *args):
         """One dispatch on the live state: a batch ("batch"), a scan over stacked batches
@@ -244,13 +312,27 @@ class Trainer:
                                                                               *args)
         self._observe_optimizer()
 
+    def run_chunk(self, chunk, valid, count):
+        """The first `count` batches of a gathered chunk, one dispatch each, with no host
+        work in between (no callback can run there)."""
+        self._sync_optimizer()
+        fn = self._fn("train_chunk")
+        placement = self._placement
+        state = self.state
+        for i in range(count):
+            state = fn(state, chunk, placement.index(i))
+        self.state = state
+        self._observe_optimizer()
+
     # ------------------------------------------------------------------ data
     def array_feed(self, arrays, batch_size, shuffle, steps=None, seed=None):
         count = inputs.num_samples(*arrays)
         plan = epoch_iterator.epoch_plan(count, batch_size, shuffle,
                                          _config.next_seed() if seed is None else seed,
                                          steps)
-        return epoch_iterator.ArrayFeed(tuple(arrays), plan, cache=self.cache), count
+        placement = self.placement()
+        return epoch_iterator.ArrayFeed(tuple(arrays), plan, cache=self.cache,
+                                        placement=placement), count
 
     def source_batches(self, feed, steps):
         """Host `(xs, ys, sws)` and size for each batch a generator or Sequence yields."""
@@ -281,5 +363,13 @@ class Trainer:
             feed["source"].on_epoch_end()
 
     def source_units(self, feed, steps):
-        for device, size, count in epoch_iterator.prefetch(self.source_batches(feed, steps)):
+        for device, size, count in epoch_iterator.prefetch(self.source_batches(feed, steps),
+                                                           placement=self.placement()):
             yield epoch_iterator.Unit("batch", lambda device=device: device, size, count)
+
+
+def _fill_tree(tree, like):
+    """`tree` with an empty dict wherever `like` has one and `tree` has nothing."""
+    if isinstance(like, dict):
+        return {k: _fill_tree((tree or {}).get(k), v) for k, v in like.items()}
+    return tree

@@ -15,7 +15,8 @@ from jkeras.utils import data_utils, generic_utils, np_utils, vis_utils
 from jkeras.utils.data_utils import PyDataset, Sequence, get_file, validate_file
 from jkeras.utils.enqueuers import GeneratorEnqueuer, OrderedEnqueuer
 from jkeras.utils.generic_utils import Progbar, deserialize_keras_object, serialize_keras_object
-from jkeras.utils.layer_utils import print_summary
+from jkeras.utils.layer_utils import get_source_inputs, print_summary
+from jkeras.utils.multi_gpu_utils import multi_gpu_model
 from jkeras.utils.np_utils import normalize, to_categorical
 from jkeras.utils.vis_utils import model_to_dot, plot_model
 

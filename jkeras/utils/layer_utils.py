@@ -96,4 +96,20 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     print_fn("_" * line_length)
 
 
-__all__ = ["print_summary", "count_params", "flatten"]
+def get_source_inputs(tensor):
+    """The model inputs (`Input` tensors) that the symbolic `tensor` is computed from, in
+    the order a depth-first walk of the graph meets them."""
+    sources, seen, stack = [], set(), [tensor]
+    while stack:
+        current = stack.pop()
+        node = current.node
+        if node.is_input:
+            if id(current) not in seen:
+                seen.add(id(current))
+                sources.append(current)
+            continue
+        stack.extend(reversed(node.keras_inputs))
+    return sources
+
+
+__all__ = ["print_summary", "count_params", "flatten", "get_source_inputs"]

@@ -1,0 +1,101 @@
+"""Where the trainer puts arrays: one device, or a device mesh under a distribution.
+
+Without a distribution everything goes to the default device. With one, the train state
+goes where the distribution's variable layouts say (replicated for `DataParallel`),
+resident training arrays are replicated on every device, and batches are split along the
+mesh's batch axis (a batch that does not divide by the device count is replicated). Arrays
+are built with `jax.make_array_from_callback`, which takes from the host array only the
+part each local device holds, so the same code serves one process and many.
+"""
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
+
+__all__ = ["Placement"]
+
+
+def _host(value):
+    return np.asarray(value)
+
+
+class Placement:
+    """Placement of arrays for `distribution` (None: the default device)."""
+
+    def __init__(self, distribution=None):
+        self.distribution = distribution
+        self._zero = None
+        self._indices = []
+
+    @property
+    def distributed(self):
+        return self.distribution is not None
+
+    def replicated(self):
+        return self.distribution.replicated() if self.distribution is not None else None
+
+    def _put(self, array, sharding):
+        array = _host(array)
+        if sharding is None:
+            return jax.device_put(array)
+        return jax.make_array_from_callback(array.shape, sharding, lambda idx: array[idx])
+
+    def put_replicated(self, array):
+        """A host array (the same in every process) on every device."""
+        return self._put(array, self.replicated())
+
+    def place_tree(self, tree, shardings):
+        """`tree` (device or host arrays) placed as `shardings` says (a matching tree)."""
+        if self.distribution is None:
+            return tree
+        return jax.tree_util.tree_map(lambda a, s: self._put(jax.device_get(a), s)
+                                      if not _placed(a, s) else a, tree, shardings)
+
+    # ---- batches
+    def batch_sharding(self, shape, stacked=False):
+        """Split along the batch axis (the second axis of stacked batches)."""
+        dist = self.distribution
+        if dist is None:
+            return None
+        inner = tuple(shape[1:]) if stacked else tuple(shape)
+        axes = dist.get_data_layout(inner).axes
+        return NamedSharding(dist.jax_mesh, PartitionSpec(*(((None,) if stacked else ())
+                                                            + tuple(axes))))
+
+    def chunk_sharding(self, batch_size):
+        """For gathered chunks `(K, batch, ...)`: batch split when it divides evenly."""
+        dist = self.distribution
+        if dist is None:
+            return None
+        axis = dist.batch_dim_name if batch_size % dist.batch_size_on_axis() == 0 else None
+        return NamedSharding(dist.jax_mesh, PartitionSpec(None, axis))
+
+    def put_batch(self, tree, stacked=False):
+        """A host batch (or stack of batches) on the devices, split along the batch axis.
+        With `auto_shard_dataset=False` each process gives only its own part."""
+        dist = self.distribution
+        if dist is None:
+            return jax.tree_util.tree_map(jnp.asarray, tree)
+
+        def put(array):
+            array = _host(array)
+            sharding = self.batch_sharding(array.shape, stacked)
+            if not dist.auto_shard_dataset and jax.process_count() > 1:
+                return jax.make_array_from_process_local_data(sharding, array)
+            return self._put(array, sharding)
+        return jax.tree_util.tree_map(put, tree)
+
+    # ---- small constants, made once
+    def zero(self):
+        if self._zero is None:
+            self._zero = self._put(np.int32(0), self.replicated())
+        return self._zero
+
+    def index(self, i):
+        while len(self._indices) <= i:
+            self._indices.append(self._put(np.int32(len(self._indices)), self.replicated()))
+        return self._indices[i]
+
+
+def _placed(array, sharding):
+    return isinstance(array, jax.Array) and array.sharding == sharding
