@@ -44,13 +44,26 @@ def _absolute(module, is_package, target, level):
 
 
 class _Graph:
-    def __init__(self):
+    def __init__(self, parent_packages=False):
         self.modules = _modules()
         self.trees = {name: ast.parse(open(path).read(), path)
                       for name, (path, _) in self.modules.items()}
         self.edges = {name: {} for name in self.modules}  # target -> first line
         for name in self.modules:
             self._collect(name)
+        if parent_packages:
+            self._add_parent_packages()
+
+    def _add_parent_packages(self):
+        """Importing `a.b.c` also runs `a/b/__init__.py`: an edge to each parent package
+        below the root, except the importer's own packages (those are loading already)."""
+        for module, targets in self.edges.items():
+            for target, line in list(targets.items()):
+                parts = target.split(".")
+                for end in range(2, len(parts)):
+                    parent = ".".join(parts[:end])
+                    if parent in self.modules and not (module + ".").startswith(parent + "."):
+                        targets.setdefault(parent, line)
 
     def _nearest_module(self, dotted):
         while dotted and dotted not in self.modules:
@@ -201,6 +214,20 @@ def test_no_import_cycles(graph):
     report = [f"{len(c)} modules: {', '.join(c)}\n  e.g. {graph.example_cycle(c)}"
               for c in comps]
     assert not comps, "import cycles in jkeras:\n" + "\n".join(report)
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "jkeras/utils/__init__.py re-exports model-level tools (multi_gpu_model, plot_model), so "
+    "low modules that import jkeras.utils.generic_utils (callbacks, data_adapter) load the "
+    "engine through the package's __init__"))
+def test_no_cycles_through_other_packages_init():
+    # Stricter than test_no_import_cycles: also counts the __init__ of every package an
+    # import passes through (the root `jkeras` excepted: it imports everything).
+    graph = _Graph(parent_packages=True)
+    comps = graph.cycles()
+    report = [f"{len(c)} modules: {', '.join(c)}\n  e.g. {graph.example_cycle(c)}"
+              for c in comps]
+    assert not comps, "import cycles through package __init__ files:\n" + "\n".join(report)
 
 
 def test_engine_never_imports_saving(graph):
