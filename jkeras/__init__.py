@@ -11,5 +11,4 @@ from jkeras import (activations, applications, backend, callbacks, config,  # no
 from jkeras.engine.input_layer import Input  # noqa: E402
 from jkeras.engine.model import Model  # noqa: E402
 from jkeras.engine.sequential import Sequential  # noqa: E402
-
-__version__ = "0.1.0"
+from jkeras._version import __version__  # noqa: E402

@@ -2,7 +2,8 @@
 import jax
 import jax.numpy as jnp
 
-from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.serialization import builtin_tables
+from jkeras.serialization.serialize import deserialize_keras_object, serialize_keras_object
 
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
@@ -190,7 +191,7 @@ _BUILTINS = {fn.__name__: fn for fn in (
 _BUILTINS.update({"silu": swish, "hard_swish": hard_silu})
 
 # Keras 2 let configs name these layer classes as activations; they resolve lazily
-# from jkeras.layers (when it provides them) so this module imports no layers.
+# from the table jkeras.layers provides (when it has) so this module imports no layers.
 _LAYER_ACTIVATIONS = ("LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax", "ReLU")
 
 
@@ -200,10 +201,10 @@ def _module_objects(identifier):
     if name not in _LAYER_ACTIVATIONS:
         return _BUILTINS
     try:
-        from jkeras import layers as layer_module
-    except ImportError:
+        layer_table = builtin_tables.table("layers")
+    except RuntimeError:
         return _BUILTINS
-    cls = getattr(layer_module, name, None)
+    cls = layer_table.get(name)
     return _BUILTINS if cls is None else {**_BUILTINS, name: cls}
 
 

@@ -19,6 +19,9 @@ import warnings
 
 import numpy as np
 
+from jkeras import backend
+from jkeras.callback_base import Callback
+from jkeras.tensorboard.callback import TensorBoard
 from jkeras.utils.generic_utils import Progbar
 
 __all__ = [
@@ -108,76 +111,6 @@ class LazyLogs(dict):
         return dict.__eq__(self, other)
 
     __hash__ = None
-
-
-class Callback:
-    """Base class; override the hooks you need. `self.model` and `self.params` are set
-    by the training loop before `on_train_begin`."""
-
-    def __init__(self):
-        self.model = None
-        self.params = {}
-        self.validation_data = None
-
-    def set_params(self, params):
-        self.params = params
-
-    def set_model(self, model):
-        self.model = model
-
-    def on_batch_begin(self, batch, logs=None):
-        """Keras 2 alias of `on_train_batch_begin`."""
-
-    def on_batch_end(self, batch, logs=None):
-        """Keras 2 alias of `on_train_batch_end`."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        pass
-
-    def on_epoch_end(self, epoch, logs=None):
-        pass
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.on_batch_begin(batch, logs)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.on_batch_end(batch, logs)
-
-    def on_test_batch_begin(self, batch, logs=None):
-        pass
-
-    def on_test_batch_end(self, batch, logs=None):
-        pass
-
-    def on_predict_batch_begin(self, batch, logs=None):
-        pass
-
-    def on_predict_batch_end(self, batch, logs=None):
-        pass
-
-    def on_train_begin(self, logs=None):
-        pass
-
-    def on_train_end(self, logs=None):
-        pass
-
-    def on_test_begin(self, logs=None):
-        pass
-
-    def on_test_end(self, logs=None):
-        pass
-
-    def on_predict_begin(self, logs=None):
-        pass
-
-    def on_predict_end(self, logs=None):
-        pass
-
-    def _implements_train_batch_hooks(self):
-        """Whether overridden train batch hooks should be called; a callback whose batch
-        work depends on its arguments returns False when it has none to do, so that the
-        training loop need not hand it batch logs (which would wait on the device)."""
-        return True
 
 
 _TRAIN_BATCH_HOOKS = frozenset(
@@ -654,12 +587,10 @@ def _learning_rate(model):
     if optimizer is None or not hasattr(optimizer, "lr"):
         raise ValueError('Optimizer must have a "lr" attribute. Received: optimizer='
                          f"{optimizer!r}")
-    from jkeras import backend
     return backend.get_value(optimizer.lr)
 
 
 def _set_learning_rate(model, value):
-    from jkeras import backend
     backend.set_value(model.optimizer.lr, value)
 
 
@@ -1102,16 +1033,3 @@ class BackupAndRestore(Callback):
         hypers = _host_changed_hyperparameters(self.model.optimizer)
         write_atomically(self.backup_path, pack_training_state(state, epoch, step, hypers))
         self._backed_up_hypers = hypers
-
-
-def __getattr__(name):
-    # TensorBoard lives in jkeras.tensorboard (its event-file writer is a package of its
-    # own); it is looked up lazily so that either module can be imported first.
-    if name == "TensorBoard":
-        from jkeras.tensorboard.callback import TensorBoard
-        return TensorBoard
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | {"TensorBoard"})

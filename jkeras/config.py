@@ -1,7 +1,7 @@
 """`keras.config`: Keras 3's names for the global settings a user reads and changes
 (floatx, epsilon, image data format, dtype policy, flash attention, unsafe deserialization,
 op determinism, the device data budget). The state itself lives in `jkeras._config` (and
-the loading switch in `jkeras.saving.safe_mode`); this module only names it.
+the loading switch in `jkeras.serialization.safe_mode`); this module only names it.
 """
 from jkeras._config import (  # noqa: F401 - re-exported under Keras 3's names
     device_data_budget, disable_flash_attention, enable_flash_attention,
@@ -11,7 +11,7 @@ from jkeras._config import (  # noqa: F401 - re-exported under Keras 3's names
 from jkeras.backend import backend
 from jkeras.dtype_policies import global_policy as dtype_policy
 from jkeras.dtype_policies import set_global_policy as set_dtype_policy
-from jkeras.saving.safe_mode import enable_unsafe_deserialization
+from jkeras.serialization.safe_mode import enable_unsafe_deserialization
 
 __all__ = ["backend", "device_data_budget", "disable_flash_attention", "dtype_policy",
            "enable_flash_attention", "enable_op_determinism", "enable_unsafe_deserialization",

@@ -2,8 +2,8 @@
 import jax.numpy as jnp
 
 from jkeras import _config
-from jkeras.saving.serialization import (deserialize_instance, get_object,
-                                         serialize_keras_object)
+from jkeras.serialization.serialize import (deserialize_instance, get_object,
+                                            serialize_keras_object)
 
 
 def _axis(axis):

@@ -8,8 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras import _config
-from jkeras.saving.serialization import (deserialize_instance, get_object,
-                                         serialize_keras_object)
+from jkeras.serialization.serialize import (deserialize_instance, get_object,
+                                            serialize_keras_object)
 
 # Standard deviation of a unit normal truncated to [-2, 2]; dividing by it keeps the
 # variance of a truncated draw equal to the requested one.

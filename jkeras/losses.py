@@ -11,8 +11,8 @@ import jax
 import jax.numpy as jnp
 
 from jkeras import _config, deterministic_ops
-from jkeras.saving.serialization import (deserialize_instance, deserialize_keras_object,
-                                         get_object, serialize_keras_object)
+from jkeras.serialization.serialize import (deserialize_instance, deserialize_keras_object,
+                                            get_object, serialize_keras_object)
 
 # ----------------------------------------------------------------------------- helpers
 

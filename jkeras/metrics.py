@@ -21,7 +21,7 @@ from jkeras.losses import (  # noqa: F401  (re-exported, as keras.metrics does)
     mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, mse,
     msle, poisson, sparse_categorical_crossentropy, squared_hinge)
 from jkeras.losses import align_ranks, divide_no_nan, fit_weight_rank, snake_case
-from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.serialization.serialize import deserialize_keras_object, serialize_keras_object
 
 NEG_INF = -1e10
 

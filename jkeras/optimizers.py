@@ -34,9 +34,9 @@ import numpy as np
 import optax
 
 from jkeras import schedules
-from jkeras.saving.serialization import (
+from jkeras.serialization.serialize import (
     class_and_config, deserialize_keras_object, serialize_keras_object)
-from jkeras.saving.object_registry import get_registered_object
+from jkeras.serialization.object_registry import get_registered_object
 
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "Adamax", "Nadam", "AdamW",

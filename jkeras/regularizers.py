@@ -4,8 +4,8 @@ import numbers
 
 import jax.numpy as jnp
 
-from jkeras.saving.serialization import (deserialize_instance, get_object,
-                                         serialize_keras_object)
+from jkeras.serialization.serialize import (deserialize_instance, get_object,
+                                            serialize_keras_object)
 
 
 def _penalty(value, name):

@@ -9,7 +9,7 @@ import math
 import jax.numpy as jnp
 
 from jkeras import _config
-from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.serialization.serialize import deserialize_keras_object, serialize_keras_object
 
 __all__ = [
     "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "PolynomialDecay",

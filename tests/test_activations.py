@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from jkeras import activations
-from jkeras.saving.object_registry import custom_object_scope
+from jkeras.serialization.object_registry import custom_object_scope
 
 
 @pytest.fixture
@@ -122,7 +122,8 @@ def test_bad_identifier_type_raises():
 
 
 def test_layer_activations_resolve_from_jkeras_layers(monkeypatch):
-    import jkeras.layers
+    # jkeras.layers provides its classes by name in serialization.builtin_tables.
+    from jkeras.serialization import builtin_tables
 
     class LeakyReLU:
         def __init__(self, alpha=0.3):
@@ -131,10 +132,13 @@ def test_layer_activations_resolve_from_jkeras_layers(monkeypatch):
         def __call__(self, v):
             return v
 
-    monkeypatch.setattr(jkeras.layers, "LeakyReLU", LeakyReLU, raising=False)
+    fake = {"LeakyReLU": LeakyReLU}
+    real_table = builtin_tables.table
+    monkeypatch.setattr(builtin_tables, "table",
+                        lambda family: {**real_table(family), **fake})
     obj = activations.get({"class_name": "LeakyReLU", "config": {"alpha": 0.1}})
     assert isinstance(obj, LeakyReLU) and obj.alpha == 0.1
     assert activations.get("LeakyReLU").alpha == 0.3
-    monkeypatch.setattr(jkeras.layers, "Dense", LeakyReLU, raising=False)
+    fake["Dense"] = LeakyReLU
     with pytest.raises(ValueError, match="Dense"):  # only activation layers are allowed
         activations.get("Dense")

@@ -8,7 +8,7 @@ import pytest
 import jkeras
 from jkeras import dtype_policies, mixed_precision
 from jkeras import layers as L
-from jkeras.saving.model_config import deserialize_layer
+from jkeras.engine.model_config import deserialize_layer
 
 
 @pytest.fixture

@@ -94,7 +94,7 @@ def test_lambda_refused_in_safe_mode(tmp_path, path):
         load()
     loaded = load(safe_mode=False)
     np.testing.assert_array_equal(loaded.predict(np.ones((1, 3)), verbose=0), [[3.0] * 3])
-    from jkeras.saving.safe_mode import is_safe_mode
+    from jkeras.serialization.safe_mode import is_safe_mode
     assert is_safe_mode()  # the scope ended with the load
 
 

@@ -15,30 +15,12 @@ from jkeras import _config, dtype_policies
 from jkeras.engine import call_context, naming
 from jkeras.engine.input_spec import assert_input_compatibility
 from jkeras.engine.keras_tensor import KerasTensor
+from jkeras.engine.structure import _Spec, flatten, map_structure  # noqa: F401 - re-exported
 from jkeras.engine.variables import Variable
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights",
                  "activity_regularizer", "autocast", "dtype", "name", "trainable",
                  "input_length")
-
-
-def flatten(structure):
-    """Leaves of nested lists/tuples/dicts (dicts in sorted key order, as Keras 2)."""
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
-    if isinstance(structure, dict):
-        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
-    return [structure]
-
-
-def map_structure(fn, structure):
-    if isinstance(structure, list):
-        return [map_structure(fn, s) for s in structure]
-    if isinstance(structure, tuple):
-        return tuple(map_structure(fn, s) for s in structure)
-    if isinstance(structure, dict):
-        return {k: map_structure(fn, v) for k, v in structure.items()}
-    return fn(structure)
 
 
 def shape_of(x):
@@ -440,7 +422,7 @@ class Layer:
             return self._call_symbolic(inputs, args, kwargs)
         context = call_context.active()
         if context is not None and context.owns(self):
-            from jkeras.engine.model import call_in_context
+            from jkeras.engine.call_context import call_in_context
             return call_in_context(self, context, inputs, args, kwargs)
         return self._call_eager(inputs, args, kwargs)
 
@@ -619,17 +601,6 @@ def _new_cells(variables):
     return {kind: {k: v if isinstance(v, Variable) else Variable(v)
                    for k, v in variables.get(kind, {}).items()}
             for kind in ("params", "state")}
-
-
-class _Spec:
-    """A shape that may hold None dimensions, with a dtype (symbolic inference only)."""
-
-    def __init__(self, shape, dtype):
-        self.shape = tuple(shape)
-        self.dtype = np.dtype(dtype)
-
-    def __repr__(self):
-        return f"_Spec({self.shape}, {self.dtype})"
 
 
 def to_specs(tree):

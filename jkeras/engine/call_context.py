@@ -11,7 +11,10 @@ import threading
 
 import jax
 
-__all__ = ["CallContext", "active", "next_key"]
+from jkeras.engine.structure import flatten
+from jkeras.serialization import builtin_tables
+
+__all__ = ["CallContext", "active", "activity_loss", "call_in_context", "next_key"]
 
 
 class _Active(threading.local):
@@ -81,3 +84,32 @@ def next_key():
         if scope.key is not None:
             return scope.next_key()
     return None
+
+
+def call_in_context(layer, context, inputs, args, kwargs):
+    """Calls `layer` inside a subclassed model's `apply`, with the arrays of the context."""
+    training = kwargs.pop("training", None)
+    training = context.training if training is None else bool(training)
+    mask = kwargs.pop("mask", None)
+    variables = {"params": context.variables["params"][layer.name],
+                 "state": context.new_state[layer.name]}
+    key = context.next_key()
+    if isinstance(layer, builtin_tables.table("layers")["Model"]):  # Model is above this module
+        outputs, new_state, losses = layer.apply_with_losses(
+            variables, inputs, *args, training=training, key=key, mask=mask, **kwargs)
+        context.losses = context.losses + losses
+    else:
+        outputs, new_state = layer.apply(variables, inputs, *args, training=training,
+                                         key=key, mask=mask, **kwargs)
+        if layer.activity_regularizer is not None:
+            context.losses = context.losses + activity_loss(layer, outputs)
+    context.new_state[layer.name] = new_state
+    return outputs
+
+
+def activity_loss(layer, outputs):
+    """A layer's activity penalty, divided by the batch size as Keras 2 does."""
+    total = 0.0
+    for out in flatten(outputs):
+        total = total + layer.activity_regularizer(out) / out.shape[0]
+    return total

@@ -314,10 +314,10 @@ class Functional(Model):
 
     # ------------------------------------------------------------------ config
     def get_config(self):
-        from jkeras.saving.model_config import functional_config
+        from jkeras.engine.model_config import functional_config
         return functional_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from jkeras.saving.model_config import functional_from_config
+        from jkeras.engine.model_config import functional_from_config
         return functional_from_config(cls, config, custom_objects)

@@ -1,6 +1,8 @@
 """Symbolic tensors: a shape, a dtype and where they came from (layer, node, tensor index)."""
 import numpy as np
 
+from jkeras.serialization import builtin_tables
+
 
 class KerasTensor:
     """The output of a layer called on symbolic inputs; it holds no data."""
@@ -38,9 +40,10 @@ class KerasTensor:
             "A symbolic KerasTensor holds no data and cannot be converted to a NumPy "
             "array. It is only an input to layers when building a model.")
 
-    # Arithmetic on symbolic tensors becomes a layer in the graph, as in Keras 2.
+    # Arithmetic on symbolic tensors becomes a layer in the graph, as in Keras 2. The op
+    # layers (jkeras.layers.core) sit above this module, so they are found by name.
     def _op(self, other, op, reverse=False):
-        from jkeras.layers.core import TensorOp
+        TensorOp = builtin_tables.table("layers")["TensorOp"]
         return TensorOp(op, reverse=reverse)([self, other])
 
     def __add__(self, other):
@@ -71,7 +74,7 @@ class KerasTensor:
         return self._op(-1.0, "multiply")
 
     def __getitem__(self, index):
-        from jkeras.layers.core import SliceOp
+        SliceOp = builtin_tables.table("layers")["SliceOp"]
         return SliceOp(index)(self)
 
 

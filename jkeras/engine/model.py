@@ -9,8 +9,20 @@ import numpy as np
 
 from jkeras import _config
 from jkeras.engine import call_context, naming
+from jkeras.engine.call_context import activity_loss, call_in_context  # noqa: F401 - re-exported
 from jkeras.engine.base_layer import Layer, flatten, map_structure, standardize_nested_shape
 from jkeras.engine.training import TrainingMixin
+from jkeras.serialization import builtin_tables
+
+
+def _functional_class():
+    # Functional subclasses Model (engine.functional imports this module): found by name.
+    return builtin_tables.table("layers")["Functional"]
+
+
+def _saving(name):
+    # jkeras.saving sits above the engine (it builds models); it provides its functions.
+    return builtin_tables.table("saving")[name]
 
 
 class Model(TrainingMixin, Layer):
@@ -20,14 +32,14 @@ class Model(TrainingMixin, Layer):
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from jkeras.engine.functional import Functional
+            Functional = _functional_class()
             return Functional.__new__(Functional)
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
             # `class MyModel(Model)` calling `super().__init__(inputs, outputs)`.
-            from jkeras.engine.functional import Functional
+            Functional = _functional_class()
             Functional._init_graph_model(self, *args, **kwargs)
             return
         name = kwargs.pop("name", None) or naming.unique_name(
@@ -232,7 +244,7 @@ class Model(TrainingMixin, Layer):
     def from_config(cls, config, custom_objects=None):
         """A functional config (with `input_layers`) rebuilds a functional model."""
         if "input_layers" in config or "layers" in config:
-            from jkeras.engine.functional import Functional
+            Functional = _functional_class()
             return Functional.from_config(config, custom_objects=custom_objects)
         return super().from_config(config)
 
@@ -241,30 +253,25 @@ class Model(TrainingMixin, Layer):
              **kwargs):
         """Saves architecture, weights and (if compiled) training config and optimizer
         state: Keras HDF5 for `.h5`/`.hdf5`, a Keras 3 archive for `.keras`."""
-        from jkeras.saving import saving_api
-        saving_api.save_model(self, filepath, overwrite=overwrite,
+        _saving("save_model")(self, filepath, overwrite=overwrite,
                               include_optimizer=include_optimizer, save_format=save_format,
                               **kwargs)
 
     def save_weights(self, filepath, overwrite=True, save_format=None, **kwargs):
         """Saves weights: Keras HDF5 layout, or a msgpack checkpoint for `.msgpack`."""
-        from jkeras.saving import saving_api
-        saving_api.save_weights(self, filepath, overwrite=overwrite,
+        _saving("save_weights")(self, filepath, overwrite=overwrite,
                                 save_format=save_format, **kwargs)
 
     def load_weights(self, filepath, by_name=False, skip_mismatch=False, **kwargs):
         """Loads weights saved by `save_weights` (or by Keras); on error nothing changes."""
-        from jkeras.saving import saving_api
-        return saving_api.load_weights(self, filepath, by_name=by_name,
+        return _saving("load_weights")(self, filepath, by_name=by_name,
                                        skip_mismatch=skip_mismatch, **kwargs)
 
     def to_json(self, **kwargs):
-        from jkeras.saving import saving_api
-        return saving_api.model_to_json(self, **kwargs)
+        return _saving("model_to_json")(self, **kwargs)
 
     def to_yaml(self, **kwargs):
-        from jkeras.saving import saving_api
-        return saving_api.model_to_yaml(self, **kwargs)
+        return _saving("model_to_yaml")(self, **kwargs)
 
     # ------------------------------------------------------------------ subclassed models
     def build(self, input_shape):
@@ -335,32 +342,3 @@ class Model(TrainingMixin, Layer):
         if training:
             self._set_vars({"params": variables["params"], "state": new_state})
         return outputs
-
-
-def call_in_context(layer, context, inputs, args, kwargs):
-    """Calls `layer` inside a subclassed model's `apply`, with the arrays of the context."""
-    training = kwargs.pop("training", None)
-    training = context.training if training is None else bool(training)
-    mask = kwargs.pop("mask", None)
-    variables = {"params": context.variables["params"][layer.name],
-                 "state": context.new_state[layer.name]}
-    key = context.next_key()
-    if isinstance(layer, Model):
-        outputs, new_state, losses = layer.apply_with_losses(
-            variables, inputs, *args, training=training, key=key, mask=mask, **kwargs)
-        context.losses = context.losses + losses
-    else:
-        outputs, new_state = layer.apply(variables, inputs, *args, training=training,
-                                         key=key, mask=mask, **kwargs)
-        if layer.activity_regularizer is not None:
-            context.losses = context.losses + activity_loss(layer, outputs)
-    context.new_state[layer.name] = new_state
-    return outputs
-
-
-def activity_loss(layer, outputs):
-    """A layer's activity penalty, divided by the batch size as Keras 2 does."""
-    total = 0.0
-    for out in flatten(outputs):
-        total = total + layer.activity_regularizer(out) / out.shape[0]
-    return total

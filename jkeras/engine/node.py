@@ -1,7 +1,7 @@
 """A Node records one call of a layer on symbolic tensors: what went in, what came out."""
 import jax
 
-from jkeras.engine.base_layer import _Spec, flatten, map_structure
+from jkeras.engine.structure import _Spec, flatten, map_structure
 from jkeras.engine.keras_tensor import KerasTensor
 
 

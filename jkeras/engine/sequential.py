@@ -136,10 +136,10 @@ class Sequential(SequentialLegacyMixin, Functional):
             self.build(data_shape)
 
     def get_config(self):
-        from jkeras.saving.model_config import sequential_config
+        from jkeras.engine.model_config import sequential_config
         return sequential_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from jkeras.saving.model_config import sequential_from_config
+        from jkeras.engine.model_config import sequential_from_config
         return sequential_from_config(cls, config, custom_objects)

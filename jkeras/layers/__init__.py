@@ -3,6 +3,7 @@
 Every public Layer subclass (and alias) of the family modules below is exported here, and
 this table is also what configs resolve layer class names against.
 """
+from jkeras.engine import functional as _functional, model as _model, sequential as _sequential
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_layer import Input, InputLayer
 from jkeras.engine.input_spec import InputSpec
@@ -12,7 +13,8 @@ from jkeras.layers import (advanced_activations, attention, convolutional,
                            wrappers)
 from jkeras.layers.merge import (add, average, concatenate, dot, maximum, minimum, multiply,
                                  subtract)
-from jkeras.layers.atrous import AtrousConvolution1D, AtrousConvolution2D
+from jkeras.layers.convolutional import AtrousConvolution1D, AtrousConvolution2D
+from jkeras.serialization import builtin_tables
 
 _FAMILIES = [core, merge, convolutional, pooling, normalization, embeddings, noise,
              advanced_activations, attention, preprocessing, recurrent, wrappers,
@@ -33,8 +35,10 @@ def layer_classes():
     """Name -> class for every exported layer (the allow-list configs resolve against)."""
     table = {name: value for name, value in globals().items()
              if isinstance(value, type) and issubclass(value, Layer)}
-    from jkeras.engine.functional import Functional
-    from jkeras.engine.model import Model
-    from jkeras.engine.sequential import Sequential
-    table.update({"Functional": Functional, "Model": Model, "Sequential": Sequential})
+    table.update({"Functional": _functional.Functional, "Model": _model.Model,
+                  "Sequential": _sequential.Sequential})
     return table
+
+
+# Modules below this package (the engine, activations) find layer classes by name here.
+builtin_tables.provide("layers", layer_classes)

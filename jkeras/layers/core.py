@@ -1,5 +1,6 @@
 """Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector, Lambda,
 Masking, ActivityRegularization, and the ops that arithmetic on symbolic tensors creates."""
+import sys
 import types
 
 import jax
@@ -7,8 +8,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras import _config, activations, constraints, initializers, regularizers
-from jkeras.engine.base_layer import Layer
+from jkeras.engine.base_layer import Layer, flatten, input_shape_to_specs, to_specs
 from jkeras.engine.input_spec import InputSpec
+from jkeras.engine.keras_tensor import KerasTensor
+from jkeras.serialization.object_registry import get_registered_object
+from jkeras.serialization.safe_mode import is_safe_mode
 from jkeras.utils.generic_utils import func_dump, func_load
 from jkeras.layers.autocast import autocast
 
@@ -325,7 +329,6 @@ class LambdaUnsafeError(ValueError):
 
 
 def _function_from_config(value, function_type, custom_objects, safe_mode):
-    from jkeras.saving.object_registry import get_registered_object
     if function_type == "function" or isinstance(value, str):
         fn = get_registered_object(value, custom_objects, _LAMBDA_GLOBALS)
         if fn is None:
@@ -348,7 +351,9 @@ def _function_from_config(value, function_type, custom_objects, safe_mode):
 
 
 def _lambda_globals():
-    import jkeras
+    # The `keras` a Lambda's code sees is the jkeras package, which Python loaded before
+    # this module of it: looked up, not imported, so the package's imports stay one-way.
+    jkeras = sys.modules["jkeras"]
     return {"jnp": jnp, "np": np, "jax": jax, "K": jkeras.backend,
             "keras": jkeras, "__builtins__": __builtins__}
 
@@ -367,8 +372,7 @@ _LAMBDA_GLOBALS = _LazyGlobals()
 
 
 def _safe_mode_default():
-    from jkeras.saving import safe_mode
-    return safe_mode.is_safe_mode()
+    return is_safe_mode()
 
 
 class Lambda(Layer):
@@ -397,7 +401,6 @@ class Lambda(Layer):
 
     def compute_output_shape(self, input_shape):
         if self._output_shape is None:
-            from jkeras.engine.base_layer import input_shape_to_specs
             spec = self._infer_output_spec(input_shape_to_specs(input_shape, self.dtype))
             return jax.tree_util.tree_map(lambda s: s.shape, spec,
                                           is_leaf=lambda x: hasattr(x, "shape"))
@@ -411,13 +414,11 @@ class Lambda(Layer):
 
     def _infer_output_spec_symbolic(self, inputs, args, kwargs):
         if self._output_shape is None:
-            from jkeras.engine.base_layer import to_specs
             return self._infer_output_spec(to_specs(inputs), to_specs(list(args)),
                                            to_specs(kwargs))
         return super()._infer_output_spec_symbolic(inputs, args, kwargs)
 
     def _output_dtype(self, inputs):
-        from jkeras.engine.base_layer import flatten
         flat = flatten(inputs)
         return flat[0].dtype if flat else self.dtype
 
@@ -473,7 +474,6 @@ class TensorOp(Layer):
         self.constant = constant
 
     def __call__(self, inputs, *args, **kwargs):
-        from jkeras.engine.keras_tensor import KerasTensor
         if not isinstance(inputs, (list, tuple)):  # rebuilt from a config: the constant is
             return super().__call__(inputs, *args, **kwargs)  # already in self.constant
         a, b = inputs

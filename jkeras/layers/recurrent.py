@@ -27,7 +27,8 @@ import numpy as np
 from jkeras import _config, activations, constraints, initializers, regularizers
 from jkeras.engine.base_layer import Layer, flatten, map_structure
 from jkeras.engine.input_spec import InputSpec
-from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.serialization import builtin_tables
+from jkeras.serialization.serialize import deserialize_keras_object, serialize_keras_object
 from jkeras.layers.autocast import autocast
 
 
@@ -94,35 +95,11 @@ def _needs_key(layer, key):
 
 
 def _deserialize_layer(config, custom_objects=None):
-    """A layer from its config, through `jkeras.layers` (never importing by name)."""
-    from jkeras import layers as layer_module
-    deserialize = getattr(layer_module, "deserialize", None)
-    if deserialize is not None:
-        return deserialize(config, custom_objects=custom_objects)
-    table = getattr(layer_module, "layer_classes", None)
-    if table is not None:
-        objects = dict(table())
-    else:
-        objects = {name: obj for name, obj in vars(layer_module).items()
-                   if isinstance(obj, type) and issubclass(obj, Layer)}
-    for name, obj in _local_objects().items():
-        objects.setdefault(name, obj)
-    return deserialize_keras_object(config, module_objects=objects,
+    """A layer from its config, through the table of built-in layers that `jkeras.layers`
+    provides (never importing by name)."""
+    return deserialize_keras_object(config, module_objects=builtin_tables.table("layers"),
                                     custom_objects=custom_objects,
                                     printable_module_name="layer")
-
-
-def _local_objects():
-    objects = {cls.__name__: cls for cls in (SimpleRNNCell, LSTMCell, GRUCell,
-                                             StackedRNNCells, RNN, SimpleRNN, LSTM, GRU)}
-    try:
-        from jkeras.layers import convolutional_recurrent, wrappers
-        for module in (convolutional_recurrent, wrappers):
-            objects.update({n: o for n, o in vars(module).items()
-                            if isinstance(o, type) and issubclass(o, Layer)})
-    except ImportError:  # pragma: no cover - both modules ship with this one
-        pass
-    return objects
 
 
 # ---------------------------------------------------------------------------- cell adapters

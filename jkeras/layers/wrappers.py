@@ -17,9 +17,10 @@ import jax.numpy as jnp
 
 from jkeras.engine.base_layer import Layer, flatten, map_structure
 from jkeras.engine.input_spec import InputSpec
+from jkeras.engine.model import Model
 from jkeras.layers.recurrent import (_deserialize_layer, _eager_call_keeping_state,
                                      _first_shape, _strip_prefix, _with_prefix)
-from jkeras.saving.serialization import serialize_keras_object
+from jkeras.serialization.serialize import serialize_keras_object
 from jkeras.layers.autocast import autocast
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -136,7 +137,6 @@ class TimeDistributed(Wrapper):
             raise ValueError(
                 "`TimeDistributed` needs inputs with at least 3 dimensions (batch, time, "
                 f"...). Received input_shape={shape}")
-        from jkeras.engine.model import Model
         shares_model = isinstance(self.layer, Model) and self.layer.built
         if shares_model:
             # A built model wrapped here keeps one set of weights (as Keras): the wrapper

@@ -1,9 +1,13 @@
-"""Saving and loading: the object registry, configs, HDF5 files and msgpack checkpoints."""
-from jkeras.saving.object_registry import (
+"""Saving and loading: HDF5 files, `.keras` archives and msgpack checkpoints.
+
+The object registry and safe mode live in `jkeras.serialization`; they are re-exported here
+under the names Keras 3 gives them in `keras.saving`.
+"""
+from jkeras.serialization.object_registry import (
     CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
     get_registered_object, register_keras_serializable)
-from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
-from jkeras.saving.safe_mode import SafeModeScope, enable_unsafe_deserialization
+from jkeras.serialization.serialize import deserialize_keras_object, serialize_keras_object
+from jkeras.serialization.safe_mode import SafeModeScope, enable_unsafe_deserialization
 from jkeras.saving.checkpoint import load_checkpoint, save_checkpoint
 from jkeras.saving.file_guard import DamagedFileError
 from jkeras._config import load_guard, set_load_guard

@@ -16,6 +16,7 @@ tuples are written as lists), None, and arrays as `{"__ndarray__": [dtype, shape
 """
 import numpy as np
 
+from jkeras import _version
 from jkeras.saving import atomic
 
 FORMAT = "jkeras-checkpoint"
@@ -163,9 +164,8 @@ def _template(model, saved):
 
 def save_checkpoint(model, filepath, epoch=None, step=None, overwrite=True):
     """Writes the model's full training state to a msgpack file (atomically)."""
-    import jkeras
     metadata = {"epoch": epoch, "step": step, "model_name": model.name,
-                "jkeras_version": jkeras.__version__}
+                "jkeras_version": _version.__version__}
     payload = {"format": FORMAT, "version": VERSION, "metadata": metadata,
                "state": _encode(_state_of(model))}
     data = _msgpack().packb(payload, use_bin_type=True)

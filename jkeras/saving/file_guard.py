@@ -19,7 +19,7 @@ import warnings
 
 from jkeras import _config
 from jkeras.saving import hdf5_probe  # for its constants: it imports h5py only when run
-from jkeras.saving.safe_mode import is_safe_mode
+from jkeras.serialization.safe_mode import is_safe_mode
 
 __all__ = ["DamagedFileError", "guard_applies", "check_file", "check_bytes"]
 

@@ -23,8 +23,13 @@ import warnings
 
 import numpy as np
 
+from jkeras import losses, metrics, optimizers
+from jkeras.engine.model import Model
+from jkeras.engine.model_config import model_from_config, model_to_dict
+from jkeras.optimizers import OptimizerState
 from jkeras.saving import atomic, file_guard
-from jkeras.saving.safe_mode import SafeModeScope
+from jkeras.serialization.object_registry import CustomObjectScope, get_registered_name
+from jkeras.serialization.safe_mode import SafeModeScope
 
 # The Keras version whose file layout this module follows, written as `keras_version`.
 KERAS_FORMAT_VERSION = "2.15.0"
@@ -343,7 +348,6 @@ def weight_pairs_from_file(model, f, filepath, by_name=False, skip_mismatch=Fals
 def trainable_entries(model):
     """`[(tree path in the params tree, weight path 'layer/key', full path)]` for every
     weight the optimizer updates, in `model.trainable_weights` order."""
-    from jkeras.engine.model import Model
     mask = model._trainable_mask_tree()
     out = []
 
@@ -379,7 +383,6 @@ def _tree_set(tree, path, value):
 
 def optimizer_state(model):
     """The model's optimizer state (an OptimizerState) or None if it has none yet."""
-    from jkeras.optimizers import OptimizerState
     if model.optimizer is None:
         return None
     state = model.get_training_state().get("opt_state")
@@ -450,7 +453,6 @@ _KERAS3_UNNAMED = re.compile(r"variable(_\d+)?")
 def restore_optimizer_weights(model, named_values, source):
     """Puts saved optimizer weights (`[(name, array)]`) into the model's optimizer state.
     Returns True if restored; warns and leaves a fresh state when they do not match."""
-    from jkeras.optimizers import OptimizerState
     try:
         template = model.optimizer_state_template()
     except Exception as e:  # an optimizer without a state we understand
@@ -562,8 +564,6 @@ def _optimizer_config_from_file(config):
 
 def training_config(model):
     """The `training_config` attribute: compile arguments as Keras 2 writes them."""
-    from jkeras import losses, metrics
-    from jkeras.saving.object_registry import get_registered_name
     opt = model.optimizer
     return {
         "loss": _serialize_compile_arg(model.loss, losses.serialize, "keras.losses"),
@@ -580,7 +580,6 @@ def training_config(model):
 
 
 def _deserialize_metric(entry, custom_objects):
-    from jkeras import metrics
     if isinstance(entry, dict) and entry.get("class_name") in (
             "MeanMetricWrapper", "MeanMetricWrapperV2"):
         inner = entry.get("config", {})
@@ -604,8 +603,6 @@ def _map_nested(value, fn):
 
 def compile_args(config, custom_objects=None):
     """`compile()` keyword arguments from a `training_config` (Keras 2 or Keras 3)."""
-    from jkeras import losses, optimizers
-    from jkeras.saving.object_registry import CustomObjectScope
     with CustomObjectScope(custom_objects or {}):
         optimizer = optimizers.deserialize(
             _optimizer_config_from_file(config["optimizer_config"]),
@@ -640,7 +637,6 @@ def dumps(value):
 
 def save_model_to_hdf5(model, filepath, overwrite=True, include_optimizer=True):
     """`model.save('m.h5')`."""
-    from jkeras.saving.model_config import model_to_dict
     model_config = model_to_dict(model)
     with atomic.atomic_path(filepath, overwrite) as tmp:
         with open_h5(tmp, "w") as f:
@@ -680,7 +676,6 @@ def malformed(filepath, what):
 def compile_from_config(model, args_from_config, config, custom_objects, filepath):
     """`model.compile(**args_from_config(config, custom_objects))` with `custom_objects`
     in scope (names of custom losses and metrics are resolved while compiling)."""
-    from jkeras.saving.object_registry import CustomObjectScope
     with malformed(filepath, "training config"):
         args = args_from_config(config, custom_objects)
         with CustomObjectScope(custom_objects or {}):
@@ -690,7 +685,6 @@ def compile_from_config(model, args_from_config, config, custom_objects, filepat
 def config_to_model(config, custom_objects, safe_mode, filepath):
     """The model a file's config describes; a malformed config raises ValueError naming
     the file (unknown classes, Lambda bytecode in safe mode: their own clear errors)."""
-    from jkeras.saving.model_config import model_from_config
     with SafeModeScope(safe_mode), malformed(filepath, "model config"):
         return model_from_config(config, custom_objects=custom_objects)
 
@@ -738,8 +732,66 @@ def _keras3_named(model, values):
     """Keras 3 saves its optimizer variables by position (its names, such as Nadam's
     `variable_1`, are not unique to a slot): `values` named by their place in Keras 3's
     order, when their count matches this model's optimizer."""
-    from jkeras.saving.keras_archive import keras3_optimizer_slots
     ours = keras3_optimizer_slots(model)
     if ours is None or len(ours) != len(values):
         return values
     return [(name, value) for name, (_, value) in zip(ours, values)]
+
+
+# ----------------------------------------------------------------- Keras 3 optimizer order
+# Keras 3 creates optimizer slots in groups; names inside a group alternate per variable.
+_KERAS3_SLOT_GROUPS = {
+    "Adam": [("momentum", "velocity"), ("velocity_hat",)],
+    "Adamax": [("momentum", "norm")],
+    "Nadam": [("momentum", "velocity")],
+    "Adadelta": [("accumulated_grad", "accumulated_delta_var")],
+    "Ftrl": [("accumulator", "linear")],
+}
+
+
+def _slot_order(optimizer, state):
+    """Keras 3's order of slot variables: groups of names, alternating per variable."""
+    active = [s for s in slot_names(optimizer, state) if s != "average"]
+    for cls in type(optimizer).__mro__:
+        if cls.__name__ in _KERAS3_SLOT_GROUPS:
+            groups = [tuple(s for s in g if s in active)
+                      for g in _KERAS3_SLOT_GROUPS[cls.__name__]]
+            listed = {s for g in groups for s in g}
+            groups += [(s,) for s in active if s not in listed]
+            return [g for g in groups if g]
+    return [(s,) for s in active]
+
+
+def keras3_optimizer_names(model, state):
+    """`[(name, getter)]` of optimizer variables in Keras 3's order; the getter reads the
+    value from a state. Names use Keras 3's `adam/dense_kernel_momentum` form."""
+    opt = model.optimizer
+    base = opt.name.lower()
+    entries = trainable_entries(model)
+    out = [(f"{base}/iteration", lambda s: np.asarray(s.iterations, np.int64))]
+    if opt._schedule is None:
+        out.append((f"{base}/learning_rate",
+                    lambda s: np.asarray(s.hyperparams["learning_rate"], np.float32)))
+    groups = ([("average",)] if "average" in state.slots else []) + _slot_order(opt, state)
+    for group in groups:
+        for path, _, full in entries:
+            for slot in group:
+                out.append((f"{base}/{full.replace('/', '_')}_{slot}",
+                            lambda s, p=path, n=slot: np.asarray(
+                                _tree_get(s.slots[n], p))))
+    if "u_product" in state.extras:
+        out.append((f"{base}/u_product",
+                    lambda s: np.asarray(s.extras["u_product"], np.float32)))
+    return out
+
+
+def keras3_optimizer_slots(model):
+    """The names of the model's optimizer variables in Keras 3's order (the order Keras 3
+    saves them in, by position), or None for an optimizer without a Keras-style state."""
+    try:
+        template = model.optimizer_state_template()
+    except Exception:  # optimizers without a Keras-style state
+        return None
+    if not isinstance(template, OptimizerState):
+        return None
+    return [name for name, _ in keras3_optimizer_names(model, template)]

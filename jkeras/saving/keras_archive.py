@@ -18,7 +18,14 @@ import zipfile
 
 import numpy as np
 
+from jkeras import _version, losses, metrics
+from jkeras.engine.base_layer import Layer
+from jkeras.engine.model import Model
+from jkeras.engine.model_config import layer_to_keras3
+from jkeras.layers import recurrent, wrappers
+from jkeras.layers.recurrent import StackedRNNCells
 from jkeras.saving import atomic, file_guard, hdf5_format
+from jkeras.serialization.object_registry import get_registered_name
 
 KERAS3_FORMAT_VERSION = "3.5.0"
 CONFIG_FILE = "config.json"
@@ -26,22 +33,8 @@ METADATA_FILE = "metadata.json"
 WEIGHTS_FILE = "model.weights.h5"
 _MAX_MEMBER_BYTES = 4 << 30
 
-_OBJECT_MODULES = (("initializer", "keras.initializers"), ("regularizer", "keras.regularizers"),
-                   ("constraint", "keras.constraints"))
-_LAYER_KEYS = ("layer", "backward_layer", "cell", "cells")
-# Keras 2 arguments that Keras 3 layers refuse; left out when they hold their default
-# (Keras 2 reads a missing one as its default).
-_KERAS2_ONLY_DEFAULTS = {"time_major": False, "implementation": 2, "input_length": None}
 _MHA_SUBLAYERS = {"query": "query_dense", "key": "key_dense", "value": "value_dense",
                   "attention_output": "output_dense"}
-# Keras 3 creates optimizer slots in groups; names inside a group alternate per variable.
-_KERAS3_SLOT_GROUPS = {
-    "Adam": [("momentum", "velocity"), ("velocity_hat",)],
-    "Adamax": [("momentum", "norm")],
-    "Nadam": [("momentum", "velocity")],
-    "Adadelta": [("accumulated_grad", "accumulated_delta_var")],
-    "Ftrl": [("accumulator", "linear")],
-}
 
 
 def keras3_snake_case(name):
@@ -60,130 +53,7 @@ def _unique(base, used):
 
 
 # ---------------------------------------------------------------------------- configs
-def _module_for(key):
-    for suffix, module in _OBJECT_MODULES:
-        if key.endswith(suffix):
-            return module
-    return None
-
-
-def _tagged_object(value, module, keras3):
-    """A nested `{"class_name", "config"}` with `module` and `registered_name`, as
-    tf-keras 2.13+ and Keras 3 write them (Keras 3 needs them to find the class)."""
-    name = value.get("class_name")
-    custom = isinstance(name, str) and ">" in name
-    inner = value.get("config")
-    if module == "keras.layers" and isinstance(inner, dict):
-        inner = portable_layer_config(name, inner, keras3)
-    return {"module": None if custom else module,
-            "class_name": name.split(">")[-1] if custom else name, "config": inner,
-            "registered_name": name if custom else None}
-
-
-def _tag_value(key, value, keras3):
-    if isinstance(value, dict) and "class_name" in value and "config" in value:
-        if key in _LAYER_KEYS:
-            return _tagged_object(value, "keras.layers", keras3)
-        module = _module_for(key)
-        if module is not None:
-            return _tagged_object(value, module, keras3)
-    if isinstance(value, list) and key in _LAYER_KEYS:
-        return [_tag_value(key, v, keras3) for v in value]
-    return value
-
-
-def _lambda_function(value):
-    if isinstance(value, (list, tuple)):
-        code, defaults, closure = (list(value) + [None, None])[:3]
-        return {"class_name": "__lambda__",
-                "config": {"code": code, "defaults": defaults, "closure": closure}}
-    return value
-
-
-def portable_layer_config(class_name, config, keras3=False):
-    """A layer config both Keras 2 and Keras 3 read: Keras-2-only arguments at their
-    default left out, nested objects tagged with their module. With `keras3=True`, also
-    Keras 3's spellings (`batch_shape`, Lambda functions as `__lambda__` dicts)."""
-    config = dict(config)
-    for key, default in _KERAS2_ONLY_DEFAULTS.items():
-        if class_name != "InputLayer" and key in config and config[key] == default:
-            del config[key]
-    if class_name.startswith("SpatialDropout"):  # Keras 3 takes neither argument
-        if config.get("noise_shape", 0) is None:
-            del config["noise_shape"]
-        if config.get("trainable") is True:
-            del config["trainable"]
-    if keras3:
-        if class_name == "InputLayer":
-            if "batch_input_shape" in config:
-                config["batch_shape"] = config.pop("batch_input_shape")
-        else:
-            config.pop("batch_input_shape", None)
-        if class_name == "MultiHeadAttention":  # Keras 2 needs these, Keras 3 refuses them
-            for key in ("query_shape", "key_shape", "value_shape"):
-                config.pop(key, None)
-        if class_name == "Lambda":
-            config["function"] = _lambda_function(config.get("function"))
-            for key in ("function_type", "module", "output_shape_type",
-                        "output_shape_module"):
-                config.pop(key, None)
-        if isinstance(config.get("axis"), list) and len(config["axis"]) == 1 and \
-                class_name in ("BatchNormalization", "LayerNormalization"):
-            config["axis"] = config["axis"][0]
-    return {key: _tag_value(key, value, keras3) for key, value in config.items()}
-
-
-def _build_shape(layer):
-    shape = getattr(layer, "_build_input_shape", None)
-    if shape is None:
-        return None
-
-    def as_list(s):
-        if isinstance(s, (list, tuple)) and s and isinstance(s[0], (list, tuple)):
-            return [as_list(x) for x in s]
-        return list(s) if s is not None else None
-    return as_list(shape)
-
-
-def layer_to_keras3(layer):
-    """A layer or model serialized with Keras 3's schema."""
-    from jkeras.engine.functional import Functional
-    from jkeras.engine.sequential import Sequential
-    from jkeras.saving import model_config
-    from jkeras.saving.object_registry import get_registered_name
-    registered = get_registered_name(type(layer))
-    custom = registered != type(layer).__name__
-    if isinstance(layer, Sequential):
-        config = model_config.sequential_config(layer, model_config.KERAS3)
-        shape = list(layer.inputs[0].shape) if layer._is_graph_network else None
-        return {"module": "keras", "class_name": "Sequential", "config": config,
-                "registered_name": None, "build_config": {"input_shape": shape}}
-    if isinstance(layer, Functional) and type(layer) is Functional:
-        return {"module": "keras.src.models.functional", "class_name": "Functional",
-                "config": model_config.functional_config(layer, model_config.KERAS3),
-                "registered_name": "Functional", "build_config": {"input_shape": None}}
-    name = type(layer).__name__
-    raw = model_config._json_value(layer.get_config())
-    config = portable_layer_config(name, raw, keras3=True)
-    entry = {"module": None if custom else "keras.layers", "class_name": name,
-             "config": config, "registered_name": registered if custom else None}
-    if layer.built and name != "InputLayer":
-        entry["build_config"] = _build_config(name, layer, raw)
-    return entry
-
-
-def _build_config(class_name, layer, raw_config):
-    if class_name == "MultiHeadAttention" and raw_config.get("query_shape") is not None:
-        shapes = {"query_shape": raw_config["query_shape"],
-                  "value_shape": raw_config["value_shape"]}
-        if raw_config.get("key_shape") not in (None, raw_config["value_shape"]):
-            shapes["key_shape"] = raw_config["key_shape"]
-        return {"shapes_dict": shapes}
-    return {"input_shape": _build_shape(layer)}
-
-
 def _keras3_optimizer_config(optimizer):
-    from jkeras.saving.object_registry import get_registered_name
     name = get_registered_name(type(optimizer))
     config = hdf5_format.portable_optimizer_config(name, optimizer.get_config())
     if not config.get("decay"):
@@ -194,7 +64,6 @@ def _keras3_optimizer_config(optimizer):
 
 
 def _compile_config(model):
-    from jkeras import losses, metrics
     serialize = hdf5_format._serialize_compile_arg
     return {"optimizer": _keras3_optimizer_config(model.optimizer),
             "loss": serialize(model.loss, losses.serialize, "keras.losses"),
@@ -226,7 +95,6 @@ def _compile_args_from_keras3(config, custom_objects):
 
 # ---------------------------------------------------------------------------- weight layout
 def _rnn_layout(layer, keys):
-    from jkeras.layers.recurrent import StackedRNNCells
     cell = layer.cell
     prefix = layer._cell_prefix()
     if isinstance(cell, StackedRNNCells):
@@ -257,8 +125,6 @@ def _model_keys_layout(model, keys):
 def layer_layout(layer, keys):
     """`[(sub path, [keys])]`: where a layer's variables (given by key, in order) go in
     Keras 3's weights layout, relative to the layer's own group."""
-    from jkeras.engine.model import Model
-    from jkeras.layers import recurrent, wrappers
     if isinstance(layer, Model):
         return _model_keys_layout(layer, keys)
     if isinstance(layer, recurrent.RNN):
@@ -297,7 +163,6 @@ def _children(model):
     """`[(path relative to the model, layer)]` as Keras 3 names them: `layers/<snake
     case class>` for functional and Sequential models; for subclassed models, the
     attribute holding each layer, visited in sorted order (`layers` among them)."""
-    from jkeras.engine.base_layer import Layer
     if getattr(model, "_is_graph_network", False) or hasattr(model, "_pending"):
         return _container(model.layers, "layers", {}, set())
     out, seen = [], set()
@@ -323,7 +188,6 @@ def _layer_keys(layer):
 
 def variable_groups(model, prefix=""):
     """`[(group path, [weight handles], layer name)]` of the Keras 3 weights layout."""
-    from jkeras.engine.model import Model
     out = []
     for relative, layer in _children(model):
         path = prefix + relative
@@ -398,7 +262,6 @@ def _plan(f, groups, filepath, skip_mismatch):
 def _groups_by_name(f, model, filepath):
     """The model's groups placed at the file's groups named like its layers (the
     `name` attribute Keras 3 writes on each `vars` group)."""
-    from jkeras.engine.model import Model
     h5py = hdf5_format._h5py()
     located = {}
 
@@ -447,63 +310,14 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
 
 
 # ---------------------------------------------------------------------------- optimizer
-def _slot_order(optimizer, state):
-    """Keras 3's order of slot variables: groups of names, alternating per variable."""
-    active = [s for s in hdf5_format.slot_names(optimizer, state) if s != "average"]
-    for cls in type(optimizer).__mro__:
-        if cls.__name__ in _KERAS3_SLOT_GROUPS:
-            groups = [tuple(s for s in g if s in active)
-                      for g in _KERAS3_SLOT_GROUPS[cls.__name__]]
-            listed = {s for g in groups for s in g}
-            groups += [(s,) for s in active if s not in listed]
-            return [g for g in groups if g]
-    return [(s,) for s in active]
-
-
-def keras3_optimizer_names(model, state):
-    """`[(name, getter)]` of optimizer variables in Keras 3's order; the getter reads the
-    value from a state. Names use Keras 3's `adam/dense_kernel_momentum` form."""
-    opt = model.optimizer
-    base = opt.name.lower()
-    entries = hdf5_format.trainable_entries(model)
-    out = [(f"{base}/iteration", lambda s: np.asarray(s.iterations, np.int64))]
-    if opt._schedule is None:
-        out.append((f"{base}/learning_rate",
-                    lambda s: np.asarray(s.hyperparams["learning_rate"], np.float32)))
-    groups = ([("average",)] if "average" in state.slots else []) + _slot_order(opt, state)
-    for group in groups:
-        for path, _, full in entries:
-            for slot in group:
-                out.append((f"{base}/{full.replace('/', '_')}_{slot}",
-                            lambda s, p=path, n=slot: np.asarray(
-                                hdf5_format._tree_get(s.slots[n], p))))
-    if "u_product" in state.extras:
-        out.append((f"{base}/u_product",
-                    lambda s: np.asarray(s.extras["u_product"], np.float32)))
-    return out
-
-
 def _write_optimizer(f, model):
     state = hdf5_format.optimizer_state(model)
     if state is None:
         return
     group = f.require_group("optimizer").create_group("vars")
     group.attrs["name"] = model.optimizer.name.lower()
-    for index, (_, getter) in enumerate(keras3_optimizer_names(model, state)):
+    for index, (_, getter) in enumerate(hdf5_format.keras3_optimizer_names(model, state)):
         group.create_dataset(str(index), data=getter(state))
-
-
-def keras3_optimizer_slots(model):
-    """The names of the model's optimizer variables in Keras 3's order (the order Keras 3
-    saves them in, by position), or None for an optimizer without a Keras-style state."""
-    try:
-        template = model.optimizer_state_template()
-    except Exception:  # optimizers without a Keras-style state
-        return None
-    from jkeras.optimizers import OptimizerState
-    if not isinstance(template, OptimizerState):
-        return None
-    return [name for name, _ in keras3_optimizer_names(model, template)]
 
 
 def _optimizer_values(f, filepath):
@@ -515,7 +329,7 @@ def _optimizer_values(f, filepath):
 
 
 def _restore_optimizer(model, values, filepath):
-    names = keras3_optimizer_slots(model) if values else None
+    names = hdf5_format.keras3_optimizer_slots(model) if values else None
     if names is None:
         return
     if len(values) != len(names):
@@ -585,13 +399,12 @@ def _weights_bytes(model, include_optimizer):
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True):
     """`model.save('m.keras')`: a Keras 3 zip archive."""
-    import jkeras
     entry = layer_to_keras3(model)
     if include_optimizer and model.optimizer is not None and model.compiled:
         entry["compile_config"] = _compile_config(model)
     config_json = hdf5_format.dumps(entry)
     metadata = hdf5_format.dumps({
-        "keras_version": KERAS3_FORMAT_VERSION, "jkeras_version": jkeras.__version__,
+        "keras_version": KERAS3_FORMAT_VERSION, "jkeras_version": _version.__version__,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
     weights = _weights_bytes(model, include_optimizer)
     with atomic.atomic_path(filepath, overwrite) as tmp:

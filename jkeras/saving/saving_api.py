@@ -9,8 +9,15 @@ file name when writing, and by the file's content when reading.
 import json
 import os
 
-from jkeras.saving import checkpoint, hdf5_format, keras_archive, model_config
-from jkeras.saving.safe_mode import SafeModeScope
+from jkeras.engine import model_config
+from jkeras.engine.base_layer import Layer, flatten
+from jkeras.engine.functional import Functional
+from jkeras.engine.input_layer import InputLayer
+from jkeras.engine.keras_tensor import KerasTensor
+from jkeras.engine.sequential import Sequential
+from jkeras.saving import checkpoint, hdf5_format, keras_archive
+from jkeras.serialization import builtin_tables
+from jkeras.serialization.safe_mode import SafeModeScope
 
 _H5_FORMATS = ("h5", "hdf5", "keras_h5")
 
@@ -266,7 +273,6 @@ def _clone_layer(layer):
 
 
 def _check_clone(layer, cloned):
-    from jkeras.engine.base_layer import Layer
     if not isinstance(cloned, Layer):
         raise ValueError(
             "Expected `clone_function` to return a Layer instance. Received: "
@@ -275,9 +281,6 @@ def _check_clone(layer, cloned):
 
 
 def _clone_sequential(model, input_tensors, clone_function):
-    from jkeras.engine.base_layer import flatten
-    from jkeras.engine.input_layer import InputLayer
-    from jkeras.engine.sequential import Sequential
     layers = [_check_clone(l, clone_function(l)) for l in model.layers]
     clone = Sequential(name=model.name)
     if input_tensors is not None:
@@ -297,9 +300,6 @@ def _clone_sequential(model, input_tensors, clone_function):
 
 
 def _clone_functional(model, input_tensors, clone_function):
-    from jkeras.engine.base_layer import flatten
-    from jkeras.engine.input_layer import InputLayer
-    from jkeras.engine.keras_tensor import KerasTensor
     created, overrides = {}, {}
     if input_tensors is not None:
         tensors = flatten(input_tensors)
@@ -320,7 +320,6 @@ def _clone_functional(model, input_tensors, clone_function):
                 InputLayer.from_config(layer.get_config())
         else:
             created[layer.name] = _check_clone(layer, clone_function(layer))
-    from jkeras.engine.functional import Functional
     config = model_config.functional_config(model)
     return model_config.functional_from_config(Functional, config, created_layers=created)
 
@@ -331,7 +330,6 @@ def clone_model(model, input_tensors=None, clone_function=None):
     `clone_function(layer)` makes each new layer (default: from the layer's config);
     `input_tensors` (Input tensors) replace the model's inputs.
     """
-    from jkeras.engine.sequential import Sequential
     clone_function = clone_function or _clone_layer
     if isinstance(model, Sequential):
         return _clone_sequential(model, input_tensors, clone_function)
@@ -340,3 +338,10 @@ def clone_model(model, input_tensors=None, clone_function=None):
             "Expected `model` to be a functional or Sequential model. Subclassed models "
             f"cannot be cloned. Received: {type(model).__name__}")
     return _clone_functional(model, input_tensors, clone_function)
+
+
+# `Model.save`, `save_weights`, `load_weights`, `to_json` and `to_yaml` (in the engine, which
+# never imports saving/) find these functions here.
+builtin_tables.provide("saving", lambda: {
+    "save_model": save_model, "save_weights": save_weights, "load_weights": load_weights,
+    "model_to_json": model_to_json, "model_to_yaml": model_to_yaml})

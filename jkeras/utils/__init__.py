@@ -5,9 +5,9 @@ import numpy as _np
 
 from jkeras import _config
 from jkeras._config import enable_op_determinism
-from jkeras.saving.object_registry import (CustomObjectScope, custom_object_scope,
-                                           get_custom_objects, get_registered_name,
-                                           get_registered_object, register_keras_serializable)
+from jkeras.serialization.object_registry import (
+    CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
+    get_registered_object, register_keras_serializable)
 from jkeras.preprocessing.image import (array_to_img, image_dataset_from_directory,
                                         img_to_array, load_img, save_img)
 from jkeras.preprocessing.sequence import pad_sequences

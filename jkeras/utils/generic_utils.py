@@ -10,9 +10,9 @@ import types
 
 import numpy as np
 
-from jkeras.saving.object_registry import (CustomObjectScope, custom_object_scope,
-                                           get_custom_objects)
-from jkeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.serialization.object_registry import (CustomObjectScope, custom_object_scope,
+                                                  get_custom_objects)
+from jkeras.serialization.serialize import deserialize_keras_object, serialize_keras_object
 
 __all__ = [
     "Progbar", "CustomObjectScope", "custom_object_scope", "get_custom_objects",

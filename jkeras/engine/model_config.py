@@ -5,19 +5,29 @@ or, for `.keras` archives, the Keras 3 one (`{"args", "kwargs"}` with `__keras_t
 entries). Reading accepts both. Node indices count only the nodes that belong to the
 model. Keras 2 counts a nested model's own creation node as its node 0, so the calls of
 a nested model are numbered from 1; Keras 3 numbers them from 0 (and from 1 only in a
-config's `input_layers` / `output_layers`, for Functional models).
+config's `input_layers` / `output_layers`, for Functional models). Layer configs in Keras
+3's schema (`module`, `registered_name`, `build_config`) are written here too, since model
+configs nest them (`layer_to_keras3`).
 
 Class names resolve only through `custom_object_scope`, `custom_objects`, classes
-registered with `register_keras_serializable`, and `jkeras.layers.layer_classes()`; the
-`module` a Keras 3 config names is never imported.
+registered with `register_keras_serializable`, and `jkeras.layers.layer_classes()` (read
+through `serialization.builtin_tables`: this module sits below the layers and the model
+classes whose configs it writes); the `module` a Keras 3 config names is never imported.
 """
 import collections
 import inspect
 
 import numpy as np
 
-from jkeras.saving.object_registry import (CustomObjectScope, get_registered_name,
-                                           get_registered_object)
+from jkeras import dtype_policies
+from jkeras.engine.base_layer import _LAYER_KWARGS, Layer, standardize_shape
+from jkeras.engine.input_layer import InputLayer
+from jkeras.engine.keras_tensor import KerasTensor
+from jkeras.engine.model import Model
+from jkeras.engine.structure import flatten
+from jkeras.serialization import builtin_tables
+from jkeras.serialization.object_registry import (CustomObjectScope, get_registered_name,
+                                                  get_registered_object)
 
 KERAS2 = "keras2"
 KERAS3 = "keras3"
@@ -30,22 +40,23 @@ _KERAS3_DEFAULTS = {
     "renorm_clipping": None, "renorm_momentum": 0.99, "optional": False,
     "gradient_accumulation_steps": None,
 }
+_OBJECT_MODULES = (("initializer", "keras.initializers"), ("regularizer", "keras.regularizers"),
+                   ("constraint", "keras.constraints"))
+_LAYER_KEYS = ("layer", "backward_layer", "cell", "cells")
+# Keras 2 arguments that Keras 3 layers refuse; left out when they hold their default
+# (Keras 2 reads a missing one as its default).
+_KERAS2_ONLY_DEFAULTS = {"time_major": False, "implementation": 2, "input_length": None}
 
 
 # ---------------------------------------------------------------------------- helpers
-def _layers_module():
-    from jkeras import layers
-    return layers
+def _model_class(name):
+    # Functional and Sequential import this module (their configs are written here), so
+    # they, and the layer classes configs name, are found in jkeras.layers's table.
+    return builtin_tables.table("layers")[name]
 
 
 def _is_graph_model(layer):
-    from jkeras.engine.model import Model
     return isinstance(layer, Model) and bool(getattr(layer, "_is_graph_network", False))
-
-
-def _flatten(structure):
-    from jkeras.engine.base_layer import flatten
-    return flatten(structure)
 
 
 def _json_value(value):
@@ -67,10 +78,7 @@ def _json_value(value):
 def serialize_layer(layer, style=KERAS2):
     """`{"class_name", "config"}` of a layer (Keras 3 style adds module and build_config)."""
     if style == KERAS3:
-        from jkeras.saving.keras_archive import layer_to_keras3
         return layer_to_keras3(layer)
-    from jkeras.engine.model import Model
-    from jkeras.saving.keras_archive import portable_layer_config
     class_name = get_registered_name(type(layer))
     if isinstance(layer, Model):
         return {"class_name": class_name, "config": layer.get_config()}
@@ -86,7 +94,7 @@ def _first_node_offset(layer, style, endpoint=False):
     if not _is_graph_model(layer):
         return 0
     if style == KERAS3:
-        from jkeras.engine.sequential import Sequential
+        Sequential = _model_class("Sequential")
         return 1 if endpoint and not isinstance(layer, Sequential) else 0
     return 1
 
@@ -112,7 +120,6 @@ def _history(tensor, conversion):
 def _positional_names(layer):
     """Names of the call arguments after the inputs, for turning positional args into
     keyword args as Keras 2 does."""
-    from jkeras.engine.base_layer import Layer
     fn = layer.call if type(layer).call is not Layer.call else layer.apply
     params = list(inspect.signature(fn).parameters.values())
     skip = 1 if fn == layer.call else 2  # (inputs) or (variables, inputs)
@@ -137,7 +144,6 @@ def _node_kwargs(node):
 
 
 def _serialize_kwargs_keras2(kwargs, conversion):
-    from jkeras.engine.keras_tensor import KerasTensor
 
     def convert(value):
         if isinstance(value, KerasTensor):
@@ -160,7 +166,7 @@ def _node_keras2(node, conversion):
     if isinstance(inputs, dict):
         return {k: entry(t) for k, t in inputs.items()}
     if isinstance(inputs, (list, tuple)):
-        return [entry(t) for t in _flatten(inputs)]
+        return [entry(t) for t in flatten(inputs)]
     return [entry(inputs)]
 
 
@@ -171,7 +177,6 @@ def keras3_tensor(tensor, conversion):
 
 
 def _node_keras3(node, conversion):
-    from jkeras.engine.keras_tensor import KerasTensor
 
     def convert(value):
         if isinstance(value, KerasTensor):
@@ -237,16 +242,135 @@ def sequential_config(model, style=KERAS2):
 
 def model_to_dict(model, style=KERAS2):
     """`{"class_name", "config"}` of a model (the body of `to_json`)."""
-    from jkeras.engine.sequential import Sequential
+    Sequential = _model_class("Sequential")
     if not _is_graph_model(model) and not isinstance(model, Sequential):
         raise NotImplementedError(
             f"Model {model.name} ({type(model).__name__}) is a subclassed model; its "
             "architecture cannot be written as a config. Save its weights with "
             "`save_weights` and rebuild it in code, or use the functional API.")
     if style == KERAS3:
-        from jkeras.saving.keras_archive import layer_to_keras3
         return layer_to_keras3(model)
     return {"class_name": get_registered_name(type(model)), "config": model.get_config()}
+
+
+# ------------------------------------------------------------------- Keras 3 layer configs
+def _module_for(key):
+    for suffix, module in _OBJECT_MODULES:
+        if key.endswith(suffix):
+            return module
+    return None
+
+
+def _tagged_object(value, module, keras3):
+    """A nested `{"class_name", "config"}` with `module` and `registered_name`, as
+    tf-keras 2.13+ and Keras 3 write them (Keras 3 needs them to find the class)."""
+    name = value.get("class_name")
+    custom = isinstance(name, str) and ">" in name
+    inner = value.get("config")
+    if module == "keras.layers" and isinstance(inner, dict):
+        inner = portable_layer_config(name, inner, keras3)
+    return {"module": None if custom else module,
+            "class_name": name.split(">")[-1] if custom else name, "config": inner,
+            "registered_name": name if custom else None}
+
+
+def _tag_value(key, value, keras3):
+    if isinstance(value, dict) and "class_name" in value and "config" in value:
+        if key in _LAYER_KEYS:
+            return _tagged_object(value, "keras.layers", keras3)
+        module = _module_for(key)
+        if module is not None:
+            return _tagged_object(value, module, keras3)
+    if isinstance(value, list) and key in _LAYER_KEYS:
+        return [_tag_value(key, v, keras3) for v in value]
+    return value
+
+
+def _lambda_function(value):
+    if isinstance(value, (list, tuple)):
+        code, defaults, closure = (list(value) + [None, None])[:3]
+        return {"class_name": "__lambda__",
+                "config": {"code": code, "defaults": defaults, "closure": closure}}
+    return value
+
+
+def portable_layer_config(class_name, config, keras3=False):
+    """A layer config both Keras 2 and Keras 3 read: Keras-2-only arguments at their
+    default left out, nested objects tagged with their module. With `keras3=True`, also
+    Keras 3's spellings (`batch_shape`, Lambda functions as `__lambda__` dicts)."""
+    config = dict(config)
+    for key, default in _KERAS2_ONLY_DEFAULTS.items():
+        if class_name != "InputLayer" and key in config and config[key] == default:
+            del config[key]
+    if class_name.startswith("SpatialDropout"):  # Keras 3 takes neither argument
+        if config.get("noise_shape", 0) is None:
+            del config["noise_shape"]
+        if config.get("trainable") is True:
+            del config["trainable"]
+    if keras3:
+        if class_name == "InputLayer":
+            if "batch_input_shape" in config:
+                config["batch_shape"] = config.pop("batch_input_shape")
+        else:
+            config.pop("batch_input_shape", None)
+        if class_name == "MultiHeadAttention":  # Keras 2 needs these, Keras 3 refuses them
+            for key in ("query_shape", "key_shape", "value_shape"):
+                config.pop(key, None)
+        if class_name == "Lambda":
+            config["function"] = _lambda_function(config.get("function"))
+            for key in ("function_type", "module", "output_shape_type",
+                        "output_shape_module"):
+                config.pop(key, None)
+        if isinstance(config.get("axis"), list) and len(config["axis"]) == 1 and \
+                class_name in ("BatchNormalization", "LayerNormalization"):
+            config["axis"] = config["axis"][0]
+    return {key: _tag_value(key, value, keras3) for key, value in config.items()}
+
+
+def _build_shape(layer):
+    shape = getattr(layer, "_build_input_shape", None)
+    if shape is None:
+        return None
+
+    def as_list(s):
+        if isinstance(s, (list, tuple)) and s and isinstance(s[0], (list, tuple)):
+            return [as_list(x) for x in s]
+        return list(s) if s is not None else None
+    return as_list(shape)
+
+
+def layer_to_keras3(layer):
+    """A layer or model serialized with Keras 3's schema."""
+    Functional, Sequential = _model_class("Functional"), _model_class("Sequential")
+    registered = get_registered_name(type(layer))
+    custom = registered != type(layer).__name__
+    if isinstance(layer, Sequential):
+        config = sequential_config(layer, KERAS3)
+        shape = list(layer.inputs[0].shape) if layer._is_graph_network else None
+        return {"module": "keras", "class_name": "Sequential", "config": config,
+                "registered_name": None, "build_config": {"input_shape": shape}}
+    if isinstance(layer, Functional) and type(layer) is Functional:
+        return {"module": "keras.src.models.functional", "class_name": "Functional",
+                "config": functional_config(layer, KERAS3),
+                "registered_name": "Functional", "build_config": {"input_shape": None}}
+    name = type(layer).__name__
+    raw = _json_value(layer.get_config())
+    config = portable_layer_config(name, raw, keras3=True)
+    entry = {"module": None if custom else "keras.layers", "class_name": name,
+             "config": config, "registered_name": registered if custom else None}
+    if layer.built and name != "InputLayer":
+        entry["build_config"] = _build_config(name, layer, raw)
+    return entry
+
+
+def _build_config(class_name, layer, raw_config):
+    if class_name == "MultiHeadAttention" and raw_config.get("query_shape") is not None:
+        shapes = {"query_shape": raw_config["query_shape"],
+                  "value_shape": raw_config["value_shape"]}
+        if raw_config.get("key_shape") not in (None, raw_config["value_shape"]):
+            shapes["key_shape"] = raw_config["key_shape"]
+        return {"shapes_dict": shapes}
+    return {"input_shape": _build_shape(layer)}
 
 
 # ---------------------------------------------------------------------------- reading
@@ -268,7 +392,6 @@ def _strip_keras3_defaults(config):
 
 def _accepted_keys(cls):
     """Argument names the class's constructors accept (None: anything goes)."""
-    from jkeras.engine.base_layer import _LAYER_KWARGS, Layer
     names = set(_LAYER_KWARGS)
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
@@ -287,10 +410,8 @@ def _accepted_keys(cls):
 
 def _clean_layer_config(cls, class_name, config):
     """A layer config read from a Keras file, with Keras 3's format differences undone."""
-    from jkeras.engine.model import Model
     config = _strip_keras3_defaults(dict(config))
     if isinstance(config.get("dtype"), dict):  # a policy config: keep its name
-        from jkeras import dtype_policies
         config["dtype"] = dtype_policies.get(config["dtype"]).name
     if issubclass(cls, Model):
         return config
@@ -306,7 +427,7 @@ def _clean_layer_config(cls, class_name, config):
 
 def resolve_layer_class(class_name, registered_name=None, custom_objects=None):
     """The class a layer config names, from the registry and the built-in table only."""
-    table = _layers_module().layer_classes()
+    table = builtin_tables.table("layers")
     for candidate in (registered_name, class_name):
         if isinstance(candidate, str):
             cls = get_registered_object(candidate, custom_objects, table)
@@ -329,10 +450,8 @@ def deserialize_layer(layer_data, custom_objects=None):
     registered = layer_data.get("registered_name")
     cls = resolve_layer_class(class_name, registered, custom_objects)
     config = layer_data.get("config", {})
-    from jkeras.engine.model import Model
     if cls is Model and isinstance(config, dict) and "layers" in config:
-        from jkeras.engine.functional import Functional  # Keras <= 2.3 wrote "Model"
-        cls = Functional
+        cls = _model_class("Functional")  # Keras <= 2.3 wrote "Model"
     if isinstance(config, dict):
         config = _clean_layer_config(cls, class_name, config)
     with CustomObjectScope(custom_objects or {}):
@@ -382,7 +501,6 @@ class _GraphBuilder:
         return self.layers[name]
 
     def tensor(self, name, node_index, tensor_index, endpoint=False):
-        from jkeras.engine.input_layer import InputLayer
         layer = self.layer(name)
         node_index = int(node_index)
         if endpoint and self.style == KERAS3:
@@ -469,7 +587,7 @@ class _GraphBuilder:
             outputs = self._call_keras3(layer, node_data)
         else:
             outputs = self._call_keras2(layer, node_data)
-        created = _flatten(outputs)[0]._keras_history[1]
+        created = flatten(outputs)[0]._keras_history[1]
         self.node_index[(name, self.node_count[name])] = created
         self.node_count[name] += 1
 
@@ -499,7 +617,7 @@ def _without_mask_ops(layers, custom_objects=None):
     graph operations and passes their results as `mask=` arguments. jkeras propagates
     masks itself, so those arguments and the operations feeding only them are dropped;
     an operation whose result is used for anything else is refused with a clear error."""
-    table = _layers_module().layer_classes()
+    table = builtin_tables.table("layers")
 
     def known(entry):
         return get_registered_object(entry.get("class_name"), custom_objects, table) \
@@ -613,7 +731,6 @@ def functional_from_config(cls, config, custom_objects=None, created_layers=None
 
 def sequential_from_config(cls, config, custom_objects=None):
     """Rebuilds a Sequential model from `{"name", "layers"}` (or a bare list of layers)."""
-    from jkeras.engine.base_layer import standardize_shape
     if isinstance(config, list):  # Keras 2.2 and older wrote just the layer list
         config = {"layers": config}
     if not isinstance(config, dict) or "layers" not in config:

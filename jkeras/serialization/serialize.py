@@ -5,7 +5,7 @@ and `registered_name`) are read; `module` is never imported, only ignored.
 """
 import inspect
 
-from jkeras.saving.object_registry import get_registered_name, get_registered_object
+from jkeras.serialization.object_registry import get_registered_name, get_registered_object
 
 
 def serialize_keras_object(obj):
