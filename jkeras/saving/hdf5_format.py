@@ -30,6 +30,7 @@ from jkeras.optimizers import OptimizerState
 from jkeras.saving import atomic, file_guard
 from jkeras.serialization.object_registry import CustomObjectScope, get_registered_name
 from jkeras.serialization.safe_mode import SafeModeScope
+from jkeras.trainer.state import tree_get, tree_set
 
 # The Keras version whose file layout this module follows, written as `keras_version`.
 KERAS_FORMAT_VERSION = "2.15.0"
@@ -366,21 +367,6 @@ def trainable_entries(model):
     return out
 
 
-def _tree_get(tree, path):
-    for key in path:
-        tree = tree[key]
-    return tree
-
-
-def _tree_set(tree, path, value):
-    """A copy of nested dict `tree` with `value` at `path`."""
-    if not path:
-        return value
-    out = dict(tree)
-    out[path[0]] = _tree_set(tree[path[0]], path[1:], value)
-    return out
-
-
 def optimizer_state(model):
     """The model's optimizer state (an OptimizerState) or None if it has none yet."""
     if model.optimizer is None:
@@ -413,7 +399,7 @@ def legacy_optimizer_weights(model, state):
         legacy = opt.legacy_slot_names.get(slot, slot)
         for path, weight_path, _ in entries:
             out.append((f"{prefix}/{weight_path}/{legacy}:0",
-                        np.asarray(_tree_get(state.slots[slot], path))))
+                        np.asarray(tree_get(state.slots[slot], path))))
     return out
 
 
@@ -486,12 +472,12 @@ def restore_optimizer_weights(model, named_values, source):
             problems.append(f"unknown optimizer weight {name}")
             continue
         path, slot = match
-        current = _tree_get(slots[slot], path)
+        current = tree_get(slots[slot], path)
         if tuple(np.shape(value)) != tuple(current.shape):
             problems.append(f"{name} has shape {np.shape(value)}, expected "
                             f"{tuple(current.shape)}")
             continue
-        slots[slot] = _tree_set(slots[slot], path, np.asarray(value, current.dtype))
+        slots[slot] = tree_set(slots[slot], path, np.asarray(value, current.dtype))
         filled.add((slot, path))
     expected = {(slot, path) for slot in template.slots
                 for path, _, _ in trainable_entries(model)}
@@ -778,7 +764,7 @@ def keras3_optimizer_names(model, state):
             for slot in group:
                 out.append((f"{base}/{full.replace('/', '_')}_{slot}",
                             lambda s, p=path, n=slot: np.asarray(
-                                _tree_get(s.slots[n], p))))
+                                tree_get(s.slots[n], p))))
     if "u_product" in state.extras:
         out.append((f"{base}/u_product",
                     lambda s: np.asarray(s.extras["u_product"], np.float32)))
