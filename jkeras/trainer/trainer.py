@@ -22,10 +22,6 @@ from jkeras.trainer.state import ModelVariables, StateBinding, trainable_mask
 __all__ = ["Trainer"]
 
 
-# Own copies of a tree in one dispatch (the step donates what it is given, and the
-# cells, the persisted optimizer state and constant buffers must survive that).
-_copy_tree = jax.jit(lambda tree: jax.tree_util.tree_map(jnp.copy, tree))
-
 
 class Trainer:
     """Training state and loops for `model`, compiled with `optimizer` and `targets`."""
@@ -151,10 +147,11 @@ class Trainer:
         trainable, non_trainable = mvars.values()
         signature = mvars.signature()
         if self.opt_state is None or self._opt_signature != signature:
-            self.opt_state = self.tx.init(trainable)
+            self.opt_state = jax.jit(self.tx.init)(trainable)  # one compile, not one a slot
             self._opt_signature = signature
         if self.key is None:
-            self.key = _config.next_key()
+            # Raw threefry key bits from the host seed stream: no PRNG op to compile.
+            self.key = jnp.asarray(np.array([0, _config.next_seed()], np.uint32))
         return {"trainable": trainable, "non_trainable": non_trainable,
                 "opt_state": self.opt_state, "key": self.key,
                 "step": jnp.asarray(self.step, jnp.int32),
@@ -171,7 +168,7 @@ class Trainer:
             return False
         mvars = self.variables()
         self.placement()
-        state = _copy_tree(self._place_state(self._fresh_state(mvars)))
+        state = self._fn("begin")(self._place_state(self._fresh_state(mvars)))
         self.binding = StateBinding(mvars)
         self.binding.bind(state)
         return True
@@ -211,7 +208,7 @@ class Trainer:
 
     def optimizer_state_template(self):
         trainable, _ = self.variables().values()
-        return self.tx.init(trainable)
+        return jax.jit(self.tx.init)(trainable)
 
     def current_opt_state(self):
         return self.state["opt_state"] if self.binding is not None else self.opt_state
@@ -270,6 +267,13 @@ class Trainer:
         elif kind == "predict_chunk":
             fn = self._jit(step_module.scan_chunk_predict(
                 step_module.make_predict_step(model, mvars)), (), predict_out)
+        elif kind == "begin":
+            # Own copies of the state (the step donates it; the cells, the kept optimizer
+            # state and shared constants must survive that) and zeroed metrics, in one.
+            def begin(state):
+                copied = jax.tree_util.tree_map(jnp.copy, state)
+                return dict(copied, metrics=targets.init_metric_state())
+            fn = self._jit(begin, (), "state")
         elif kind == "fresh_metrics":
             fn = self._jit(targets.init_metric_state, (), "replicated")
         elif kind == "results":
