@@ -1,7 +1,8 @@
 """Each script of examples/ runs to its end against small datasets in the real file
 formats, served from 127.0.0.1 (the datasets' and the applications' download URLs point
 there); `fit` is capped at one epoch, as in test_seeds, so that a script runs in seconds.
-The scripts' text never changes.
+The scripts' text never changes; scripts with command-line arguments are given small
+sizes, and `get_file` downloads from TensorFlow's data bucket are sent to the same server.
 """
 import hashlib
 import io
@@ -10,6 +11,7 @@ import os
 import pickle
 import runpy
 import tarfile
+import zipfile
 
 import numpy as np
 import pytest
@@ -123,3 +125,81 @@ def test_vgg16_bottleneck_features_example(served, monkeypatch):
     assert ns["bottleneck_train"].shape == (100, 512)
     assert f"/vgg16/{name}" in served.requests
     assert "/cifar-10-python.tar.gz" in served.requests
+
+
+TF_DATA_ORIGIN = "http://storage.googleapis.com/download.tensorflow.org/data/"
+
+FRA_PAIRS = [("Go.", "Va !"), ("Hi.", "Salut !"), ("Run!", "Cours\u00a0!"),
+             ("Wow!", "\u00c7a alors\u00a0!"), ("Fire!", "Au feu !"),
+             ("Help!", "\u00c0 l'aide\u00a0!"), ("Stop!", "Arr\u00eate-toi !"),
+             ("Wait!", "Attends !"), ("I see.", "Je comprends."), ("I try.", "J'essaye."),
+             ("I won!", "J'ai gagn\u00e9 !"), ("Oh no!", "Oh non !")]
+
+
+def write_fra_eng(root):
+    """`fra-eng.zip` as published: `fra.txt` (English, tab, French, tab, attribution per
+    line, UTF-8) and `_about.txt` at the top of the archive."""
+    lines = [f"{en}\t{fr}\tCC-BY 2.0 (France) Attribution: tatoeba.org #{i} (x) & #{i + 1} (y)"
+             for i, (en, fr) in enumerate(FRA_PAIRS * 4)]
+    with zipfile.ZipFile(root / "fra-eng.zip", "w") as archive:
+        archive.writestr("_about.txt", "Tab-delimited Bilingual Sentence Pairs\n")
+        archive.writestr("fra.txt", "\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def tf_data_served(served, monkeypatch):
+    """The examples' `get_file` downloads from TensorFlow's data bucket go to 127.0.0.1."""
+    get_file = jkeras.utils.get_file
+
+    def local_get_file(fname=None, origin=None, *args, **kwargs):
+        if origin is not None and origin.replace("https:", "http:").startswith(TF_DATA_ORIGIN):
+            origin = served.url + origin.replace("https:", "http:")[len(TF_DATA_ORIGIN):]
+        return get_file(fname, origin, *args, **kwargs)
+
+    monkeypatch.setattr(jkeras.utils, "get_file", local_get_file)
+    return served
+
+
+def test_lstm_seq2seq_example(tf_data_served, monkeypatch):
+    write_fra_eng(tf_data_served.root)
+    monkeypatch.setattr("sys.argv", ["lstm_seq2seq.py", "--num-samples", "30",
+                                     "--latent-dim", "32", "--decode", "3"])
+    ns = run_example("lstm_seq2seq.py")
+    assert "/fra-eng.zip" in tf_data_served.requests
+    assert ns["input_texts"][:3] == ["Go.", "Hi.", "Run!"]
+    assert ns["target_texts"][0] == "\tVa !\n"
+    assert ns["encoder_input_data"].shape == (30, 6, len(ns["input_chars"]))
+    assert np.isfinite(ns["model"].history.history["loss"]).all()
+    assert len(ns["translations"]) == 3
+    assert all(len(t) <= ns["max_decoder_seq_length"] for t in ns["translations"])
+    # the inference models share the trained layers: their first step is the training
+    # model's first step
+    encoder_input, decoder_input = ns["encoder_input_data"][:2], ns["decoder_input_data"][:2]
+    states = ns["encoder_model"].predict(encoder_input, verbose=0)
+    first_step = ns["decoder_model"].predict([decoder_input[:, :1]] + states, verbose=0)[0]
+    np.testing.assert_allclose(first_step[:, 0],
+                               ns["model"].predict([encoder_input, decoder_input],
+                                                   verbose=0)[:, 0], atol=1e-5)
+
+
+def test_transformer_gpt_example(tf_data_served, monkeypatch):
+    lines = ["First Citizen:", "Before we proceed any further, hear me speak.", "",
+             "All:", "Speak, speak.", ""]
+    (tf_data_served.root / "shakespeare.txt").write_text("\n".join(lines * 8),
+                                                         encoding="utf-8")
+    monkeypatch.setattr("sys.argv", ["transformer_gpt.py", "--maxlen", "16", "--embed-dim", "16",
+                                     "--num-heads", "2", "--batch-size", "16",
+                                     "--generate", "5"])
+    ns = run_example("transformer_gpt.py")
+    assert "/shakespeare.txt" in tf_data_served.requests
+    assert ns["x_train"].shape[1:] == (16,)
+    assert (ns["y_train"][:, :-1] == ns["x_train"][:, 1:]).all()
+    assert np.isfinite(ns["model"].history.history["loss"]).all()
+    assert len(ns["generated"]) == 5 and set(ns["generated"]) <= set(ns["chars"])
+    # causal: changing the last character leaves the logits of every earlier position alone
+    window = ns["x_train"][:1].copy()
+    changed = window.copy()
+    changed[0, -1] = (changed[0, -1] + 1) % len(ns["chars"])
+    logits, changed_logits = ns["model"].predict(np.concatenate([window, changed]), verbose=0)
+    np.testing.assert_allclose(logits[:-1], changed_logits[:-1], atol=1e-5)
+    assert np.abs(logits[-1] - changed_logits[-1]).max() > 1e-4
