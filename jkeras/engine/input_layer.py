@@ -6,6 +6,31 @@ from jkeras.engine import naming
 from jkeras.engine.base_layer import Layer, _Spec, dtype_name, standardize_shape
 from jkeras.engine.node import Node
 
+__all__ = ["InputLayer", "Input"]
+
+
+def _check_shape(shape, argument, batch=False):
+    """Raises a ValueError naming `argument` unless `shape` is an int or a sequence of
+    non-negative ints and Nones (a `batch` shape also needs at least one entry)."""
+    def is_int(d):
+        return isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_))
+
+    expected = (f"expected a tuple of non-negative integers or None (the batch dimension "
+                f"{'included' if batch else 'not included'})")
+    if shape is None or (is_int(shape) and not batch and shape >= 0):
+        return
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise ValueError(f"Invalid `{argument}`: {expected}. Received: {argument}={shape!r} "
+                         f"of type {type(shape).__name__}")
+    entries = tuple(shape)
+    for d in entries:
+        if d is not None and not (is_int(d) and d >= 0):
+            raise ValueError(
+                f"Invalid `{argument}`: {expected}. Received: {argument}={shape!r}, "
+                f"whose entry {d!r} is not a non-negative integer or None")
+    if batch and not entries:
+        raise ValueError(f"Invalid `{argument}`: {expected}. Received: {argument}={shape!r}")
+
 
 class InputLayer(Layer):
     """Holds the shape and dtype of one model input; has no weights."""
@@ -15,6 +40,12 @@ class InputLayer(Layer):
                  batch_shape=None, **kwargs):
         if batch_shape is not None and batch_input_shape is None:
             batch_input_shape = batch_shape
+        _check_shape(input_shape, "shape")
+        _check_shape(batch_input_shape, "batch_shape", batch=True)
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
+                batch_size, (int, np.integer)) or batch_size < 1):
+            raise ValueError("Invalid `batch_size`: expected a positive integer or None. "
+                             f"Received: batch_size={batch_size!r}")
         if batch_input_shape is None:
             if input_shape is None:
                 raise ValueError(

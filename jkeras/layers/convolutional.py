@@ -106,10 +106,14 @@ class _BaseConv(Layer):
                       allow_causal):
         owner = type(self).__name__
         self.rank = rank
-        self.kernel_size = conv_utils.normalize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = conv_utils.normalize_tuple(strides, rank, "strides")
-        self.dilation_rate = conv_utils.normalize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = conv_utils.normalize_padding(padding, allow_causal=allow_causal)
+        try:
+            self.kernel_size = conv_utils.normalize_tuple(kernel_size, rank, "kernel_size")
+            self.strides = conv_utils.normalize_tuple(strides, rank, "strides")
+            self.dilation_rate = conv_utils.normalize_tuple(dilation_rate, rank,
+                                                            "dilation_rate")
+            self.padding = conv_utils.normalize_padding(padding, allow_causal=allow_causal)
+        except ValueError as error:
+            raise ValueError(f"{owner}: {error}") from None
         self.data_format = _config.normalize_data_format(data_format)
         if not self._strided_dilation_ok:
             _check_strides_and_dilation(self.strides, self.dilation_rate, owner)

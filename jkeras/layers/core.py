@@ -29,10 +29,10 @@ class Dense(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if not isinstance(units, (int, np.integer)) or units <= 0:
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(
-                f"Received an invalid value for `units`, expected a positive integer. "
-                f"Received: units={units}")
+                f"{type(self).__name__}: received an invalid value for `units`, expected a "
+                f"positive integer. Received: units={units!r}")
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -122,10 +122,11 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= rate <= 1:
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.number)) or \
+                not 0 <= rate <= 1:
             raise ValueError(
-                f"Invalid value received for argument `rate`. Expected a float value "
-                f"between 0 and 1. Received: rate={rate}")
+                f"{type(self).__name__}: invalid value received for argument `rate`. "
+                f"Expected a float value between 0 and 1. Received: rate={rate!r}")
         self.rate = float(rate)
         self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
         self.seed = seed

@@ -4,6 +4,7 @@ model built from the data when it was not built yet."""
 import jax
 import numpy as np
 
+from jkeras import losses as losses_module
 from jkeras.engine import data_adapter
 from jkeras.trainer import compile as compile_module
 
@@ -56,10 +57,93 @@ def prepare_y(model, targets, y):
     names = targets.output_names
     arrays = data_adapter.match_structure(y, names, "target", allow_none=isinstance(y, dict))
     arrays = [_as_array(a, f"target {n}") for a, n in zip(arrays, names)]
+    shapes = model._output_shapes_for_compile()
     for i, (array, fn) in enumerate(zip(arrays, targets.loss_fns)):
         if array is None and fn is not None:
             raise ValueError(f"No target data provided for output {names[i]}.")
+        if array is not None:
+            _check_numeric(array, names[i])
+        if array is not None and fn is not None and i < len(shapes):
+            _check_target_shape(array.shape, shapes[i], fn, names[i])
     return arrays
+
+
+def _check_numeric(array, name):
+    kind = array.dtype.kind
+    if kind == "O" and array.size:
+        kind = "U" if isinstance(array.flat[0], (str, bytes)) else "O"
+    if kind in "USO":
+        sample = array.flat[0] if array.size else None
+        sample = sample.item() if hasattr(sample, "item") else sample
+        raise TypeError(
+            f"Invalid `y` for output {name!r}: target values must be numbers (integers or "
+            f"floats). Received an array of dtype {array.dtype} (e.g. {sample!r}). Encode "
+            "string labels as integers first (e.g. with `np.unique(y, return_inverse=True)` "
+            "or a StringLookup layer), then use `sparse_categorical_crossentropy` or "
+            "one-hot them with `to_categorical`.")
+
+
+# How each built-in loss pairs a target with the output: "same" needs the output's shape,
+# "sparse" class indices (the output's shape without its class axis, maybe with a trailing
+# 1), "elementwise" shapes that broadcast once a trailing 1 is aligned.
+_SAME = ("categorical_crossentropy", "categorical_hinge", "kl_divergence",
+         "cosine_similarity")
+_SPARSE = ("sparse_categorical_crossentropy",)
+_ELEMENTWISE = ("mean_squared_error", "mean_absolute_error",
+                "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "hinge",
+                "squared_hinge", "log_cosh", "huber", "binary_crossentropy",
+                "binary_focal_crossentropy", "poisson")
+
+
+def _loss_kind(loss):
+    fn = getattr(loss, "fn", None)
+    if fn is None or getattr(fn, "__module__", None) != losses_module.__name__ or \
+            getattr(loss, "_fn_kwargs", {}).get("axis", -1) != -1:
+        return None  # A user's function may reshape; trust it.
+    for kind, names in (("same", _SAME), ("sparse", _SPARSE), ("elementwise", _ELEMENTWISE)):
+        if fn.__name__ in names:
+            return kind
+    return None
+
+
+def _check_target_shape(target_shape, output_shape, loss, name):
+    """Raises a ValueError naming the output, its loss and both shapes when a built-in loss
+    cannot pair a target of `target_shape` with the output (known `output_shape` only)."""
+    kind = _loss_kind(loss)
+    if kind is None or output_shape is None or len(target_shape) == 0:
+        return
+    out, got = tuple(output_shape)[1:], tuple(target_shape)[1:]
+    fits = lambda a, b, loose=False: len(a) == len(b) and all(
+        x is None or y is None or x == y or (loose and 1 in (x, y)) for x, y in zip(a, b))
+    if kind == "same":
+        ok = fits(got, out)
+        expected = f"the output's shape {tuple(output_shape)}"
+    elif kind == "sparse":
+        ok = len(out) >= 1 and (fits(got, out[:-1]) or fits(got, out[:-1] + (1,)))
+        expected = (f"integer class indices of shape {(None,) + out[:-1]} or "
+                    f"{(None,) + out[:-1] + (1,)} for the output's shape "
+                    f"{tuple(output_shape)}")
+    else:
+        if len(got) == len(out) + 1 and got[-1:] == (1,):
+            got = got[:-1]
+        elif len(out) == len(got) + 1 and out[-1:] == (1,):
+            out = out[:-1]
+        ok = fits(got, out, loose=True)
+        expected = f"the output's shape {tuple(output_shape)}"
+    if ok:
+        return
+    loss_name = getattr(loss, "name", None) or type(loss).__name__
+    hint = ""
+    if kind == "same" and tuple(target_shape)[1:] in ((), (1,)):
+        hint = (" If your targets are integer class indices, use the loss "
+                "`sparse_categorical_crossentropy` or one-hot them with `to_categorical`.")
+    elif kind == "sparse" and len(got) == len(out) and got[-1:] == out[-1:]:
+        hint = (" If your targets are one-hot, use the loss `categorical_crossentropy` or "
+                "pass their argmax.")
+    raise ValueError(
+        f"Invalid `y` for output {name!r} with loss `{loss_name}`: expected targets "
+        f"matching {expected}. Received: a target array of shape "
+        f"{tuple(target_shape)}.{hint}")
 
 
 def prepare_sample_weights(targets, sample_weight, class_weight, y_arrays, count):

@@ -20,13 +20,17 @@ __all__ = ["fit", "evaluate", "predict", "train_on_batch", "test_on_batch",
 
 
 # ---------------------------------------------------------------------------- fit
-def _check_fit_arguments(batch_size, epochs, validation_split, initial_epoch, steps_per_epoch):
+def _check_batch_size(batch_size):
     if batch_size is not None and (isinstance(batch_size, bool) or
                                    not isinstance(batch_size, (int, np.integer)) or
                                    batch_size < 1):
         raise ValueError(
             f"`batch_size` must be a positive integer or None. Received: "
             f"batch_size={batch_size!r}")
+
+
+def _check_fit_arguments(batch_size, epochs, validation_split, initial_epoch, steps_per_epoch):
+    _check_batch_size(batch_size)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise TypeError(
             f"`epochs` must be a non-negative integer. Received: epochs={epochs!r} "
@@ -266,10 +270,7 @@ def evaluate(trainer, x=None, y=None, batch_size=None, verbose=1, sample_weight=
              steps=None, callbacks=None, max_queue_size=10, workers=1,
              use_multiprocessing=False, return_dict=False):
     model, targets = trainer.model, trainer.targets
-    if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or
-                                   batch_size < 1):
-        raise ValueError(f"`batch_size` must be a positive integer or None. Received: "
-                         f"batch_size={batch_size!r}")
+    _check_batch_size(batch_size)
     if data_adapter.is_generator_like(x):
         if steps is None and not (hasattr(x, "__len__") and hasattr(x, "__getitem__")):
             raise ValueError("`steps` must be given when evaluating from a generator.")
@@ -368,10 +369,7 @@ def _progbar(verbose, target):
 def predict(trainer, x, batch_size=None, verbose=0, steps=None, max_queue_size=10, workers=1,
             use_multiprocessing=False):
     model = trainer.model
-    if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or
-                                   batch_size < 1):
-        raise ValueError(f"`batch_size` must be a positive integer or None. Received: "
-                         f"batch_size={batch_size!r}")
+    _check_batch_size(batch_size)
     if data_adapter.is_generator_like(x):
         is_sequence = data_adapter.is_sequence(x)
         if steps is None:
