@@ -1,8 +1,8 @@
 """Batches for every kind of input, as the loops consume them.
 
-An epoch is a sequence of *units*: `(fetch, size, count)`, where `fetch()` returns the
-batch on the device (`count` stacked batches when `count > 1`, for a scanned
-`steps_per_execution` run) and `size` is the number of samples in one batch.
+An epoch is a sequence of `Unit`s: a batch, a stack of batches (a scanned
+`steps_per_execution` run) or a chunk of batches gathered on the device, with the number
+of samples in one batch. Where arrays go (one device, or a mesh) is a `Placement`'s say.
 
 - `ArrayFeed` with `resident=True`: the arrays go to the device once (cached across calls
   for the same arrays); each epoch sends one index table and a jitted gather cuts the
@@ -21,14 +21,12 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from jkeras import _config
 from jkeras.engine import data_adapter
+from jkeras.trainer.placement import Placement
 
-__all__ = ["ArrayFeed", "DeviceCache", "Unit", "prefetch", "to_device", "host_batch"]
+__all__ = ["ArrayFeed", "DeviceCache", "Unit", "prefetch", "host_batch"]
 
 _AHEAD = 2
-
-
-def to_device(tree):
-    return jax.tree_util.tree_map(jnp.asarray, tree)
+_DEFAULT = Placement()  # the default device
 
 
 def _host_dtype(array):
@@ -74,7 +72,7 @@ def bucket(n):
     return -(-n // (1 << e)) << e
 
 
-def upload(array, placement=None):
+def upload(array, placement=_DEFAULT):
     """`array` on the device (on every device of a mesh), its leading axis padded with
     zeros to `bucket(len)`."""
     array = np.asarray(array) if not isinstance(array, np.ndarray) else array
@@ -84,15 +82,14 @@ def upload(array, placement=None):
         padded = np.zeros((size,) + array.shape[1:], _host_dtype(array))
         padded[:n] = array
         array = padded
-    array = np.asarray(array, _host_dtype(array))
-    return jax.device_put(array) if placement is None else placement.put_replicated(array)
+    return placement.put_replicated(np.asarray(array, _host_dtype(array)))
 
 
 class DeviceCache:
     """Device copies of host arrays, one entry per array, kept while the host array lives
     and its contents look the same (a few entries, least recently used dropped first)."""
 
-    def __init__(self, size=8, placement=None):
+    def __init__(self, size=8, placement=_DEFAULT):
         self._entries = collections.OrderedDict()
         self._size = size
         self.placement = placement
@@ -160,7 +157,7 @@ def _gather_fn(length, sharding=None):
     return _GATHERS[key]
 
 
-def _index_table(run, length, placement=None):
+def _index_table(run, length, placement):
     """The run's index batches as an int32 table, padded with -1 rows (never valid) to a
     whole number of chunks and then to a size bucket (so its shape rarely changes)."""
     rows = -(-len(run) // length) * length
@@ -168,7 +165,7 @@ def _index_table(run, length, placement=None):
     rows += (-rows) % length
     table = np.full((rows, len(run[0])), -1, np.int32)
     table[:len(run)] = np.stack(run)
-    return jax.device_put(table) if placement is None else placement.put_replicated(table)
+    return placement.put_replicated(table)
 
 
 class Unit:
@@ -200,14 +197,13 @@ class ArrayFeed:
     batch_plan: `epoch -> list of index arrays` (the batches of that epoch, in order).
     """
 
-    def __init__(self, arrays, batch_plan, cache=None, resident=None, placement=None):
+    def __init__(self, arrays, batch_plan, cache=None, resident=None, placement=_DEFAULT):
         self.arrays = arrays
         self.batch_plan = batch_plan
         self.placement = placement
         if resident is None:
             resident = _nbytes(arrays) <= _config.device_data_budget()
-            if placement is not None and placement.distributed and \
-                    not placement.distribution.auto_shard_dataset:
+            if placement.distributed and not placement.distribution.auto_shard_dataset:
                 resident = False  # each process holds its own part: stream it
         self.resident = resident
         self._device = None
@@ -237,10 +233,8 @@ class ArrayFeed:
         for size, run in _runs(batches):
             length = group if group > 1 else chunk_length(size * self._row_bytes())
             table = _index_table(run, length, self.placement)
-            sharding = None if self.placement is None else \
-                self.placement.chunk_sharding(size)
-            gather = _gather_fn(length, sharding)
-            cursor = {"start": _zero() if self.placement is None else self.placement.zero()}
+            gather = _gather_fn(length, self.placement.chunk_sharding(size))
+            cursor = {"start": self.placement.zero()}
 
             def fetch(cursor=cursor, table=table, gather=gather):
                 chunk, valid, cursor["start"] = gather(data, table, cursor["start"])
@@ -272,16 +266,14 @@ class ArrayFeed:
                        count)
 
 
-def prefetch(units, ahead=_AHEAD, placement=None):
+def prefetch(units, ahead=_AHEAD, placement=_DEFAULT):
     """Yields `(device batch, size, count)` for `(host batch, size, count)` items, starting
     the copy of the next `ahead` items before the current one is used (copies are
     asynchronous). `count > 1` marks a stack of batches."""
     pending = collections.deque()
     try:
         for host, size, count in units:
-            device = to_device(host) if placement is None else \
-                placement.put_batch(host, stacked=count > 1)
-            pending.append((device, size, count))
+            pending.append((placement.put_batch(host, stacked=count > 1), size, count))
             if len(pending) > ahead:
                 yield pending.popleft()
         while pending:

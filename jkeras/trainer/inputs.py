@@ -8,7 +8,8 @@ from jkeras import losses as losses_module
 from jkeras.engine import data_adapter
 from jkeras.trainer import compile as compile_module
 
-__all__ = ["prepare_x", "prepare_y", "prepare_sample_weights", "num_samples"]
+__all__ = ["prepare_x", "prepare_y", "prepare_sample_weights", "prepare_data",
+           "num_samples"]
 
 
 def _as_array(value, what):
@@ -174,6 +175,16 @@ def prepare_sample_weights(targets, sample_weight, class_weight, y_arrays, count
         sws[0] = cw if sws[0] is None else sws[0] * cw.reshape(
             cw.shape + (1,) * (sws[0].ndim - cw.ndim))
     return sws
+
+
+def prepare_data(model, targets, x, y, sample_weight=None, class_weight=None):
+    """`((xs, ys, sample_weights), sample count)` for arrays given to fit, evaluate or the
+    batch methods, matched to the model's inputs and outputs and checked."""
+    xs = prepare_x(model, x)
+    ys = prepare_y(model, targets, y)
+    count = num_samples(xs, ys)
+    return (xs, ys, prepare_sample_weights(targets, sample_weight, class_weight, ys,
+                                           count)), count
 
 
 def num_samples(*array_lists):

@@ -71,10 +71,8 @@ def fit(trainer, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks
                            max_queue_size, workers, use_multiprocessing, shuffle,
                            initial_epoch)
     batch_size = batch_size or 32
-    xs = inputs.prepare_x(model, x)
-    ys = inputs.prepare_y(model, targets, y)
-    count = inputs.num_samples(xs, ys)
-    sws = inputs.prepare_sample_weights(targets, sample_weight, class_weight, ys, count)
+    (xs, ys, sws), count = inputs.prepare_data(model, targets, x, y, sample_weight,
+                                               class_weight)
     val = None
     if validation_data is not None:
         val = _validation_tuple(trainer, validation_data)
@@ -103,13 +101,10 @@ def _validation_tuple(trainer, validation_data):
             "When passing validation_data, it must contain 2 (x_val, y_val) or 3 "
             "(x_val, y_val, val_sample_weights) items; received: "
             f"{type(validation_data).__name__} of length {length}")
-    model, targets = trainer.model, trainer.targets
-    xs = inputs.prepare_x(model, validation_data[0])
-    ys = inputs.prepare_y(model, targets, validation_data[1])
-    count = inputs.num_samples(xs, ys)
     vsw = validation_data[2] if len(validation_data) == 3 else None
-    sws = inputs.prepare_sample_weights(targets, vsw, None, ys, count)
-    return ("arrays", xs, ys, sws)
+    batch, _ = inputs.prepare_data(trainer.model, trainer.targets, validation_data[0],
+                                   validation_data[1], vsw)
+    return ("arrays",) + batch
 
 
 def _fit_source(trainer, source, steps_per_epoch, epochs, verbose, callbacks,
@@ -276,18 +271,12 @@ def evaluate(trainer, x=None, y=None, batch_size=None, verbose=1, sample_weight=
             raise ValueError("`steps` must be given when evaluating from a generator.")
         val = ("source", x, workers, use_multiprocessing, max_queue_size)
     else:
-        xs = inputs.prepare_x(model, x)
-        ys = inputs.prepare_y(model, targets, y)
-        count = inputs.num_samples(xs, ys)
-        sws = inputs.prepare_sample_weights(targets, sample_weight, None, ys, count)
-        val = ("arrays", xs, ys, sws)
+        batch, _ = inputs.prepare_data(model, targets, x, y, sample_weight)
+        val = ("arrays",) + batch
     callback_list = callbacks if isinstance(callbacks, callbacks_module.CallbackList) else \
         (callbacks_module.CallbackList(callbacks, model=model) if callbacks else None)
-    logs = _evaluate(trainer, val, batch_size or 32, steps, callback_list, verbose)
-    if return_dict:
-        return logs
-    values = [logs[name] for name in targets.metric_names]
-    return values[0] if len(values) == 1 else values
+    return _format(trainer, _evaluate(trainer, val, batch_size or 32, steps, callback_list,
+                                      verbose), return_dict)
 
 
 def _evaluate(trainer, val, batch_size, steps, callback_list=None, verbose=0):
@@ -303,8 +292,7 @@ def _evaluate(trainer, val, batch_size, steps, callback_list=None, verbose=0):
         total = count
     else:
         source = val[1]
-        workers, use_mp, queue_size = (val[2:] + (1, False, 10))[:3] if len(val) > 2 \
-            else (1, False, 10)
+        workers, use_mp, queue_size = (val[2:] + (1, False, 10))[:3]
         is_sequence = data_adapter.is_sequence(source)
         if steps is None:
             if not is_sequence:
@@ -383,8 +371,7 @@ def predict(trainer, x, batch_size=None, verbose=0, steps=None, max_queue_size=1
         def host_units():
             for item in queue:
                 batch_x, _, _ = data_adapter.unpack_batch(item)
-                xs = [epoch_iterator.host_batch(a, slice(None))
-                      for a in inputs.prepare_x(model, batch_x)]
+                xs = epoch_iterator.host_batch(inputs.prepare_x(model, batch_x), slice(None))
                 yield xs, len(xs[0]), 1
         units = (epoch_iterator.Unit("batch", lambda d=d: d, size, c)
                  for d, size, c in epoch_iterator.prefetch(host_units(),
@@ -465,21 +452,16 @@ def _concat(pieces):
 
 
 def predict_on_batch(trainer, x):
-    xs = [epoch_iterator.host_batch(a, slice(None)) for a in inputs.prepare_x(trainer.model, x)]
+    xs = epoch_iterator.host_batch(inputs.prepare_x(trainer.model, x), slice(None))
     unit = epoch_iterator.Unit("batch", lambda: trainer.placement().put_batch(xs), len(xs[0]))
     return _predict_units(trainer, [unit])
 
 
 # ---------------------------------------------------------------------------- batches
 def _host_triplet(trainer, x, y, sample_weight, class_weight=None):
-    model, targets = trainer.model, trainer.targets
-    xs = inputs.prepare_x(model, x)
-    ys = inputs.prepare_y(model, targets, y)
-    count = inputs.num_samples(xs, ys)
-    sws = inputs.prepare_sample_weights(targets, sample_weight, class_weight, ys, count)
-    whole = slice(None)
-    return ([epoch_iterator.host_batch(a, whole) for a in xs],
-            [None if a is None else epoch_iterator.host_batch(a, whole) for a in ys], sws)
+    batch, _ = inputs.prepare_data(trainer.model, trainer.targets, x, y, sample_weight,
+                                   class_weight)
+    return epoch_iterator.host_batch(batch, slice(None))
 
 
 def train_on_batch(trainer, x, y=None, sample_weight=None, class_weight=None,
@@ -489,11 +471,10 @@ def train_on_batch(trainer, x, y=None, sample_weight=None, class_weight=None,
                                                         class_weight))
     started = trainer.begin()
     try:
-        if reset_metrics or trainer._batch_metrics is None:
-            metrics = trainer.fresh_metrics()
-        else:
-            metrics = trainer._batch_metrics
-        trainer.state = dict(trainer.state, metrics=metrics)
+        if not reset_metrics and trainer._batch_metrics is not None:
+            trainer.state = dict(trainer.state, metrics=trainer._batch_metrics)
+        elif not started:  # begin() made zeroed metrics; otherwise zero them here
+            trainer.state = dict(trainer.state, metrics=trainer.fresh_metrics())
         trainer.train_step("batch", batch)
         metrics = trainer.state["metrics"]
         trainer._batch_metrics = None if reset_metrics else metrics

@@ -113,19 +113,22 @@ class ModelVariables:
                 out[index] = value
         return out
 
-    def values(self):
-        """`(trainable tree, non-trainable list)` of the cells' current arrays."""
+    def trainable_tree(self, value_of):
+        """A tree shaped like the train state's trainable part, `value_of(path, cell)` at
+        each trainable weight."""
         trainable = self._skeleton()
         for path, cell in self.trainable_paths:
-            _nested_put(trainable, path, cell.value)
-        return trainable, [cell.value for cell in self.non_trainable]
+            _nested_put(trainable, path, value_of(path, cell))
+        return trainable
+
+    def values(self):
+        """`(trainable tree, non-trainable list)` of the cells' current arrays."""
+        return (self.trainable_tree(lambda path, cell: cell.value),
+                [cell.value for cell in self.non_trainable])
 
     def params_to_trainable(self, params):
         """The trainable tree's entries taken from a full params tree."""
-        trainable = self._skeleton()
-        for path, _ in self.trainable_paths:
-            _nested_put(trainable, path, tree_get(params, path))
-        return trainable
+        return self.trainable_tree(lambda path, cell: tree_get(params, path))
 
     def _skeleton(self):
         """Every layer's dict of the params tree, empty (optimizer states keep the

@@ -5,7 +5,6 @@ train state from the model's weight cells when a call starts, binds the cells to
 the call's duration (so callbacks read and write the live state), and gives them their
 arrays back when the call ends. Its loops are the only place callbacks are scheduled.
 """
-import math
 import warnings
 
 import jax
@@ -13,14 +12,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras import _config
-from jkeras import callbacks as callbacks_module
 from jkeras.engine import data_adapter
 from jkeras.trainer import epoch_iterator, inputs, step as step_module
 from jkeras.trainer.placement import Placement
 from jkeras.trainer.state import ModelVariables, StateBinding, trainable_mask
 
 __all__ = ["Trainer"]
-
 
 
 class Trainer:
@@ -54,12 +51,10 @@ class Trainer:
     # ------------------------------------------------------------------ variables
     def variables(self):
         """The model's cells, split by what was trainable at compile (or first build)."""
-        if self._trainable_ids is None:
-            self._trainable_ids = trainable_mask(self.model)
         cells = self.model._cell_tree()
         ids = [id(c) for c in jax.tree_util.tree_leaves(cells)]
         if self._variables is None or self._variables_ids != ids:
-            self._variables = ModelVariables(self.model, self._trainable_ids)
+            self._variables = ModelVariables(self.model, self.trainable_ids())
             self._variables_ids = ids
             self._jitted = {}
         return self._variables
@@ -89,14 +84,8 @@ class Trainer:
             return None
         mvars = self.variables()
         rep = dist.replicated()
-        trainable = {}
-        for path, cell in mvars.trainable_paths:
-            node = trainable
-            for key in path[:-1]:
-                node = node.setdefault(key, {})
-            node[path[-1]] = dist.get_variable_layout("/".join(path),
-                                                      cell.shape).sharding()
-        trainable = _fill_tree(trainable, state["trainable"])
+        trainable = mvars.trainable_tree(
+            lambda path, cell: dist.get_variable_layout("/".join(path), cell.shape).sharding())
         non_trainable = [dist.get_variable_layout(mvars.names[id(c)], c.shape).sharding()
                          for c in mvars.non_trainable]
         placed = jax.tree_util.tree_map(
@@ -248,14 +237,12 @@ class Trainer:
             return fn
         mvars = self.variables()
         model, targets = self.model, self.targets
-        train = step_module.make_train_step(model, mvars, targets, self.tx)
         predict_out = (lambda sh, rep: (rep, sh["non_trainable"]))
-        if kind == "train":
-            fn = self._jit(train, (0,), "state")
-        elif kind == "train_scan":
-            fn = self._jit(step_module.scan_steps(train), (0,), "state")
-        elif kind == "train_chunk":
-            fn = self._jit(step_module.chunk_step(train), (0,), "state")
+        if kind.startswith("train"):
+            train = step_module.make_train_step(model, mvars, targets, self.tx)
+            wrap = {"train": lambda step: step, "train_scan": step_module.scan_steps,
+                    "train_chunk": step_module.chunk_step}[kind]
+            fn = self._jit(wrap(train), (0,), "state")
         elif kind == "test":
             fn = self._jit(step_module.make_test_step(model, mvars, targets), (1,),
                            "replicated")
@@ -346,23 +333,16 @@ class Trainer:
             use_multiprocessing=feed["use_multiprocessing"],
             max_queue_size=feed["max_queue_size"],
             shuffle=feed["shuffle"] and feed["is_sequence"], rng=feed["rng"])
-        try:
-            for item in queue:
-                x, y, sw = data_adapter.unpack_batch(item)
-                xs = [epoch_iterator.host_batch(a, slice(None)) for a in
-                      inputs.prepare_x(model, x)]
-                ys = inputs.prepare_y(model, targets, y) if y is not None else None
-                count = inputs.num_samples(xs, ys or [])
-                sws = inputs.prepare_sample_weights(targets, sw, feed.get("class_weight"),
-                                                    ys, count) if ys is not None else None
-                if ys is not None:
-                    ys = [None if a is None else epoch_iterator.host_batch(a, slice(None))
-                          for a in ys]
-                yield (xs, ys, sws), count, 1
-        finally:
-            queue_close = getattr(queue, "close", None)
-            if queue_close is not None:
-                queue_close()
+        for item in queue:
+            x, y, sw = data_adapter.unpack_batch(item)
+            if y is None:
+                xs = inputs.prepare_x(model, x)
+                yield (epoch_iterator.host_batch(xs, slice(None)), None, None), \
+                    inputs.num_samples(xs), 1
+            else:
+                batch, count = inputs.prepare_data(model, targets, x, y, sw,
+                                                   feed.get("class_weight"))
+                yield epoch_iterator.host_batch(batch, slice(None)), count, 1
         if feed["is_sequence"] and hasattr(feed["source"], "on_epoch_end"):
             feed["source"].on_epoch_end()
 
@@ -370,10 +350,3 @@ class Trainer:
         for device, size, count in epoch_iterator.prefetch(self.source_batches(feed, steps),
                                                            placement=self.placement()):
             yield epoch_iterator.Unit("batch", lambda device=device: device, size, count)
-
-
-def _fill_tree(tree, like):
-    """`tree` with an empty dict wherever `like` has one and `tree` has nothing."""
-    if isinstance(like, dict):
-        return {k: _fill_tree((tree or {}).get(k), v) for k, v in like.items()}
-    return tree
