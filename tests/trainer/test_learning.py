@@ -14,6 +14,12 @@ from jkeras import layers
 N, D = 256, 8
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Each test starts from the same initial weights, run after run."""
+    keras.utils.set_random_seed(0)
+
+
 @pytest.fixture(scope="module")
 def task():
     rng = np.random.default_rng(0)
