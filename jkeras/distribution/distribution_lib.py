@@ -171,9 +171,6 @@ class Distribution:
     def replicated(self):
         return NamedSharding(self.jax_mesh, PartitionSpec())
 
-    def data_sharding(self, shape):
-        return self.get_data_layout(tuple(shape)).sharding()
-
     @contextlib.contextmanager
     def scope(self):
         """Models compiled and trained inside use this distribution."""
@@ -274,8 +271,8 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
     if process_id is None and os.environ.get(_ENV[2]):
         process_id = int(os.environ[_ENV[2]])
     coordinator = job_addresses.split(",")[0] if job_addresses else None
-    if coordinator is not None and jax.config.jax_platforms in ("cpu",) or \
-            os.environ.get("JAX_PLATFORMS", "") == "cpu":
+    if (jax.config.jax_platforms or os.environ.get("JAX_PLATFORMS", "")) == "cpu":
+        # CPU processes reduce across each other through gloo.
         jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
                                process_id=process_id)

@@ -106,15 +106,9 @@ class TrainingMixin:
         """Which params train: the set fixed at compile when compiled (Keras 2's rule)."""
         if self._trainer is None:
             return self._trainable_mask(self.trainable)
-        from jkeras.trainer.state import _walk
         ids = self._trainer.trainable_ids()
-        mask = {}
-        for path, cell in _walk(self._cell_tree()["params"]):
-            node = mask
-            for key in path[:-1]:
-                node = node.setdefault(key, {})
-            node[path[-1]] = id(cell) in ids
-        return mask
+        return jax.tree_util.tree_map(lambda cell: id(cell) in ids,
+                                      self._cell_tree()["params"])
 
     # ------------------------------------------------------------------ training
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
