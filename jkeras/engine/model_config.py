@@ -143,17 +143,20 @@ def _node_kwargs(node):
     return kwargs
 
 
-def _serialize_kwargs_keras2(kwargs, conversion):
+def _json_structure(value, tensor):
+    """`value` (nested lists, tuples, dicts) as JSON-able values, KerasTensors written by
+    `tensor` (Keras 2 and Keras 3 write them differently)."""
+    if isinstance(value, KerasTensor):
+        return tensor(value)
+    if isinstance(value, (list, tuple)):
+        return [_json_structure(v, tensor) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_structure(v, tensor) for k, v in value.items()}
+    return _json_value(value)
 
-    def convert(value):
-        if isinstance(value, KerasTensor):
-            return _history(value, conversion)
-        if isinstance(value, (list, tuple)):
-            return [convert(v) for v in value]
-        if isinstance(value, dict):
-            return {k: convert(v) for k, v in value.items()}
-        return _json_value(value)
-    return convert(kwargs)
+
+def _serialize_kwargs_keras2(kwargs, conversion):
+    return _json_structure(kwargs, lambda t: _history(t, conversion))
 
 
 def _node_keras2(node, conversion):
@@ -179,13 +182,7 @@ def keras3_tensor(tensor, conversion):
 def _node_keras3(node, conversion):
 
     def convert(value):
-        if isinstance(value, KerasTensor):
-            return keras3_tensor(value, conversion)
-        if isinstance(value, (list, tuple)):
-            return [convert(v) for v in value]
-        if isinstance(value, dict):
-            return {k: convert(v) for k, v in value.items()}
-        return _json_value(value)
+        return _json_structure(value, lambda t: keras3_tensor(t, conversion))
     kwargs = dict(node.call_kwargs)
     if node.training is not None:
         kwargs["training"] = node.training
