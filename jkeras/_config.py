@@ -1,10 +1,12 @@
 """The one home of jkeras's global settings: floatx, epsilon, image data format, the seed,
 op determinism, the global dtype policy's name, the flash attention switch, the device
-data budget, the distribution and the HDF5 load guard.
+data budget, the distribution (and the replica split of a data-parallel step being
+traced) and the HDF5 load guard.
 
 Everything else in the package is pure; it reads these values through the functions here
 (re-exported by `jkeras.backend`) and never keeps global state of its own.
 """
+import contextlib
 import os
 import re
 
@@ -233,6 +235,26 @@ def set_distribution(value):
 
 def get_distribution():
     return _DISTRIBUTION["value"]
+
+
+# While a data-parallel train step is traced: `(jax mesh, batch axis name, replicas)`, so
+# that BatchNormalization can take its statistics per replica (see layers/normalization.py).
+_REPLICAS = {"value": None}
+
+
+@contextlib.contextmanager
+def tracing_replicas(mesh, axis_name, count):
+    """Marks the step being traced as split over `count` replicas along `axis_name`."""
+    previous, _REPLICAS["value"] = _REPLICAS["value"], (mesh, axis_name, int(count))
+    try:
+        yield
+    finally:
+        _REPLICAS["value"] = previous
+
+
+def batch_replicas():
+    """`(mesh, axis name, count)` while a data-parallel step is traced, else None."""
+    return _REPLICAS["value"]
 
 
 def _guard_mode(value, what):

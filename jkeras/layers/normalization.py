@@ -86,6 +86,25 @@ def masked_moments(x, reduction_axes, mask=None):
     return mean, variance
 
 
+def _split(x, replicas):
+    """`x` as `(replicas, batch / replicas, ...)`, the new leading axis on the mesh's batch
+    axis, so that reductions over the second axis stay on each device."""
+    mesh, axis, count = replicas
+    split = jnp.reshape(x, (count, x.shape[0] // count) + x.shape[1:])
+    return jax.lax.with_sharding_constraint(
+        split, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(axis)))
+
+
+def _replica_moments(x, reduction, replicas):
+    """Batch statistics per data-parallel replica, as Keras's BatchNormalization takes them
+    under a distribution strategy unless `synchronized=True`: `(mean, variance)` averaged
+    over replicas (for the moving statistics, shaped like `masked_moments`'s) and the
+    per-replica `(mean, variance)`, shaped `(replicas, 1, ...)`, for normalizing."""
+    split = _split(x, replicas)
+    per_mean, per_var = masked_moments(split, tuple(a + 1 for a in reduction))
+    return (jnp.mean(per_mean, axis=0), jnp.mean(per_var, axis=0), (per_mean, per_var))
+
+
 class BatchNormalization(Layer):
     """Normalizes with the batch's statistics in training (updating moving averages of
     them) and with the moving averages at inference.
@@ -176,7 +195,11 @@ class BatchNormalization(Layer):
                     f"BatchNormalization {self.name}: the mask must have one dimension "
                     f"less than the inputs. Received: mask.shape={jnp.shape(mask)}, "
                     f"inputs.shape={x.shape}")
-            mean, variance = masked_moments(x, reduction, mask)
+            replicas = self._replicas(x, reduction, mask)
+            if replicas is None:
+                mean, variance = masked_moments(x, reduction, mask)
+            else:
+                mean, variance, per_replica = _replica_moments(x, reduction, replicas)
             m = self.momentum
             new_mean = moving_mean * m + mean * (1.0 - m)
             new_var = moving_var * m + variance * (1.0 - m)
@@ -188,13 +211,30 @@ class BatchNormalization(Layer):
                     state["moving_variance"].dtype)
         else:
             mean, variance = moving_mean, moving_var
+        if training and self.trainable and replicas is not None:
+            mean, variance = per_replica  # each replica normalizes with its own statistics
+            x = _split(x, replicas)
+            axes = tuple(a + 1 for a in axes)
+            ndim += 1
         inv = jax.lax.rsqrt(variance + self.epsilon)
         if self.scale:
             inv = inv * _broadcast(params["gamma"].astype(x.dtype), axes, ndim)
         outputs = x * inv - mean * inv
         if self.center:
             outputs = outputs + _broadcast(params["beta"].astype(x.dtype), axes, ndim)
+        outputs = jnp.reshape(outputs, jnp.shape(inputs))
         return outputs.astype(out_dtype), new_state
+
+    def _replicas(self, x, reduction, mask):
+        """The data-parallel replica split to take statistics over, or None (one device,
+        `synchronized=True`, a mask, a batch axis not reduced or not split evenly)."""
+        split = _config.batch_replicas()
+        if split is None or self.synchronized or mask is not None or 0 not in reduction:
+            return None
+        count = split[2]
+        if count <= 1 or x.shape[0] % count:
+            return None
+        return split
 
     def compute_output_shape(self, input_shape):
         resolve_axes(self.axis, len(input_shape), f"BatchNormalization {self.name}")

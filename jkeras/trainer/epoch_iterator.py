@@ -12,6 +12,7 @@ of samples in one batch. Where arrays go (one device, or a mesh) is a `Placement
 - `prefetch()`: the same two-ahead copy for batches from generators and `Sequence`s.
 """
 import collections
+import itertools
 import weakref
 
 import jax
@@ -23,7 +24,7 @@ from jkeras import _config
 from jkeras.engine import data_adapter
 from jkeras.trainer.placement import Placement
 
-__all__ = ["ArrayFeed", "DeviceCache", "Unit", "prefetch", "host_batch"]
+__all__ = ["ArrayFeed", "DeviceCache", "Unit", "prefetch", "host_batch", "started"]
 
 _AHEAD = 2
 _DEFAULT = Placement()  # the default device
@@ -128,7 +129,8 @@ MAX_CHUNK = 32
 
 
 def chunk_length(batch_bytes):
-    """How many batches one gather cuts: up to 32, within CHUNK_BYTES."""
+    """How many batches one gather cuts: up to 32, within CHUNK_BYTES (of a batch's bytes
+    on one device)."""
     return int(max(1, min(MAX_CHUNK, CHUNK_BYTES // max(1, int(batch_bytes)))))
 
 
@@ -177,6 +179,18 @@ class Unit:
 
     def __init__(self, kind, fetch, size, count=1):
         self.kind, self.fetch, self.size, self.count = kind, fetch, size, count
+
+
+def started(units):
+    """`units` with the first one already fetched (its batches cut on the device now, its
+    dispatch queued behind the work before it)."""
+    units = iter(units)
+    first = next(units, None)
+    if first is None:
+        return units
+    value = first.fetch()
+    return itertools.chain([Unit(first.kind, lambda: value, first.size, first.count)],
+                           units)
 
 
 def _runs(batches):
@@ -231,7 +245,9 @@ class ArrayFeed:
     def _resident_units(self, batches, group, scanned=False):
         data = self.device_arrays()
         for size, run in _runs(batches):
-            length = group if group > 1 else chunk_length(size * self._row_bytes())
+            # a chunk's bytes on each device: a split batch is spread over the mesh
+            length = group if group > 1 else chunk_length(
+                size * self._row_bytes() // self.placement.batch_split(size))
             table = _index_table(run, length, self.placement)
             gather = _gather_fn(length, self.placement.chunk_sharding(size))
             cursor = {"start": self.placement.zero()}

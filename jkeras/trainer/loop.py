@@ -89,7 +89,7 @@ def fit(trainer, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks
                                  steps if steps_per_epoch is not None else None)
     return _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, count, val,
                     validation_freq, validation_steps, validation_batch_size or batch_size,
-                    lambda epoch, group: feed.units(epoch, group))
+                    lambda epoch, group: feed.units(epoch, group), ahead=feed.resident)
 
 
 def _validation_tuple(trainer, validation_data):
@@ -148,7 +148,10 @@ def _for_this_process(callbacks, verbose):
 
 
 def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samples, val,
-             validation_freq, validation_steps, val_batch_size, epoch_units):
+             validation_freq, validation_steps, val_batch_size, epoch_units, ahead=False):
+    """The epochs. `ahead`: the next epoch's first batches are cut before this epoch's
+    logs are read (which waits for the device), so the device does not sit idle while the
+    host reads them and runs the epoch-end callbacks (data only: no weight is read)."""
     model = trainer.model
     callbacks, verbose = _for_this_process(callbacks, verbose)
     names = list(trainer.targets.metric_names)
@@ -167,16 +170,20 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
     trainer.resume_epoch = None
     trainer.begin()
     epoch_logs = {}
+    pending = None
     try:
         callback_list.on_train_begin()
         if trainer.resume_epoch is not None:  # set by a callback restoring a backup
             initial_epoch, trainer.resume_epoch = trainer.resume_epoch, None
+        group = 1 if batch_hooks else trainer.steps_per_execution
         for epoch in range(initial_epoch, epochs):
-            trainer.state = dict(trainer.state, metrics=trainer.fresh_metrics())
+            if epoch > initial_epoch:  # `begin` zeroed them for the first
+                trainer.state = dict(trainer.state, metrics=trainer.fresh_metrics())
             callback_list.on_epoch_begin(epoch)
-            group = 1 if batch_hooks else trainer.steps_per_execution
-            _run_epoch(trainer, epoch_units(epoch, group), callback_list, progbar,
-                       batch_hooks)
+            units, pending = pending or epoch_units(epoch, group), None
+            _run_epoch(trainer, units, callback_list, progbar, batch_hooks)
+            if ahead and epoch + 1 < epochs and not model.stop_training:
+                pending = epoch_iterator.started(epoch_units(epoch + 1, group))
             epoch_logs = trainer.metric_logs(trainer.state["metrics"])
             if val is not None and _should_validate(epoch, validation_freq):
                 val_logs = _evaluate(trainer, val, val_batch_size, validation_steps,

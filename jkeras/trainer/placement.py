@@ -44,6 +44,12 @@ class Placement:
         """A host array (the same in every process) on every device."""
         return self._put(array, self.replicated())
 
+    def put_replicated_tree(self, tree):
+        """Every host array of `tree` on every device (one transfer call on one device)."""
+        if self.distribution is None:
+            return jax.device_put(tree)
+        return jax.tree_util.tree_map(self.put_replicated, tree)
+
     def place_tree(self, tree, shardings):
         """`tree` (device or host arrays) placed as `shardings` says (a matching tree)."""
         if self.distribution is None:
@@ -67,8 +73,15 @@ class Placement:
         dist = self.distribution
         if dist is None:
             return None
-        axis = dist.batch_dim_name if batch_size % dist.batch_size_on_axis() == 0 else None
+        axis = dist.batch_dim_name if self.batch_split(batch_size) > 1 else None
         return NamedSharding(dist.jax_mesh, PartitionSpec(None, axis))
+
+    def batch_split(self, batch_size):
+        """Over how many devices a batch of `batch_size` is split (1: not split)."""
+        dist = self.distribution
+        if dist is None or batch_size % dist.batch_size_on_axis():
+            return 1
+        return dist.batch_size_on_axis()
 
     def put_batch(self, tree, stacked=False):
         """A host batch (or stack of batches) on the devices, split along the batch axis.

@@ -43,6 +43,7 @@ class Trainer:
         self._test_batch_metrics = None
         self._placement = None
         self._shardings = None
+        self._zero_metrics = None
 
     def resume_at(self, epoch):
         """Makes the running `fit` start at `epoch` (a callback restoring a backup)."""
@@ -97,18 +98,22 @@ class Trainer:
         # device: they are replicated like the rest.
         opt = jax.tree_util.tree_map(
             lambda sh: sh if set(sh.device_set) == mesh_devices else rep, opt)
+        metrics = jax.eval_shape(self.targets.init_metric_state)
         return {"trainable": trainable, "non_trainable": non_trainable, "opt_state": opt,
                 "key": rep, "step": rep,
-                "metrics": jax.tree_util.tree_map(lambda _: rep, state["metrics"])}
+                "metrics": jax.tree_util.tree_map(lambda _: rep, metrics)}
 
     def _place_state(self, state):
+        """`state`'s parts (None ones left out of placing) where the distribution puts
+        them."""
         placement = self.placement()
         if not placement.distributed:
             return state
         if self._shardings is None:
             self._shardings = self.state_shardings(state)
-        shardings = {k: v for k, v in self._shardings.items() if k in state}
-        return placement.place_tree(state, shardings)
+        present = {k: v for k, v in state.items() if v is not None}
+        placed = placement.place_tree(present, {k: self._shardings[k] for k in present})
+        return dict(state, **placed)
 
     def check_trainable_discrepancy(self):
         """Warns once when the trainable flags changed since compile (Keras 2's rule: the
@@ -133,23 +138,27 @@ class Trainer:
         return self.binding is not None
 
     def _fresh_state(self, mvars):
+        """The state's parts as they stand between calls; `opt_state` is None until the
+        first `begin` (which builds it inside its program: no compile of its own)."""
         trainable, non_trainable = mvars.values()
         signature = mvars.signature()
-        if self.opt_state is None or self._opt_signature != signature:
-            self.opt_state = jax.jit(self.tx.init)(trainable)  # one compile, not one a slot
-            self._opt_signature = signature
+        if self.opt_state is not None and self._opt_signature != signature:
+            self.opt_state = None  # the variables changed shape: a new optimizer state
+        self._opt_signature = signature
         if self.key is None:
             # Raw threefry key bits from the host seed stream: no PRNG op to compile.
-            self.key = jnp.asarray(np.array([0, _config.next_seed()], np.uint32))
+            self.key = np.array([0, _config.next_seed()], np.uint32)
+        step = self.step if isinstance(self.step, jax.Array) else np.int32(self.step)
         return {"trainable": trainable, "non_trainable": non_trainable,
-                "opt_state": self.opt_state, "key": self.key,
-                "step": jnp.asarray(self.step, jnp.int32),
-                "metrics": self.targets.init_metric_state()}
+                "opt_state": self.opt_state, "key": self.key, "step": step}
 
     def fresh_metrics(self):
-        """Zeroed metric accumulators in buffers of their own (the step donates them),
-        made on the device in one dispatch."""
-        return self._fn("fresh_metrics")()
+        """Zeroed metric accumulators in buffers of their own (the step donates them): the
+        values `begin` made, kept on the host and copied up (no program to compile)."""
+        if self._zero_metrics is None:
+            self._zero_metrics = jax.device_get(
+                jax.jit(self.targets.init_metric_state)())
+        return self.placement().put_replicated_tree(self._zero_metrics)
 
     def begin(self):
         """Binds the model's cells to a new train state (own copies: it is donated)."""
@@ -157,7 +166,10 @@ class Trainer:
             return False
         mvars = self.variables()
         self.placement()
-        state = self._fn("begin")(self._place_state(self._fresh_state(mvars)))
+        parts = self._fresh_state(mvars)
+        state = self._fn("begin")(self._place_state(parts))
+        if self._zero_metrics is None:
+            self._zero_metrics = jax.device_get(state["metrics"])
         self.binding = StateBinding(mvars)
         self.binding.bind(state)
         return True
@@ -230,6 +242,19 @@ class Trainer:
             else out(shardings, rep)
         return jax.jit(fn, donate_argnums=donate, out_shardings=outs)
 
+    def _replicated_trace(self, fn):
+        """`fn`, traced (under a distribution) with the batch's replica split declared, so
+        that layers taking per-replica statistics (BatchNormalization) see it."""
+        dist = self.distribution()
+        if dist is None or getattr(dist, "batch_dim_name", None) is None:
+            return fn
+        mesh, axis, count = dist.jax_mesh, dist.batch_dim_name, dist.batch_size_on_axis()
+
+        def traced(*args):
+            with _config.tracing_replicas(mesh, axis, count):
+                return fn(*args)
+        return traced
+
     def _fn(self, kind):
         self.placement()
         fn = self._jitted.get(kind)
@@ -241,8 +266,8 @@ class Trainer:
         if kind.startswith("train"):
             train = step_module.make_train_step(model, mvars, targets, self.tx)
             wrap = {"train": lambda step: step, "train_scan": step_module.scan_steps,
-                    "train_chunk": step_module.chunk_step}[kind]
-            fn = self._jit(wrap(train), (0,), "state")
+                    "train_loop": step_module.loop_steps}[kind]
+            fn = self._jit(self._replicated_trace(wrap(train)), (0,), "state")
         elif kind == "test":
             fn = self._jit(step_module.make_test_step(model, mvars, targets), (1,),
                            "replicated")
@@ -256,13 +281,17 @@ class Trainer:
                 step_module.make_predict_step(model, mvars)), (), predict_out)
         elif kind == "begin":
             # Own copies of the state (the step donates it; the cells, the kept optimizer
-            # state and shared constants must survive that) and zeroed metrics, in one.
-            def begin(state):
-                copied = jax.tree_util.tree_map(jnp.copy, state)
-                return dict(copied, metrics=targets.init_metric_state())
+            # state and shared constants must survive that), the optimizer state on the
+            # first call, and zeroed metrics: one program before the first step.
+            tx = self.tx
+
+            def begin(parts):
+                copied = jax.tree_util.tree_map(jnp.copy, parts)
+                if copied["opt_state"] is None:
+                    copied["opt_state"] = tx.init(copied["trainable"])
+                return dict(copied, step=copied["step"].astype(jnp.int32),
+                            metrics=targets.init_metric_state())
             fn = self._jit(begin, (), "state")
-        elif kind == "fresh_metrics":
-            fn = self._jit(targets.init_metric_state, (), "replicated")
         elif kind == "results":
             fn = self._jit(targets.results, (), "replicated")
         self._jitted[kind] = fn
@@ -297,22 +326,19 @@ class Trainer:
         self._sync_optimizer()
         if kind == "chunk":
             chunk, i = args
-            self.state = self._fn("train_chunk")(self.state, chunk, self.index(i))
+            self.state = self._fn("train_loop")(self.state, chunk, self.index(i),
+                                                self.index(i + 1))
         else:
             self.state = self._fn("train_scan" if kind == "stack" else "train")(self.state,
                                                                               *args)
         self._observe_optimizer()
 
     def run_chunk(self, chunk, valid, count):
-        """The first `count` batches of a gathered chunk, one dispatch each, with no host
-        work in between (no callback can run there)."""
+        """The first `count` batches of a gathered chunk in one dispatch (no callback looks
+        at the batches in between)."""
         self._sync_optimizer()
-        fn = self._fn("train_chunk")
-        placement = self._placement
-        state = self.state
-        for i in range(count):
-            state = fn(state, chunk, placement.index(i))
-        self.state = state
+        self.state = self._fn("train_loop")(self.state, chunk, self.index(0),
+                                            self.index(count))
         self._observe_optimizer()
 
     # ------------------------------------------------------------------ data

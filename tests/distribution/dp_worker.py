@@ -18,8 +18,11 @@ def mlp():
 
 
 def cnn():
+    # synchronized: statistics over the global batch, so that every device count computes
+    # what one device does (the default takes them per replica: see batch_norm_stats)
     return keras.Sequential([keras.Input((8, 8, 2)), layers.Conv2D(4, 3, padding="same"),
-                             layers.BatchNormalization(), layers.Activation("relu"),
+                             layers.BatchNormalization(synchronized=True),
+                             layers.Activation("relu"),
                              layers.GlobalAveragePooling2D(),
                              layers.Dense(4, activation="softmax")])
 
@@ -182,7 +185,34 @@ def feeds():
     return out
 
 
+def batch_norm_stats():
+    """BatchNormalization's moving statistics after one step on one batch of 16 (momentum
+    0: they are the step's batch statistics), on 1, 2 and 4 devices, per replica (the
+    default) and synchronized."""
+    rng = np.random.default_rng(3)
+    x = (rng.normal(size=(16, 3)) * [1, 2, 3] + np.arange(16)[:, None]).astype("float32")
+    out = {"x": x.tolist()}
+    for synchronized in (False, True):
+        for count in (1, 2, 4):
+            distribution.set_distribution(
+                distribution.DataParallel(devices=jax.devices()[:count]) if count > 1
+                else None)
+            model = keras.Sequential([keras.Input((3,)), layers.BatchNormalization(
+                momentum=0.0, synchronized=synchronized)])
+            model.compile(keras.optimizers.SGD(0.0), "mse")
+            history = model.fit(x, np.zeros_like(x), batch_size=16, epochs=1,
+                                shuffle=False, verbose=0)
+            distribution.set_distribution(None)
+            _, _, mean, var = model.get_weights()
+            out[f"{synchronized}/{count}"] = {"mean": mean.tolist(), "var": var.tolist(),
+                                              "loss": history.history["loss"][0]}
+    return out
+
+
 def main():
+    if sys.argv[1] == "bn":
+        print("RESULT " + json.dumps(batch_norm_stats()))
+        return
     if sys.argv[1] == "feeds":
         print("RESULT " + json.dumps(feeds()))
         return

@@ -130,3 +130,24 @@ def test_multi_gpu_model_needs_two_devices():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="gpus >= 2"):
         keras.utils.multi_gpu_model(model, gpus=1)
+
+
+def test_batch_norm_takes_statistics_per_replica_unless_synchronized():
+    """As Keras's BatchNormalization under a distribution strategy: each replica normalizes
+    its part of the batch with that part's statistics and the moving statistics move by
+    their average over replicas; `synchronized=True` uses the global batch's."""
+    runs = _run("bn")
+    x = np.asarray(runs["x"])
+    eps = 1e-3
+    for count in (1, 2, 4):
+        parts = np.split(x, count)
+        mean = np.mean([p.mean(0) for p in parts], axis=0)
+        var = np.mean([p.var(0) for p in parts], axis=0)
+        loss = np.mean(np.concatenate([((p - p.mean(0)) / np.sqrt(p.var(0) + eps)) ** 2
+                                       for p in parts]))
+        run = runs[f"False/{count}"]
+        assert _close(run["mean"], mean) and _close(run["var"], var), count
+        assert np.isclose(run["loss"], loss, rtol=1e-4), (count, run["loss"], loss)
+        synced = runs[f"True/{count}"]
+        assert _close(synced["var"], x.var(0)) and _close(synced["mean"], x.mean(0)), count
+    assert not _close(runs["False/4"]["var"], x.var(0))  # the two really differ here
