@@ -166,25 +166,35 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
                    not isinstance(c, callbacks_module.ProgbarLogger) and
                    callbacks_module._overrides(c, "on_train_batch_end", "on_batch_end",
                                                "on_train_batch_begin", "on_batch_begin")]
+    # With only observers that record what they are given (no validation either), the
+    # next epoch's first unit of steps is queued before this epoch's logs are read: the
+    # device works while the host waits for the logs and runs the epoch's end.
+    overlap = ahead and val is None and not batch_hooks and not verbose and all(
+        type(c) in _OBSERVERS for c in callback_list.callbacks)
     model.stop_training = False
     trainer.resume_epoch = None
     trainer.begin()
     epoch_logs = {}
-    pending = None
+    pending, started_next = None, False
     try:
         callback_list.on_train_begin()
         if trainer.resume_epoch is not None:  # set by a callback restoring a backup
             initial_epoch, trainer.resume_epoch = trainer.resume_epoch, None
         group = 1 if batch_hooks else trainer.steps_per_execution
         for epoch in range(initial_epoch, epochs):
-            if epoch > initial_epoch:  # `begin` zeroed them for the first
+            if epoch > initial_epoch and not started_next:  # `begin` zeroed the first's
                 trainer.state = dict(trainer.state, metrics=trainer.fresh_metrics())
             callback_list.on_epoch_begin(epoch)
             units, pending = pending or epoch_units(epoch, group), None
             _run_epoch(trainer, units, callback_list, progbar, batch_hooks)
+            started_next = False
             if ahead and epoch + 1 < epochs and not model.stop_training:
                 pending = epoch_iterator.started(epoch_units(epoch + 1, group))
-            epoch_logs = trainer.metric_logs(trainer.state["metrics"])
+            results = trainer.metric_results(trainer.state["metrics"])
+            if overlap and pending is not None:
+                trainer.state = dict(trainer.state, metrics=trainer.fresh_metrics())
+                pending, started_next = _run_first_unit(trainer, pending), True
+            epoch_logs = trainer.logs_from(results)
             if val is not None and _should_validate(epoch, validation_freq):
                 val_logs = _evaluate(trainer, val, val_batch_size, validation_steps,
                                      callback_list)
@@ -197,6 +207,22 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
         trainer.end()
     callback_list.on_train_end(epoch_logs)
     return callback_list.history
+
+
+_OBSERVERS = (callbacks_module.History, callbacks_module.ProgbarLogger,
+              callbacks_module.BaseLogger)
+
+
+def _run_first_unit(trainer, units):
+    """Runs the first unit of `units` (in one dispatch); returns the rest."""
+    units = iter(units)
+    unit = next(units, None)
+    if unit is not None:
+        if unit.kind == "chunk":
+            trainer.run_chunk(*unit.fetch(), unit.count)
+        else:
+            trainer.train_step(unit.kind, unit.fetch())
+    return units
 
 
 def _finalize_ema(trainer):

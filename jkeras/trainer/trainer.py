@@ -297,10 +297,18 @@ class Trainer:
         self._jitted[kind] = fn
         return fn
 
-    def metric_logs(self, metrics):
-        values = jax.device_get(self._fn("results")(metrics))
+    def metric_results(self, metrics):
+        """The metrics' results, dispatched (device values: nothing waits yet)."""
+        return self._fn("results")(metrics)
+
+    def logs_from(self, results):
+        """`{name: value}` on the host from `metric_results`' values (waits for them)."""
+        values = jax.device_get(results)
         return {name: float(np.asarray(v)) if np.ndim(v) == 0 else np.asarray(v)
                 for name, v in zip(self.targets.metric_names, values)}
+
+    def metric_logs(self, metrics):
+        return self.logs_from(self.metric_results(metrics))
 
     def _sync_optimizer(self):
         sync = getattr(self.optimizer, "sync_state", None)
