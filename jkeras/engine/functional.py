@@ -54,6 +54,10 @@ class Functional(Model):
                 raise ValueError(
                     f"Model inputs must come from `jkeras.Input` (thus holding past layer "
                     f"metadata). Received: {tensor!r:.200}")
+        if len({id(t) for t in self.inputs}) != len(self.inputs):
+            raise ValueError(
+                "The list of inputs passed to the model is redundant: each input must "
+                f"appear once. Received: inputs={[t.name for t in self.inputs]}")
         for tensor in self.outputs:
             if not isinstance(tensor, KerasTensor):
                 raise ValueError(
