@@ -612,3 +612,36 @@ def dropout(x, level, noise_shape=None, seed=None):
         x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
     keep = jax.random.bernoulli(_key(seed), 1.0 - float(level), shape)
     return jnp.where(keep, x / (1.0 - float(level)), jnp.zeros((), x.dtype))
+
+
+# ----------------------------------------------------------------------------- jkeras/ops
+# Keras 2's remaining numeric backend functions live in jkeras/ops/ (docs/BACKEND.md).
+from jkeras.ops.conv import (  # noqa: E402,F401
+    bias_add, conv1d, conv2d, conv2d_transpose, conv3d, conv3d_transpose, depthwise_conv2d,
+    local_conv1d, local_conv2d, pool2d, pool3d, separable_conv1d, separable_conv2d)
+from jkeras.ops.ctc import (  # noqa: E402,F401
+    ctc_batch_cost, ctc_decode, ctc_label_dense_to_sparse)
+from jkeras.ops.loops import foldl, foldr, rnn  # noqa: E402,F401
+from jkeras.ops.nn import (  # noqa: E402,F401
+    batch_normalization, in_top_k, moving_average_update, normalize_batch_in_training)
+from jkeras.ops.spatial import (  # noqa: E402,F401
+    resize_images, resize_volumes, spatial_2d_padding, spatial_3d_padding, temporal_padding)
+from jkeras.ops.tensors import (  # noqa: E402,F401
+    control_dependencies, eager, get_uid, identity, is_sparse, is_tensor,
+    manual_variable_initialization, normalize_data_format, repeat, reset_uids, size, slice,
+    symbolic, to_dense)
+
+
+def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
+    """A variable of uniform draws in `[low, high)`."""
+    return variable(random_uniform(shape, low, high, dtype, seed), dtype, name)
+
+
+def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
+    """A variable of normal draws."""
+    return variable(random_normal(shape, mean, scale, dtype, seed), dtype, name)
+
+
+def eval(x):
+    """The value of `x` as a NumPy array (Keras 2's `K.eval`)."""
+    return get_value(x)

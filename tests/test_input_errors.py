@@ -242,3 +242,125 @@ def test_a_good_fit_after_the_failures_still_learns():
     history = model.fit(X, y, epochs=3, verbose=0)
     assert any(np.any(a != b) for a, b in zip(model.get_weights(), before))
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+# ---------------------------------------------------------------- compile
+def _two_outputs():
+    inputs = keras.Input((4,), name="in")
+    return keras.Model(inputs, [layers.Dense(3, name="a")(inputs),
+                                layers.Dense(1, name="b")(inputs)])
+
+
+@pytest.mark.parametrize("kwargs,error,pattern", [
+    ({"optimizer": 5}, ValueError, r"`optimizer`.*optimizer=5"),
+    ({"optimizer": None}, ValueError, r"`optimizer`.*optimizer=None"),
+    ({"optimizer": "adamm"}, ValueError, r"Unknown optimizer: 'adamm'"),
+    ({"loss": "msee"}, ValueError, r"Unknown loss function: 'msee'"),
+    ({"metrics": "accuracy"}, TypeError, r"`metrics`.*list.*'accuracy' of type str"),
+    ({"weighted_metrics": 5}, TypeError, r"`weighted_metrics`.*5 of type int"),
+    ({"metrics": ["accurcy"]}, ValueError, r"Unknown metric function: 'accurcy'"),
+    ({"loss_weights": "a"}, ValueError, r"`loss_weights`.*number.*loss_weights='a'"),
+    ({"loss_weights": [1, 2]}, ValueError, r"loss_weights.*1 output"),
+    ({"sample_weight_mode": "foo"}, ValueError,
+     r"`sample_weight_mode`.*'temporal'.*sample_weight_mode='foo'"),
+    ({"run_eagerly": "yes"}, TypeError, r"`run_eagerly`.*run_eagerly='yes'"),
+])
+def test_compile_with_bad_arguments(kwargs, error, pattern):
+    model = keras.Sequential([layers.Dense(3, input_shape=(4,))])
+    arguments = {"optimizer": "sgd", "loss": "mse", **kwargs}
+    with pytest.raises(error, match=pattern):
+        model.compile(**arguments)
+    assert not model.compiled
+
+
+@pytest.mark.parametrize("kwargs,pattern", [
+    ({"loss": {"a": "mse", "zz": "mse"}}, r"loss dictionary: \['zz'\].*\['a', 'b'\]"),
+    ({"loss": ["mse"] * 3}, r"2 output\(s\).*loss=\['mse', 'mse', 'mse'\]"),
+    ({"loss": "mse", "loss_weights": {"zz": 1}}, r"loss_weights dictionary: \['zz'\]"),
+    ({"loss": "mse", "loss_weights": ["x", 1]}, r"`loss_weights`.*entry 'x'"),
+    ({"loss": "mse", "metrics": {"zz": ["mae"]}}, r"metrics dictionary: \['zz'\]"),
+    ({"loss": "mse", "metrics": [["mae"]] * 3}, r"2 output\(s\); received 3"),
+])
+def test_compile_per_output_arguments_must_match_the_outputs(kwargs, pattern):
+    model = _two_outputs()
+    with pytest.raises(ValueError, match=pattern):
+        model.compile("sgd", **kwargs)
+    assert not model.compiled
+
+
+# ---------------------------------------------------------------- Model, Input, Sequential
+def test_model_with_bad_inputs_or_outputs():
+    a, b = keras.Input((3,)), keras.Input((3,))
+    with pytest.raises(ValueError, match="Model inputs must come from"):
+        keras.Model(np.zeros(3), layers.Dense(2)(a))
+    with pytest.raises(ValueError, match="Model outputs must be tensors"):
+        keras.Model(a, np.zeros(3))
+    with pytest.raises(ValueError, match="not connected to the outputs"):
+        keras.Model([a, b], layers.Dense(2)(b))
+    with pytest.raises(ValueError, match=r"redundant.*inputs=\['input_1', 'input_1'\]"):
+        keras.Model([a, a], layers.Dense(2)(a))
+    with pytest.raises(ValueError, match=r'"twice" is used 2 times'):
+        keras.Model(a, layers.Dense(2, name="twice")(layers.Dense(2, name="twice")(a)))
+
+
+@pytest.mark.parametrize("kwargs,error,pattern", [
+    ({"dtype": "flot"}, ValueError, r"`dtype`.*'float32'.*dtype='flot'"),
+    ({"dtype": 5}, ValueError, r"`dtype`.*dtype=5"),
+    ({"name": 5}, TypeError, r"`name`.*string.*name=5 of type int"),
+    ({"tensor": np.zeros(3)}, ValueError, r"`tensor`.*Input\(\).*ndarray"),
+    ({"foo": 1}, ValueError, r"Unrecognized keyword arguments to Input: \['foo'\]"),
+])
+def test_input_with_bad_arguments(kwargs, error, pattern):
+    with pytest.raises(error, match=pattern):
+        keras.Input((3,), **kwargs)
+
+
+def test_input_layer_checks_dtype_and_input_tensor_is_reused():
+    with pytest.raises(ValueError, match=r"`dtype`.*dtype='flot'"):
+        layers.InputLayer(input_shape=(3,), dtype="flot")
+    tensor = keras.Input((3,))
+    assert keras.Input(tensor=tensor) is tensor
+
+
+def test_sequential_with_a_non_layer():
+    with pytest.raises(TypeError, match=r"instance of class Layer.*layer=5 of type int"):
+        keras.Sequential().add(5)
+    with pytest.raises(TypeError, match=r"`layers`.*list of layers.*of type Dense"):
+        keras.Sequential(layers.Dense(3))
+
+
+# ---------------------------------------------------------------- more loop arguments
+Y = np.eye(3)[np.arange(8) % 3]
+
+
+@pytest.mark.parametrize("kwargs,error,pattern", [
+    ({"verbose": "x"}, ValueError, r"`verbose` must be 0, 1 or 2.*verbose='x'"),
+    ({"shuffle": "x"}, ValueError, r"`shuffle`.*'batch'.*shuffle='x'"),
+    ({"callbacks": 5}, TypeError, r"`callbacks`.*callbacks=5 of type int"),
+    ({"callbacks": [5]}, TypeError, r"`callbacks`.*entry 0 = 5 of type int"),
+    ({"validation_data": (X, Y), "validation_steps": 0}, ValueError,
+     r"`validation_steps`.*validation_steps=0"),
+    ({"validation_data": (X, Y), "validation_freq": 0}, ValueError,
+     r"`validation_freq`.*validation_freq=0"),
+])
+def test_fit_with_bad_loop_arguments(kwargs, error, pattern):
+    model = _classifier()
+    before = model.get_weights()
+    with pytest.raises(error, match=pattern):
+        model.fit(X, Y, **{"verbose": 0, **kwargs})
+    _weights_unchanged(model, before)
+    assert model.history is None or not model.history.history
+
+
+@pytest.mark.parametrize("method", ["evaluate", "predict"])
+@pytest.mark.parametrize("kwargs,error,pattern", [
+    ({"steps": 0}, ValueError, r"`steps`.*steps=0"),
+    ({"steps": "2"}, ValueError, r"`steps`.*steps='2'"),
+    ({"verbose": 7}, ValueError, r"`verbose`.*verbose=7"),
+    ({"callbacks": 5}, TypeError, r"`callbacks`.*callbacks=5"),
+])
+def test_evaluate_and_predict_with_bad_loop_arguments(method, kwargs, error, pattern):
+    model = _classifier()
+    args = (X,) if method == "predict" else (X, Y)
+    with pytest.raises(error, match=pattern):
+        getattr(model, method)(*args, **kwargs)

@@ -54,6 +54,10 @@ class Functional(Model):
                 raise ValueError(
                     f"Model inputs must come from `jkeras.Input` (thus holding past layer "
                     f"metadata). Received: {tensor!r:.200}")
+        if len({id(t) for t in self.inputs}) != len(self.inputs):
+            raise ValueError(
+                "The list of inputs passed to the model is redundant: each input must "
+                f"appear once. Received: inputs={[t.name for t in self.inputs]}")
         for tensor in self.outputs:
             if not isinstance(tensor, KerasTensor):
                 raise ValueError(
@@ -188,8 +192,14 @@ class Functional(Model):
         return self.output_shape
 
     def _infer_output_spec_symbolic(self, inputs, args, kwargs):
-        from jkeras.engine.base_layer import _Spec
-        return map_structure(lambda t: _Spec(t.shape, t.dtype), self._nested_outputs)
+        from jkeras.engine.base_layer import _Spec, eval_specs, to_specs
+        if [tuple(t.shape) for t in flatten(inputs)] == [t.shape for t in self.inputs]:
+            return map_structure(lambda t: _Spec(t.shape, t.dtype), self._nested_outputs)
+        # Called on tensors of other shapes: the shapes the graph gives them when run.
+        def forward(v, x, a, kw):
+            return self.apply(v, x, *a, training=False, key=None, **kw)[0]
+        return eval_specs(forward, to_specs(self._get_vars()), to_specs(inputs),
+                          to_specs(list(args)), to_specs(kwargs))
 
     def _infer_mask_spec(self, inputs, explicit_mask):
         masks = [getattr(t, "_mask_spec", None) for t in self.outputs]

@@ -4,6 +4,7 @@ import numpy as np
 from jkeras import _config
 from jkeras.engine import naming
 from jkeras.engine.base_layer import Layer, _Spec, dtype_name, standardize_shape
+from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.node import Node
 
 __all__ = ["InputLayer", "Input"]
@@ -32,6 +33,20 @@ def _check_shape(shape, argument, batch=False):
         raise ValueError(f"Invalid `{argument}`: {expected}. Received: {argument}={shape!r}")
 
 
+def _check_name_and_dtype(name, dtype):
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"Invalid `name` for an Input: expected a string. Received: "
+                        f"name={name!r} of type {type(name).__name__}")
+    if dtype is None:
+        return
+    try:
+        dtype_name(dtype)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "Invalid `dtype` for an Input: expected a dtype or its name, such as "
+            f"'float32' or 'int32'. Received: dtype={dtype!r}") from None
+
+
 class InputLayer(Layer):
     """Holds the shape and dtype of one model input; has no weights."""
 
@@ -41,6 +56,7 @@ class InputLayer(Layer):
         if batch_shape is not None and batch_input_shape is None:
             batch_input_shape = batch_shape
         _check_shape(input_shape, "shape")
+        _check_name_and_dtype(name, dtype)
         _check_shape(batch_input_shape, "batch_shape", batch=True)
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
                 batch_size, (int, np.integer)) or batch_size < 1):
@@ -82,11 +98,26 @@ class InputLayer(Layer):
 def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=False, tensor=None,
           ragged=False, batch_shape=None, **kwargs):
     """A symbolic input tensor: `Input(shape=(32,))` has shape `(None, 32)`."""
-    if shape is None and batch_shape is None and "batch_input_shape" not in kwargs:
+    batch_input_shape = kwargs.pop("batch_input_shape", None)
+    if kwargs:
+        raise ValueError(f"Unrecognized keyword arguments to Input: {sorted(kwargs)}")
+    if tensor is not None:
+        return _existing_input(tensor)
+    if shape is None and batch_shape is None and batch_input_shape is None:
         raise ValueError(
             "Please provide to Input a `shape` or a `batch_shape` argument. Note that "
             "`shape` does not include the batch dimension.")
     layer = InputLayer(input_shape=shape, batch_size=batch_size, name=name, dtype=dtype,
                        sparse=sparse, ragged=ragged,
-                       batch_input_shape=batch_shape or kwargs.pop("batch_input_shape", None))
+                       batch_input_shape=batch_shape or batch_input_shape)
     return layer._inbound_nodes[0].outputs
+
+
+def _existing_input(tensor):
+    """`Input(tensor=t)`: an `Input` tensor is used as it is (Keras 2 made it the new
+    layer's output); anything else cannot start a graph here."""
+    if isinstance(tensor, KerasTensor) and isinstance(tensor._keras_history[0], InputLayer):
+        return tensor
+    raise ValueError(
+        "Invalid `tensor` for Input: expected a tensor returned by `Input()`. Received: "
+        f"tensor={tensor!r:.200} of type {type(tensor).__name__}")

@@ -21,6 +21,10 @@ class Sequential(SequentialLegacyMixin, Functional):
         self._pending = []          # layers added before the input shape is known
         self._input_tensor = None
         self.inputs, self.outputs = [], []
+        if layers is not None and not isinstance(layers, (list, tuple)):
+            raise TypeError(
+                "`layers` of a Sequential model must be a list of layers. Received: "
+                f"layers={layers!r:.200} of type {type(layers).__name__}")
         for layer in layers or []:
             self.add(layer)
 

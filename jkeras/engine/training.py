@@ -10,6 +10,11 @@ def _trainer_modules():
     return loop, trainer
 
 
+def _trainer_inputs():
+    from jkeras.trainer import inputs
+    return inputs
+
+
 class TrainingMixin:
     """compile / fit / evaluate / predict and the batch methods, for `Model`."""
 
@@ -37,6 +42,14 @@ class TrainingMixin:
             raise ValueError(
                 "`steps_per_execution` must be a positive integer. Received: "
                 f"steps_per_execution={steps_per_execution!r}")
+        if optimizer is None or isinstance(optimizer, (bool, int, float, list, tuple, set)):
+            raise ValueError(
+                "`optimizer` must be an optimizer name (such as 'adam'), its config dict or "
+                f"an optimizer instance. Received: optimizer={optimizer!r} of type "
+                f"{type(optimizer).__name__}")
+        if run_eagerly is not None and not isinstance(run_eagerly, bool):
+            raise TypeError("`run_eagerly` must be True, False or None. Received: "
+                            f"run_eagerly={run_eagerly!r}")
         resolved = optimizers.get(optimizer)
         if self.dtype_policy.name == "mixed_float16":
             # As Keras: float16 gradients underflow without dynamic loss scaling.
@@ -123,6 +136,8 @@ class TrainingMixin:
             raise TypeError(f"Unrecognized keyword arguments to fit(): {sorted(kwargs)}")
         self._assert_compiled("training it")
         loop, _ = _trainer_modules()
+        _trainer_inputs().check_run_arguments(
+            verbose, callbacks, None, shuffle, validation_steps, validation_freq)
         return loop.fit(self._trainer, x, y, batch_size, epochs, verbose, callbacks,
                         validation_split, validation_data, shuffle, class_weight,
                         sample_weight, initial_epoch, steps_per_epoch, validation_steps,
@@ -135,6 +150,7 @@ class TrainingMixin:
         """Loss and metrics over the data, averaged over samples."""
         self._assert_compiled("evaluating it")
         loop, _ = _trainer_modules()
+        _trainer_inputs().check_run_arguments(verbose, callbacks, steps)
         return loop.evaluate(self._trainer, x, y, batch_size, verbose, sample_weight, steps,
                              callbacks, max_queue_size, workers, use_multiprocessing,
                              return_dict)
@@ -156,6 +172,7 @@ class TrainingMixin:
                 max_queue_size=10, workers=1, use_multiprocessing=False):
         """Outputs for `x`, one jitted forward pass per batch."""
         loop, _ = _trainer_modules()
+        _trainer_inputs().check_run_arguments(verbose, callbacks, steps)
         if not self.built:
             from jkeras.trainer import inputs
             if not hasattr(x, "__next__"):

@@ -12,26 +12,13 @@ from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
 from jkeras.utils import conv_utils
 from jkeras.layers.autocast import autocast
+from jkeras.ops.conv import convolve
 
 _UPSAMPLING_METHODS = {"nearest": "nearest", "area": "nearest", "bilinear": "bilinear",
                        "bicubic": "bicubic", "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
 
 
 # ---------------------------------------------------------------------- pure helpers
-def convolve(x, kernel, strides, padding, dilation, data_format, groups=1):
-    """N-D convolution of `x` with a Keras kernel `(*spatial, in // groups, out)`."""
-    rank = kernel.ndim - 2
-    if padding == "causal":
-        pads = [((kernel.shape[0] - 1) * dilation[0], 0)]
-    else:
-        pads = padding.upper()
-    return lax.conv_general_dilated(
-        x, kernel, window_strides=tuple(strides), padding=pads,
-        rhs_dilation=tuple(dilation),
-        dimension_numbers=conv_utils.dimension_numbers(rank, data_format),
-        feature_group_count=groups)
-
-
 def convolve_transpose(x, kernel, strides, padding, output_padding, dilation, data_format):
     """Transposed convolution of `x` with a Keras kernel `(*spatial, out, in)`: a plain
     convolution of the stride-dilated input with the flipped, in/out-swapped kernel."""

@@ -31,6 +31,26 @@ def _per_output(value, output_names, what):
     return [value] * count
 
 
+def _loss_weight(weight, loss_weights):
+    """One output's loss weight as a float (None: 1)."""
+    if weight is None:
+        return 1.0
+    if isinstance(weight, (bool, np.bool_)) or not isinstance(
+            weight, (int, float, np.integer, np.floating)):
+        raise ValueError(
+            "`loss_weights` must be a number, or a list or dict of numbers per output. "
+            f"Received: loss_weights={loss_weights!r}, with the entry {weight!r}")
+    return float(weight)
+
+
+def _check_sample_weight_modes(modes, sample_weight_mode):
+    for mode in modes:
+        if mode not in (None, "temporal", "samplewise"):
+            raise ValueError(
+                "`sample_weight_mode` must be None or 'temporal' (or a list or dict of "
+                f"those per output). Received: sample_weight_mode={sample_weight_mode!r}")
+
+
 class CompiledTargets:
     """Losses and metrics of a compiled model, per output, as pure functions."""
 
@@ -47,9 +67,10 @@ class CompiledTargets:
         if loss_weights is None:
             self.loss_weights = [1.0] * n
         else:
-            self.loss_weights = [1.0 if w is None else float(w) for w in
+            self.loss_weights = [_loss_weight(w, loss_weights) for w in
                                  _per_output(loss_weights, self.output_names, "loss_weights")]
         modes = _per_output(sample_weight_mode, self.output_names, "sample_weight_mode")
+        _check_sample_weight_modes(modes, sample_weight_mode)
         self.temporal = [m == "temporal" for m in modes]
         self.multi = n > 1
         self.metrics = []  # (display name, metric object, output index, weighted)
@@ -85,7 +106,10 @@ class CompiledTargets:
                     f"When passing a list of lists as metrics, it should have one entry per "
                     f"model output. The model has {n} output(s); received {len(spec)}.")
             return [list(s) for s in spec]
-        spec = list(spec) if isinstance(spec, (list, tuple)) else [spec]
+        if not isinstance(spec, (list, tuple)):
+            raise TypeError(
+                "`metrics` and `weighted_metrics` must be a list (or a dict keyed by output "
+                f"name). Received: {spec!r} of type {type(spec).__name__}")
         return [list(spec) for _ in range(n)]
 
     def _resolve_metric(self, entry, index, output_shape):

@@ -9,7 +9,7 @@ from jkeras.engine import data_adapter
 from jkeras.trainer import compile as compile_module
 
 __all__ = ["prepare_x", "prepare_y", "prepare_sample_weights", "prepare_data",
-           "num_samples"]
+           "num_samples", "check_run_arguments"]
 
 
 def _as_array(value, what):
@@ -189,3 +189,41 @@ def prepare_data(model, targets, x, y, sample_weight=None, class_weight=None):
 
 def num_samples(*array_lists):
     return data_adapter.check_lengths(list(array_lists))
+
+
+def _positive_int_or_none(value, name):
+    if value is not None and (isinstance(value, (bool, np.bool_)) or
+                              not isinstance(value, (int, np.integer)) or value < 1):
+        raise ValueError(f"`{name}` must be a positive integer or None. Received: "
+                         f"{name}={value!r}")
+
+
+def check_run_arguments(verbose=1, callbacks=None, steps=None, shuffle=True,
+                        validation_steps=None, validation_freq=1):
+    """The loop arguments of fit/evaluate/predict not checked elsewhere: raises, naming
+    the argument, before any data is read."""
+    if not (isinstance(verbose, (bool, np.bool_)) or verbose == "auto" or (
+            isinstance(verbose, (int, np.integer)) and 0 <= verbose <= 2)):
+        raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
+    if callbacks is not None:
+        if not isinstance(callbacks, (list, tuple)):
+            raise TypeError("`callbacks` must be a list of Callback instances. Received: "
+                            f"callbacks={callbacks!r} of type {type(callbacks).__name__}")
+        for index, callback in enumerate(callbacks):
+            if not callable(getattr(callback, "set_model", None)):
+                raise TypeError(
+                    "`callbacks` must be a list of Callback instances. Received: entry "
+                    f"{index} = {callback!r} of type {type(callback).__name__}")
+    _positive_int_or_none(steps, "steps")
+    _positive_int_or_none(validation_steps, "validation_steps")
+    if not (isinstance(shuffle, (bool, np.bool_)) or shuffle == "batch"):
+        raise ValueError("`shuffle` must be True, False or 'batch'. Received: "
+                         f"shuffle={shuffle!r}")
+    freq_ok = (isinstance(validation_freq, (int, np.integer)) and
+               not isinstance(validation_freq, bool) and validation_freq >= 1) or (
+        isinstance(validation_freq, (list, tuple, set, range)) and all(
+            isinstance(e, (int, np.integer)) and e >= 1 for e in validation_freq))
+    if not freq_ok:
+        raise ValueError(
+            "`validation_freq` must be a positive integer or a list of epoch numbers "
+            f"(from 1). Received: validation_freq={validation_freq!r}")
