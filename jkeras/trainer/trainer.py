@@ -266,6 +266,7 @@ class Trainer:
         if kind.startswith("train"):
             train = step_module.make_train_step(model, mvars, targets, self.tx)
             wrap = {"train": lambda step: step, "train_scan": step_module.scan_steps,
+                    "train_chunk": step_module.chunk_step,
                     "train_loop": step_module.loop_steps}[kind]
             fn = self._jit(self._replicated_trace(wrap(train)), (0,), "state")
         elif kind == "test":
@@ -334,8 +335,7 @@ class Trainer:
         self._sync_optimizer()
         if kind == "chunk":
             chunk, i = args
-            self.state = self._fn("train_loop")(self.state, chunk, self.index(i),
-                                                self.index(i + 1))
+            self.state = self._fn("train_chunk")(self.state, chunk, self.index(i))
         else:
             self.state = self._fn("train_scan" if kind == "stack" else "train")(self.state,
                                                                               *args)
@@ -343,10 +343,13 @@ class Trainer:
 
     def run_chunk(self, chunk, valid, count):
         """The first `count` batches of a gathered chunk in one dispatch (no callback looks
-        at the batches in between)."""
+        at the batches in between); a chunk of one batch (a big batch) is one step."""
         self._sync_optimizer()
-        self.state = self._fn("train_loop")(self.state, chunk, self.index(0),
-                                            self.index(count))
+        if count == 1:
+            self.state = self._fn("train_chunk")(self.state, chunk, self.index(0))
+        else:
+            self.state = self._fn("train_loop")(self.state, chunk, self.index(0),
+                                                self.index(count))
         self._observe_optimizer()
 
     # ------------------------------------------------------------------ data
