@@ -8,10 +8,21 @@ import numpy as np
 
 from jkeras import _config
 from jkeras.engine import call_context
+from jkeras.engine import symbolic_ops as _symbolic_ops
 from jkeras import activations as _activations
 from jkeras import deterministic_ops as _deterministic_ops
 from jkeras._config import (  # noqa: F401 - re-exported as K.floatx() etc.
     epsilon, floatx, image_data_format, set_epsilon, set_floatx, set_image_data_format)
+
+# Functions that take symbolic tensors as they are (shapes, graph-mode helpers) or no
+# tensors at all: not wrapped into graph nodes.
+_NOT_SYMBOLIC = frozenset((
+    "backend", "clear_session", "learning_phase", "set_learning_phase", "set_session",
+    "name_scope", "is_keras_tensor", "shape", "int_shape", "ndim", "dtype", "count_params",
+    "get_value", "batch_get_value", "set_value", "batch_set_value", "placeholder",
+    "variable", "function", "gradients", "epsilon", "floatx", "image_data_format",
+    "set_epsilon", "set_floatx", "set_image_data_format", "is_placeholder", "is_variable",
+    "is_tensor", "get_uid", "reset_uids", "manual_variable_initialization", "eval"))
 
 # ----------------------------------------------------------------------------- session
 
@@ -612,3 +623,9 @@ def dropout(x, level, noise_shape=None, seed=None):
         x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
     keep = jax.random.bernoulli(_key(seed), 1.0 - float(level), shape)
     return jnp.where(keep, x / (1.0 - float(level)), jnp.zeros((), x.dtype))
+
+
+# ----------------------------------------------------------------------------- symbolic
+# Every public function above (and any re-exported above this point) also records a graph
+# node when called on symbolic tensors. Keep this the last statement of the module.
+_symbolic_ops.wrap_namespace(globals(), "backend", skip=_NOT_SYMBOLIC)

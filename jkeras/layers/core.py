@@ -458,4 +458,4 @@ class Lambda(Layer):
 
 # The ops that arithmetic and indexing on symbolic tensors create live in their own module;
 # these names stay importable from here.
-from jkeras.layers.tensor_ops import SliceOp, TensorOp  # noqa: E402,F401
+from jkeras.layers.tensor_ops import FunctionOp, SliceOp, TensorOp  # noqa: E402,F401
