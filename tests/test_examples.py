@@ -203,3 +203,19 @@ def test_transformer_gpt_example(tf_data_served, monkeypatch):
     logits, changed_logits = ns["model"].predict(np.concatenate([window, changed]), verbose=0)
     np.testing.assert_allclose(logits[:-1], changed_logits[:-1], atol=1e-5)
     assert np.abs(logits[-1] - changed_logits[-1]).max() > 1e-4
+
+
+def test_variational_autoencoder_example(served, monkeypatch, tmp_path):
+    monkeypatch.setattr("sys.argv", ["variational_autoencoder.py"])
+    ns = run_example("variational_autoencoder.py")
+    vae = ns["vae"]
+    history = vae.history.history
+    assert np.isfinite(history["loss"]).all() and np.isfinite(history["val_loss"]).all()
+    assert len(vae.losses) == 1 and (tmp_path / "vae_mlp_mnist.h5").exists()
+    assert "/mnist.npz" in served.requests
+    # `-w` loads the trained weights into a fresh VAE instead of training it
+    monkeypatch.setattr("sys.argv", ["variational_autoencoder.py", "-m", "-w",
+                                     "vae_mlp_mnist.h5"])
+    again = run_example("variational_autoencoder.py")
+    for a, b in zip(vae.get_weights(), again["vae"].get_weights()):
+        np.testing.assert_array_equal(a, b)
