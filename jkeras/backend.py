@@ -8,7 +8,11 @@ import numpy as np
 
 from jkeras import _config
 from jkeras.engine import call_context
+from jkeras.engine import graph_mode as _graph_mode
 from jkeras.engine import symbolic_ops as _symbolic_ops
+from jkeras.engine.keras_tensor import KerasTensor as _KerasTensor
+from jkeras.engine.graph_mode import (  # noqa: F401 - Keras 2's graph-mode functions
+    function, gradients, learning_phase, placeholder, set_learning_phase, variable)
 from jkeras import activations as _activations
 from jkeras import deterministic_ops as _deterministic_ops
 from jkeras._config import (  # noqa: F401 - re-exported as K.floatx() etc.
@@ -43,19 +47,6 @@ def clear_session():
         reset()
 
 
-def learning_phase():
-    """Always 0: jkeras passes `training` to each call instead of a global phase."""
-    return 0
-
-
-def set_learning_phase(value):
-    """Accepted for Keras 2 scripts; has no effect (the training flag is per call)."""
-    if value not in (0, 1):
-        raise ValueError(f"Expected learning phase to be 0 or 1. Received: value={value!r}")
-    warnings.warn("set_learning_phase has no effect in jkeras: layers receive "
-                  "`training` on each call.", stacklevel=2)
-
-
 def set_session(session):
     """Accepted for Keras 2 scripts written for TensorFlow 1; has no effect (JAX has no
     session). Seed a run with `jkeras.utils.set_random_seed` instead."""
@@ -71,11 +62,16 @@ def name_scope(name, *args, **kwargs):
 
 def is_keras_tensor(x):
     """True for the symbolic tensors that `Input` and layers on them return."""
-    try:
-        from jkeras.engine.keras_tensor import KerasTensor
-    except ImportError:
-        return False
-    return isinstance(x, KerasTensor)
+    return isinstance(x, _KerasTensor)
+
+
+def is_placeholder(x):
+    """True for symbolic inputs (`Input`, `K.placeholder`)."""
+    return isinstance(x, _KerasTensor) and x.node.is_input
+
+
+def is_variable(x):
+    return isinstance(x, _graph_mode.BackendVariable)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -429,11 +425,6 @@ def constant(value, dtype=None, shape=None, name=None):
     return jnp.full(shape, value) if value.size == 1 else value.reshape(shape)
 
 
-def variable(value, dtype=None, name=None, constraint=None):
-    """A plain jax array (jkeras holds no mutable variables outside its models)."""
-    return jnp.asarray(value, dtype=dtype or floatx())
-
-
 def arange(start, stop=None, step=1, dtype="int32"):
     return jnp.arange(start, stop, step, dtype=dtype)
 
@@ -458,9 +449,10 @@ def switch(condition, then_expression, else_expression):
 
 
 def in_train_phase(x, alt, training=None):
-    """`x` when training (1/True), `alt` otherwise; None means `learning_phase()` (0)."""
+    """`x` when training (1/True), `alt` otherwise; None means the phase
+    `set_learning_phase` chose (0 unless set)."""
     if training is None:
-        training = learning_phase()
+        training = _graph_mode.learning_phase_value()
     if training is True or (isinstance(training, int) and training == 1):
         return x() if callable(x) else x
     if training is False or (isinstance(training, int) and training == 0):
