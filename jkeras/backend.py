@@ -301,8 +301,18 @@ def batch_dot(x, y, axes=None):
 
 
 def shape(x):
-    """The static shape as a tuple (static under jit, unlike Keras 2's tensor)."""
+    """The static shape as a tuple (static under jit, unlike Keras 2's tensor). Of a
+    symbolic tensor: a symbolic int32 vector, whose entries are known when it runs."""
+    if isinstance(x, _KerasTensor):
+        return _shape_vector(x)
     return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+def _shape_vector(x):
+    return jnp.asarray(jnp.shape(x), jnp.int32)
+
+
+_shape_vector = _symbolic_ops.symbolic(_shape_vector, "backend")
 
 
 def int_shape(x):
