@@ -100,3 +100,14 @@ def test_stop_gradient_blocks_the_gradient():
     grad = K.gradients(K.sum(K.stop_gradient(h) * h), x)[0]
     np.testing.assert_allclose(K.function([x], [grad])([data])[0],
                                h_np @ dense.get_weights()[0].T, rtol=1e-5)
+
+
+def test_graph_reading_a_variable_runs_in_a_model_but_has_no_config():
+    x, _, h, data, h_np = _dense_graph(6)
+    scale = K.variable(0.5)
+    model = keras.Model(x, h * scale)
+    np.testing.assert_allclose(model.predict(data, verbose=0), 0.5 * h_np, rtol=1e-5)
+    K.set_value(scale, 4.0)
+    np.testing.assert_allclose(model.predict(data, verbose=0), 4.0 * h_np, rtol=1e-5)
+    with pytest.raises(ValueError, match="reads a K.variable"):
+        model.to_json()

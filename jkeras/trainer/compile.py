@@ -1,6 +1,7 @@
 """What `compile()` resolves: a loss per output, loss weights, and named metrics, all as
 pure functions the jitted step calls, plus the Keras 2 names they report under."""
 import copy
+import warnings
 
 import jax.numpy as jnp
 import numpy as np
@@ -155,6 +156,12 @@ class CompiledTargets:
             new.append(metric.update(states[offset + i], ys[index], outputs[index],
                                      sample_weight=weight))
         offset += len(self.metrics)
+        unknown = sorted(set(added or {}) - {m.name for m in self.added_metrics})
+        if unknown:  # runs while the step is traced: once per compiled step
+            warnings.warn(
+                f"Metrics added with add_metric() inside call() are not reported: {unknown}."
+                " Add them to the functional model with add_metric(tensor, name) instead.",
+                stacklevel=2)
         for i, metric in enumerate(self.added_metrics):
             value = jnp.mean(jnp.asarray((added or {})[metric.name], jnp.float32))
             new.append(metric.update(states[offset + i], value, sample_weight=size))
