@@ -26,7 +26,8 @@ _NOT_SYMBOLIC = frozenset((
     "get_value", "batch_get_value", "set_value", "batch_set_value", "placeholder",
     "variable", "function", "gradients", "epsilon", "floatx", "image_data_format",
     "set_epsilon", "set_floatx", "set_image_data_format", "is_placeholder", "is_variable",
-    "is_tensor", "get_uid", "reset_uids", "manual_variable_initialization", "eval"))
+    "is_tensor", "is_sparse", "get_uid", "reset_uids", "manual_variable_initialization",
+    "eval", "normalize_data_format", "control_dependencies", "symbolic", "eager"))
 
 # ----------------------------------------------------------------------------- session
 
