@@ -8,10 +8,26 @@ import numpy as np
 
 from jkeras import _config
 from jkeras.engine import call_context
+from jkeras.engine import graph_mode as _graph_mode
+from jkeras.engine import symbolic_ops as _symbolic_ops
+from jkeras.engine.keras_tensor import KerasTensor as _KerasTensor
+from jkeras.engine.graph_mode import (  # noqa: F401 - Keras 2's graph-mode functions
+    function, gradients, learning_phase, placeholder, set_learning_phase, variable)
 from jkeras import activations as _activations
 from jkeras import deterministic_ops as _deterministic_ops
 from jkeras._config import (  # noqa: F401 - re-exported as K.floatx() etc.
     epsilon, floatx, image_data_format, set_epsilon, set_floatx, set_image_data_format)
+
+# Functions that take symbolic tensors as they are (shapes, graph-mode helpers) or no
+# tensors at all: not wrapped into graph nodes.
+_NOT_SYMBOLIC = frozenset((
+    "backend", "clear_session", "learning_phase", "set_learning_phase", "set_session",
+    "name_scope", "is_keras_tensor", "shape", "int_shape", "ndim", "dtype", "count_params",
+    "get_value", "batch_get_value", "set_value", "batch_set_value", "placeholder",
+    "variable", "function", "gradients", "epsilon", "floatx", "image_data_format",
+    "set_epsilon", "set_floatx", "set_image_data_format", "is_placeholder", "is_variable",
+    "is_tensor", "is_sparse", "get_uid", "reset_uids", "manual_variable_initialization",
+    "eval", "normalize_data_format", "control_dependencies", "symbolic", "eager"))
 
 # ----------------------------------------------------------------------------- session
 
@@ -32,19 +48,6 @@ def clear_session():
         reset()
 
 
-def learning_phase():
-    """Always 0: jkeras passes `training` to each call instead of a global phase."""
-    return 0
-
-
-def set_learning_phase(value):
-    """Accepted for Keras 2 scripts; has no effect (the training flag is per call)."""
-    if value not in (0, 1):
-        raise ValueError(f"Expected learning phase to be 0 or 1. Received: value={value!r}")
-    warnings.warn("set_learning_phase has no effect in jkeras: layers receive "
-                  "`training` on each call.", stacklevel=2)
-
-
 def set_session(session):
     """Accepted for Keras 2 scripts written for TensorFlow 1; has no effect (JAX has no
     session). Seed a run with `jkeras.utils.set_random_seed` instead."""
@@ -60,11 +63,16 @@ def name_scope(name, *args, **kwargs):
 
 def is_keras_tensor(x):
     """True for the symbolic tensors that `Input` and layers on them return."""
-    try:
-        from jkeras.engine.keras_tensor import KerasTensor
-    except ImportError:
-        return False
-    return isinstance(x, KerasTensor)
+    return isinstance(x, _KerasTensor)
+
+
+def is_placeholder(x):
+    """True for symbolic inputs (`Input`, `K.placeholder`)."""
+    return isinstance(x, _KerasTensor) and x.node.is_input
+
+
+def is_variable(x):
+    return isinstance(x, _graph_mode.BackendVariable)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -294,8 +302,18 @@ def batch_dot(x, y, axes=None):
 
 
 def shape(x):
-    """The static shape as a tuple (static under jit, unlike Keras 2's tensor)."""
+    """The static shape as a tuple (static under jit, unlike Keras 2's tensor). Of a
+    symbolic tensor: a symbolic int32 vector, whose entries are known when it runs."""
+    if isinstance(x, _KerasTensor):
+        return _shape_vector(x)
     return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+def _shape_vector(x):
+    return jnp.asarray(jnp.shape(x), jnp.int32)
+
+
+_shape_vector = _symbolic_ops.symbolic(_shape_vector, "backend")
 
 
 def int_shape(x):
@@ -418,11 +436,6 @@ def constant(value, dtype=None, shape=None, name=None):
     return jnp.full(shape, value) if value.size == 1 else value.reshape(shape)
 
 
-def variable(value, dtype=None, name=None, constraint=None):
-    """A plain jax array (jkeras holds no mutable variables outside its models)."""
-    return jnp.asarray(value, dtype=dtype or floatx())
-
-
 def arange(start, stop=None, step=1, dtype="int32"):
     return jnp.arange(start, stop, step, dtype=dtype)
 
@@ -447,9 +460,10 @@ def switch(condition, then_expression, else_expression):
 
 
 def in_train_phase(x, alt, training=None):
-    """`x` when training (1/True), `alt` otherwise; None means `learning_phase()` (0)."""
+    """`x` when training (1/True), `alt` otherwise; None means the phase
+    `set_learning_phase` chose (0 unless set)."""
     if training is None:
-        training = learning_phase()
+        training = _graph_mode.learning_phase_value()
     if training is True or (isinstance(training, int) and training == 1):
         return x() if callable(x) else x
     if training is False or (isinstance(training, int) and training == 0):
@@ -645,3 +659,9 @@ def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None)
 def eval(x):
     """The value of `x` as a NumPy array (Keras 2's `K.eval`)."""
     return get_value(x)
+
+
+# ----------------------------------------------------------------------------- symbolic
+# Every public function above (and any re-exported above this point) also records a graph
+# node when called on symbolic tensors. Keep this the last statement of the module.
+_symbolic_ops.wrap_namespace(globals(), "backend", skip=_NOT_SYMBOLIC)

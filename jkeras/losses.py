@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from jkeras import _config, deterministic_ops
+from jkeras.engine import symbolic_ops as _symbolic_ops
 from jkeras.serialization.serialize import (deserialize_instance, deserialize_keras_object,
                                             get_object, serialize_keras_object)
 
@@ -606,3 +607,8 @@ def per_sample_fn(loss):
 
     fn.__name__ = getattr(resolved, "__name__", "loss")
     return fn
+
+
+# Every public function above also records a graph node when called on symbolic tensors
+# (`binary_crossentropy(inputs, outputs)` in a Keras 2 VAE). Keep this last.
+_symbolic_ops.wrap_namespace(globals(), "losses")

@@ -144,7 +144,7 @@ def test_switch(x):
 
 
 def test_learning_phase():
-    assert K.learning_phase() == 0
+    assert K.is_keras_tensor(K.learning_phase()) and K.learning_phase().shape == ()
     assert K.in_train_phase(1.0, 2.0) == 2.0
     assert K.in_train_phase(lambda: 1.0, lambda: 2.0, training=True) == 1.0
     assert K.in_test_phase(1.0, 2.0, training=0) == 1.0

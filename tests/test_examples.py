@@ -203,3 +203,81 @@ def test_transformer_gpt_example(tf_data_served, monkeypatch):
     logits, changed_logits = ns["model"].predict(np.concatenate([window, changed]), verbose=0)
     np.testing.assert_allclose(logits[:-1], changed_logits[:-1], atol=1e-5)
     assert np.abs(logits[-1] - changed_logits[-1]).max() > 1e-4
+
+
+def test_variational_autoencoder_example(served, monkeypatch, tmp_path):
+    monkeypatch.setattr("sys.argv", ["variational_autoencoder.py"])
+    ns = run_example("variational_autoencoder.py")
+    vae = ns["vae"]
+    history = vae.history.history
+    assert np.isfinite(history["loss"]).all() and np.isfinite(history["val_loss"]).all()
+    assert len(vae.losses) == 1 and (tmp_path / "vae_mlp_mnist.h5").exists()
+    assert "/mnist.npz" in served.requests
+    # `-w` loads the trained weights into a fresh VAE instead of training it
+    monkeypatch.setattr("sys.argv", ["variational_autoencoder.py", "-m", "-w",
+                                     "vae_mlp_mnist.h5"])
+    again = run_example("variational_autoencoder.py")
+    for a, b in zip(vae.get_weights(), again["vae"].get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def _random_image(path, height, width, seed=0):
+    from PIL import Image
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3))
+    Image.fromarray(pixels.astype("uint8")).save(path)
+
+
+def _stand_in(names, filters=4):
+    """A small convnet with the application's layer names, for the examples that only read
+    some layers' outputs: `fn(input_tensor=None, ...)` like the application builders."""
+    from jkeras import layers
+    from jkeras.utils.layer_utils import get_source_inputs
+
+    def build(input_tensor=None, weights=None, include_top=False, **kwargs):
+        x = inputs = input_tensor if input_tensor is not None else layers.Input((None, None, 3))
+        for i, name in enumerate(names):
+            if i and name.endswith("conv1"):
+                x = layers.MaxPooling2D(2, name=name.replace("conv1", "pool"))(x)
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu",
+                              bias_initializer="ones", name=name)(x)
+        return jkeras.Model(get_source_inputs(inputs), x)
+    return build
+
+
+def test_deep_dream_example(monkeypatch, tmp_path):
+    from jkeras.applications import inception_v3
+    build = inception_v3.InceptionV3
+    monkeypatch.setattr(inception_v3, "InceptionV3",
+                        lambda **kwargs: build(**dict(kwargs, weights=None)))
+    _random_image(tmp_path / "base.png", 150, 150)
+    monkeypatch.setattr("sys.argv", ["deep_dream.py", str(tmp_path / "base.png"),
+                                     str(tmp_path / "dream")])
+    ns = run_example("deep_dream.py")
+    assert (tmp_path / "dream.png").exists()
+    assert [tuple(s) for s in ns["successive_shapes"]] == [(76, 76), (107, 107), (150, 150)]
+    assert not np.allclose(ns["img"], ns["original_img"])
+
+
+def test_neural_style_transfer_example(monkeypatch, tmp_path):
+    from jkeras.applications import vgg19
+    monkeypatch.setattr(vgg19, "VGG19", _stand_in(
+        ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1",
+         "block5_conv2"]))
+    _random_image(tmp_path / "base.png", 400, 40, seed=1)  # generated at 400 x 40
+    _random_image(tmp_path / "style.png", 30, 30, seed=2)
+    monkeypatch.setattr("sys.argv", ["neural_style_transfer.py", str(tmp_path / "base.png"),
+                                     str(tmp_path / "style.png"), str(tmp_path / "out"),
+                                     "--iter", "1"])
+    ns = run_example("neural_style_transfer.py")
+    assert (tmp_path / "out_at_iteration_0.png").exists()
+    start = ns["eval_loss_and_grads"](ns["preprocess_image"](str(tmp_path / "base.png")))[0]
+    assert np.isfinite(ns["min_val"]) and ns["min_val"] < start  # L-BFGS lowered the loss
+
+
+def test_conv_filter_visualization_example(monkeypatch, tmp_path):
+    from jkeras.applications import vgg16
+    monkeypatch.setattr(vgg16, "VGG16", _stand_in(["block1_conv1", "block5_conv1"],
+                                                  filters=2))
+    monkeypatch.chdir(tmp_path)
+    run_example("conv_filter_visualization.py")
+    assert (tmp_path / "vgg_block5_conv1_1x1.png").exists()

@@ -86,6 +86,10 @@ class Weight:
     def __array__(self, dtype=None, copy=None):
         return np.asarray(self.value(), dtype=dtype)
 
+    def __jkeras_value__(self):
+        """The current array (traced inside a train step), for backend functions."""
+        return self.value()
+
     def __repr__(self):
         return f"<Weight {self.name} shape={self.shape} dtype={self.dtype}>"
 
@@ -464,6 +468,7 @@ class Layer:
         training = bool(kwargs.pop("training", False) or False)
         mask = kwargs.pop("mask", None)
         inputs = map_structure(jnp.asarray, inputs)
+        self.__dict__.pop("_eager_losses", None)  # `losses` are the last call's
         self._check_inputs(inputs)
         self._maybe_build_named(self._input_shapes(inputs))
         variables = self._get_vars()
@@ -511,6 +516,27 @@ class Layer:
         except Exception as e:
             raise ValueError(f'Layer "{self.name}" failed to compute its output mask: {e}') \
                 from e
+
+    # ------------------------------------------------------------------ added losses
+    def add_loss(self, losses, inputs=None):
+        """Adds a loss: a symbolic tensor (graph-build time), a zero-argument callable
+        (a weight penalty) or, inside `call`, an array. See `engine/added_losses.py`."""
+        from jkeras.engine import added_losses
+        added_losses.add_loss(self, losses)
+
+    def add_metric(self, value, name=None, aggregation="mean"):
+        """Reports `value` (a symbolic tensor, or an array inside `call`) under `name`."""
+        from jkeras.engine import added_losses
+        added_losses.add_metric(self, value, name=name, aggregation=aggregation)
+
+    @property
+    def losses(self):
+        """The added losses: symbolic tensors, the callables' current values, and the
+        arrays added by the last eager call."""
+        from jkeras.engine import added_losses
+        return (added_losses.symbolic_losses(self)
+                + [fn() for fn in self.__dict__.get("_callable_losses") or []]
+                + list(self.__dict__.get("_eager_losses") or []))
 
     # ------------------------------------------------------------------ node accessors
     def _node_attr(self, attr, index, attr_name):

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras.engine import naming
+from jkeras.engine import added_graph, naming
 from jkeras.engine.base_layer import Layer, flatten, map_structure
 from jkeras.engine.input_layer import InputLayer
 from jkeras.engine.keras_tensor import KerasTensor
@@ -71,6 +71,8 @@ class Functional(Model):
         if isinstance(outputs, dict):
             self.output_names = sorted(outputs)
         self._build_input_shape = map_structure(lambda t: t.shape, inputs)
+        if added_graph.has_added(self):  # symbolic losses its layers were given
+            added_graph.plan(self)
 
     def _map_graph(self):
         layer_order = {}
@@ -163,6 +165,32 @@ class Functional(Model):
     @property
     def layers(self):
         return list(self._tracked_layers)
+
+    def _unique_layers(self):
+        """The model's layers, then those only its added losses and metrics use."""
+        layers = Model._unique_layers(self)
+        known = {id(layer) for layer in layers}
+        return layers + [layer for layer in self.__dict__.get("_added_layers") or []
+                         if id(layer) not in known]
+
+    def add_loss(self, losses, inputs=None):
+        self._add_checked(Model.add_loss, losses)
+
+    def add_metric(self, value, name=None, aggregation="mean"):
+        self._add_checked(Model.add_metric, value, name=name, aggregation=aggregation)
+
+    def _add_checked(self, add, *args, **kwargs):
+        """Adds, then plans the added tensors' evaluation now (before any training); a
+        tensor the model cannot compute raises and leaves the model as it was."""
+        saved = {k: list(self.__dict__.get(k) or []) for k in
+                 ("_symbolic_losses", "_symbolic_metrics", "_callable_losses")}
+        add(self, *args, **kwargs)
+        try:
+            if added_graph.has_added(self):
+                added_graph.plan(self)
+        except ValueError:
+            self.__dict__.update(saved)
+            raise
 
     @property
     def input(self):
@@ -259,41 +287,53 @@ class Functional(Model):
         losses = 0.0
         for count, node in enumerate(self._execution_order):
             layer = node.layer
-            fetch = (lambda t: values[id(t)][0] if isinstance(t, KerasTensor) else t)
-            args = map_structure(fetch, node.input_tensors)
-            call_args = map_structure(fetch, node.call_args)
-            call_kwargs = map_structure(fetch, node.call_kwargs)
-            masks = map_structure(lambda t: values[id(t)][1], node.input_tensors)
-            if not any(m is not None for m in flatten(masks)):
-                masks = None
-            call_kwargs.update(self._kwarg_masks(layer, node, values))
-            node_training = training if node.training is None else node.training
-            if key is not None:
-                node_key = jax.random.fold_in(key, count)
-            elif node_training and not training:
-                # Called with training=True inside an inference pass (MC dropout) and no
-                # key was given (evaluate): a fixed key keeps the pass pure.
-                node_key = jax.random.fold_in(jax.random.PRNGKey(0), count)
-            else:
-                node_key = None
             layer_vars = {"params": params[layer.name], "state": new_state[layer.name]}
-            if isinstance(layer, Model):
-                outputs, layer_state, inner = layer.apply_with_losses(
-                    layer_vars, args, *call_args, training=node_training, key=node_key,
-                    mask=masks, **call_kwargs)
-                losses = losses + inner
-            else:
-                outputs, layer_state = layer.apply(
-                    layer_vars, args, *call_args, training=node_training, key=node_key,
-                    mask=masks, **call_kwargs)
-                if layer.activity_regularizer is not None:
-                    losses = losses + activity_loss(layer, outputs)
+            layer_state, node_losses = self._run_node(node, values, layer_vars, training, key,
+                                                      count)
             new_state[layer.name] = layer_state
-            out_masks = self._node_masks(layer, node, args, masks, outputs)
-            for tensor, value, m in zip(node.flat_outputs, flatten(outputs), out_masks):
-                values[id(tensor)] = (value, m)
+            losses = losses + node_losses
+        if self.__dict__.get("_added_plan") is not None:
+            losses = losses + added_graph.evaluate(self, values, variables, training, key)
         outputs = map_structure(lambda t: values[id(t)][0], self._nested_outputs)
         return outputs, new_state, losses
+
+    def _run_node(self, node, values, layer_vars, training, key, count):
+        """Runs one node on the values computed so far (`values[id(tensor)] = (array,
+        mask)`), stores its outputs there; returns `(new layer state, its losses)`."""
+        layer = node.layer
+        fetch = (lambda t: values[id(t)][0] if isinstance(t, KerasTensor) else t)
+        args = map_structure(fetch, node.input_tensors)
+        call_args = map_structure(fetch, node.call_args)
+        call_kwargs = map_structure(fetch, node.call_kwargs)
+        masks = map_structure(lambda t: values[id(t)][1], node.input_tensors)
+        if not any(m is not None for m in flatten(masks)):
+            masks = None
+        call_kwargs.update(self._kwarg_masks(layer, node, values))
+        node_training = training if node.training is None else node.training
+        if key is not None:
+            node_key = jax.random.fold_in(key, count)
+        elif node_training and not training:
+            # Called with training=True inside an inference pass (MC dropout) and no
+            # key was given (evaluate): a fixed key keeps the pass pure.
+            node_key = jax.random.fold_in(jax.random.PRNGKey(0), count)
+        else:
+            node_key = None
+        losses = 0.0
+        if isinstance(layer, Model):
+            outputs, layer_state, inner = layer.apply_with_losses(
+                layer_vars, args, *call_args, training=node_training, key=node_key,
+                mask=masks, **call_kwargs)
+            losses = losses + inner
+        else:
+            outputs, layer_state = layer.apply(
+                layer_vars, args, *call_args, training=node_training, key=node_key,
+                mask=masks, **call_kwargs)
+            if layer.activity_regularizer is not None:
+                losses = losses + activity_loss(layer, outputs)
+        out_masks = self._node_masks(layer, node, args, masks, outputs)
+        for tensor, value, m in zip(node.flat_outputs, flatten(outputs), out_masks):
+            values[id(tensor)] = (value, m)
+        return layer_state, losses
 
     @staticmethod
     def _kwarg_masks(layer, node, values):

@@ -73,6 +73,30 @@ class KerasTensor:
     def __neg__(self):
         return self._op(-1.0, "multiply")
 
+    def _function_op(self, op, *operands):
+        return builtin_tables.table("layers")["FunctionOp"].operator(op, *operands)
+
+    def __pow__(self, other):
+        return self._function_op("pow", self, other)
+
+    def __rpow__(self, other):
+        return self._function_op("pow", other, self)
+
+    def __floordiv__(self, other):
+        return self._function_op("floordiv", self, other)
+
+    def __mod__(self, other):
+        return self._function_op("mod", self, other)
+
+    def __matmul__(self, other):
+        return self._function_op("matmul", self, other)
+
+    def __rmatmul__(self, other):
+        return self._function_op("matmul", other, self)
+
+    def __abs__(self):
+        return self._function_op("abs", self)
+
     def __getitem__(self, index):
         SliceOp = builtin_tables.table("layers")["SliceOp"]
         return SliceOp(index)(self)

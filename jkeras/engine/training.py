@@ -56,9 +56,11 @@ class TrainingMixin:
             from jkeras.mixed_precision import LossScaleOptimizer
             if not isinstance(resolved, LossScaleOptimizer):
                 resolved = LossScaleOptimizer(resolved)
+        from jkeras.engine import added_losses
         targets = compile_module.CompiledTargets(
             self._output_names_for_compile(), self._output_shapes_for_compile(), loss,
-            loss_weights, metrics, weighted_metrics, sample_weight_mode)
+            loss_weights, metrics, weighted_metrics, sample_weight_mode,
+            added_metrics=added_losses.metric_names(self))
         _, trainer = _trainer_modules()
         old = self._trainer
         if old is not None and old.running:

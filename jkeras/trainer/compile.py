@@ -1,6 +1,7 @@
 """What `compile()` resolves: a loss per output, loss weights, and named metrics, all as
 pure functions the jitted step calls, plus the Keras 2 names they report under."""
 import copy
+import warnings
 
 import jax.numpy as jnp
 import numpy as np
@@ -55,7 +56,7 @@ class CompiledTargets:
     """Losses and metrics of a compiled model, per output, as pure functions."""
 
     def __init__(self, output_names, output_shapes, loss, loss_weights=None, metrics=None,
-                 weighted_metrics=None, sample_weight_mode=None):
+                 weighted_metrics=None, sample_weight_mode=None, added_metrics=()):
         self.output_names = list(output_names)
         n = len(self.output_names)
         self.raw_losses = _per_output(loss, self.output_names, "loss")
@@ -86,6 +87,8 @@ class CompiledTargets:
         self.loss_metric = metrics_module.Mean(name="loss")
         self.output_loss_metrics = [metrics_module.Mean(name=f"{o}_loss")
                                     for o in self.output_names] if self.multi else []
+        # Metrics the model's layers add (`add_metric(tensor, name)`), averaged per sample.
+        self.added_metrics = [metrics_module.Mean(name=name) for name in added_metrics]
 
     def _metric_entries(self, spec):
         n = len(self.output_names)
@@ -139,14 +142,14 @@ class CompiledTargets:
         if self.multi:
             names += [m.name for m in self.output_loss_metrics]
         names += [name for name, _, _, _ in self.metrics]
-        return names
+        return names + [m.name for m in self.added_metrics]
 
     # ------------------------------------------------------------------ pure parts
     def init_metric_state(self):
         states = [self.loss_metric.init_state()]
         states += [m.init_state() for m in self.output_loss_metrics]
         states += [metric.init_state() for _, metric, _, _ in self.metrics]
-        return states
+        return states + [m.init_state() for m in self.added_metrics]
 
     def compute_loss(self, outputs, ys, sws):
         """Weighted sum over outputs of each Loss object's reduced value; Keras's default
@@ -164,7 +167,8 @@ class CompiledTargets:
             total = total + self.loss_weights[index] * value
         return total, per_output
 
-    def update_metrics(self, states, total_loss, per_output, outputs, ys, sws, batch_size):
+    def update_metrics(self, states, total_loss, per_output, outputs, ys, sws, batch_size,
+                       added=None):
         size = jnp.asarray(batch_size, jnp.float32)
         new = [self.loss_metric.update(states[0], total_loss, sample_weight=size)]
         offset = 1
@@ -175,6 +179,16 @@ class CompiledTargets:
             weight = sws[index] if (weighted and sws is not None) else None
             new.append(metric.update(states[offset + i], ys[index], outputs[index],
                                      sample_weight=weight))
+        offset += len(self.metrics)
+        unknown = sorted(set(added or {}) - {m.name for m in self.added_metrics})
+        if unknown:  # runs while the step is traced: once per compiled step
+            warnings.warn(
+                f"Metrics added with add_metric() inside call() are not reported: {unknown}."
+                " Add them to the functional model with add_metric(tensor, name) instead.",
+                stacklevel=2)
+        for i, metric in enumerate(self.added_metrics):
+            value = jnp.mean(jnp.asarray((added or {})[metric.name], jnp.float32))
+            new.append(metric.update(states[offset + i], value, sample_weight=size))
         return new
 
     def results(self, states):
@@ -183,7 +197,8 @@ class CompiledTargets:
         offset = 1 + len(self.output_loss_metrics)
         values += [metric.compute(states[offset + i])
                    for i, (_, metric, _, _) in enumerate(self.metrics)]
-        return values
+        offset += len(self.metrics)
+        return values + [m.compute(states[offset + i]) for i, m in enumerate(self.added_metrics)]
 
 
 def class_weight_vector(class_weight):

@@ -56,7 +56,10 @@ def prepare_x(model, x):
 
 def prepare_y(model, targets, y):
     names = targets.output_names
-    arrays = data_adapter.match_structure(y, names, "target", allow_none=isinstance(y, dict))
+    # No targets are needed where no output has a loss (a model trained on added losses).
+    no_loss = all(fn is None for fn in targets.loss_fns)
+    arrays = data_adapter.match_structure(y, names, "target",
+                                          allow_none=isinstance(y, dict) or no_loss)
     arrays = [_as_array(a, f"target {n}") for a, n in zip(arrays, names)]
     shapes = model._output_shapes_for_compile()
     for i, (array, fn) in enumerate(zip(arrays, targets.loss_fns)):

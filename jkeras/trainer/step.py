@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jkeras.engine import added_losses
 from jkeras.engine.base_layer import flatten
 from jkeras.mixed_precision.loss_scale_optimizer import LossScaleState, scale_loss
 from jkeras.trainer import compile as compile_module
@@ -23,9 +24,55 @@ def _flat_outputs(model, outputs, output_names):
 
 
 def forward(model, variables, x, training, key):
-    """`(outputs, new_state, activity_losses)` of the model on a list of input arrays."""
+    """`(outputs, new_state, losses)` of the model on a list of input arrays: activity
+    penalties and the losses layers add (`add_loss`)."""
+    return forward_with_metrics(model, variables, x, training, key)[:3]
+
+
+def forward_with_metrics(model, variables, x, training, key):
+    """`forward`, and the `{name: value}` of the metrics layers add (`add_metric`)."""
     inputs = x if len(x) > 1 else x[0]
-    return model.apply_with_losses(variables, inputs, training=training, key=key)
+    with added_losses.collecting() as collected:
+        outputs, new_state, losses = model.apply_with_losses(variables, inputs,
+                                                             training=training, key=key)
+    return outputs, new_state, losses + collected.total(), collected.metrics
+
+
+class _TracedCells:
+    """Lets weight cells read the traced arrays of a step (for zero-argument losses)."""
+
+    def __init__(self, mvars, trainable, non_trainable):
+        self.mvars = mvars
+        self.lists = {"trainable": trainable, "non_trainable": non_trainable}
+
+    def read(self, slot):
+        return self.mvars.read(self.lists, slot)
+
+    def write(self, slot, value):
+        raise RuntimeError("A loss added with add_loss(callable) cannot assign weights.")
+
+    def __enter__(self):
+        cells = self.mvars.trainable + self.mvars.non_trainable
+        self.saved = [(cell, cell._binding, cell._slot) for cell in cells]
+        for cell in cells:
+            cell._binding, cell._slot = self, self.mvars.slots[id(cell)]
+        return self
+
+    def __exit__(self, *exc):
+        for cell, binding, slot in self.saved:
+            cell._binding, cell._slot = binding, slot
+        return False
+
+
+def _callable_losses(model, mvars, trainable, non_trainable):
+    """The sum of the zero-argument losses' means, on the traced weights."""
+    fns = added_losses.callable_losses(model)
+    total = 0.0
+    if fns:
+        with _TracedCells(mvars, trainable, non_trainable):
+            for fn in fns:
+                total = total + jnp.mean(jnp.asarray(fn(), jnp.float32))
+    return total
 
 
 def _constrained(model, mvars, trainable, non_trainable):
@@ -50,16 +97,18 @@ def _scaled(optimizer, loss, opt_state):
 
 
 def _losses(model, mvars, targets, trainable, non_trainable, batch, training, key):
-    """`(total loss, per-output losses, flat outputs, new state)` of the model on a batch:
-    the compiled losses, weight penalties and activity penalties."""
+    """`(total loss, per-output losses, flat outputs, new state, added metrics)` of the
+    model on a batch: the compiled losses, weight and activity penalties, added losses."""
     x, y, sw = batch
     variables = mvars.assemble(trainable, non_trainable)
-    outputs, new_state, activity = forward(model, variables, x, training, key)
+    outputs, new_state, added, metrics = forward_with_metrics(model, variables, x, training,
+                                                              key)
     outputs = _flat_outputs(model, outputs, targets.output_names)
     total, per_output = targets.compute_loss(outputs, y, sw)
     if model.has_regularizers():
         total = total + model.regularization_loss(variables["params"])
-    return total + activity, per_output, outputs, new_state
+    total = total + _callable_losses(model, mvars, trainable, non_trainable)
+    return total + added, per_output, outputs, new_state, metrics
 
 
 def make_train_step(model, mvars, targets, tx, cw_table=None):
@@ -67,10 +116,10 @@ def make_train_step(model, mvars, targets, tx, cw_table=None):
     has_constraints = model.has_constraints()
 
     def loss_fn(trainable, non_trainable, x, y, sw, key, opt_state):
-        total, per_output, outputs, new_state = _losses(
+        total, per_output, outputs, new_state, added = _losses(
             model, mvars, targets, trainable, non_trainable, (x, y, sw), True, key)
         return _scaled(model.optimizer, total, opt_state), (total, outputs, new_state,
-                                                             per_output)
+                                                             per_output, added)
 
     def step(state, batch):
         x, y, sw = batch
@@ -81,7 +130,7 @@ def make_train_step(model, mvars, targets, tx, cw_table=None):
         # XLA drops it entirely, which a carried split could not allow.
         key = jax.random.fold_in(state["key"], state["step"])
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
-        (_, (total, outputs, new_state, per_output)), grads = grad_fn(
+        (_, (total, outputs, new_state, per_output, added)), grads = grad_fn(
             state["trainable"], state["non_trainable"], x, y, sw, key, state["opt_state"])
         updates, opt_state = tx.update(grads, state["opt_state"], state["trainable"])
         trainable = optax.apply_updates(state["trainable"], updates)
@@ -90,7 +139,7 @@ def make_train_step(model, mvars, targets, tx, cw_table=None):
         non_trainable = mvars.new_state(new_state, state["non_trainable"])
         batch_size = flatten(x)[0].shape[0]
         metrics = targets.update_metrics(state["metrics"], total, per_output, outputs, y, sw,
-                                         batch_size)
+                                         batch_size, added)
         return dict(state, trainable=trainable, non_trainable=non_trainable,
                     opt_state=opt_state, metrics=metrics, step=state["step"] + 1)
 
@@ -101,11 +150,12 @@ def make_test_step(model, mvars, targets):
     """`step(state, metrics, batch) -> metrics`, in inference mode (`state` is read only)."""
     def step(state, metrics, batch):
         x, y, sw = batch
-        total, per_output, outputs, _ = _losses(
+        total, per_output, outputs, _, added = _losses(
             model, mvars, targets, state["trainable"], state["non_trainable"], batch, False,
             None)
         batch_size = flatten(x)[0].shape[0]
-        return targets.update_metrics(metrics, total, per_output, outputs, y, sw, batch_size)
+        return targets.update_metrics(metrics, total, per_output, outputs, y, sw, batch_size,
+                                      added)
 
     return step
 
