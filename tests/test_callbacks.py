@@ -763,3 +763,24 @@ def test_quiet_fit_passes_a_device_to_host_transfer_guard(data):
     with jax.transfer_guard_device_to_host("disallow_explicit"):  # the guard is live
         with pytest.raises(Exception, match="[Dd]isallowed"):
             float(jax.numpy.ones(2).sum())
+
+
+def test_backup_written_in_the_retired_layout_still_restores(data):
+    # Before backups became checkpoints they were msgpack records of the state's leaves
+    # in jax.tree_util order; such a file left by an interrupted run must still resume.
+    import jax
+    import msgpack
+    x, y = data
+    model = _model()
+    model.fit(x, y, epochs=1, verbose=0)
+    state = model.get_training_state()
+    leaves, treedef = jax.tree_util.tree_flatten(state)
+    record = {"format": "jkeras.BackupAndRestore", "version": 1, "epoch": 3, "step": None,
+              "treedef": str(treedef), "hyperparameters": {"learning_rate": 0.5},
+              "leaves": [{"dtype": np.asarray(v).dtype.name, "shape": list(np.shape(v)),
+                          "bytes": np.asarray(v).tobytes()} for v in leaves]}
+    blob = msgpack.packb(record, use_bin_type=True)
+    snapshot, meta = callbacks.unpack_training_state(blob, state)
+    assert meta == {"epoch": 3, "step": None, "hyperparameters": {"learning_rate": 0.5}}
+    for got, want in zip(jax.tree_util.tree_leaves(snapshot), leaves):
+        np.testing.assert_array_equal(got, want)
