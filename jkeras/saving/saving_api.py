@@ -15,7 +15,7 @@ from jkeras.engine.functional import Functional
 from jkeras.engine.input_layer import InputLayer
 from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.sequential import Sequential
-from jkeras.saving import checkpoint, hdf5_format, keras_archive
+from jkeras.saving import checkpoint, h5_files, hdf5_format, keras_archive
 from jkeras.serialization import builtin_tables
 from jkeras.serialization.safe_mode import SafeModeScope
 
@@ -95,7 +95,7 @@ def _sniff(filepath):
         raise FileNotFoundError(f"No such file: {filepath}")
     with open(filepath, "rb") as f:
         head = f.read(8)
-    if head == hdf5_format.HDF5_SIGNATURE:
+    if head == h5_files.HDF5_SIGNATURE:
         return "hdf5"
     if head[:4] == b"PK\x03\x04":
         return "zip"
@@ -191,7 +191,7 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
         keras_archive.load_weights(model, filepath, by_name=by_name,
                                    skip_mismatch=skip_mismatch)
         return None
-    with hdf5_format.open_h5(filepath) as f, hdf5_format.reading(filepath):
+    with h5_files.open_h5(filepath) as f, h5_files.reading(filepath):
         if "layer_names" in f.attrs or "layer_names0" in f.attrs or "model_weights" in f:
             hdf5_format.check_skip_mismatch(by_name, skip_mismatch)
             layout = hdf5_format
@@ -205,13 +205,13 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
 # ---------------------------------------------------------------------------- configs
 def _wrapped_config(model):
     return {**model_config.model_to_dict(model),
-            "keras_version": hdf5_format.KERAS_FORMAT_VERSION,
-            "backend": hdf5_format.BACKEND_NAME}
+            "keras_version": h5_files.KERAS_FORMAT_VERSION,
+            "backend": h5_files.BACKEND_NAME}
 
 
 def model_to_json(model, **kwargs):
     """The model's architecture as a JSON string (Keras 2 layout)."""
-    return json.dumps(_wrapped_config(model), default=hdf5_format._json_default, **kwargs)
+    return json.dumps(_wrapped_config(model), default=h5_files.json_default, **kwargs)
 
 
 def model_to_yaml(model, **kwargs):
