@@ -17,8 +17,10 @@ Files written by Keras 3 (paths such as `sub/inner/kernel`, optimizer names such
 import contextlib
 import json
 import logging
+import os
 import re
 import warnings
+from typing import Optional, Union
 
 import numpy as np
 
@@ -33,6 +35,18 @@ from jkeras.saving.h5_files import (
     BACKEND_NAME, KERAS_FORMAT_VERSION, attr_text, dumps, get_group, load_attributes, open_h5,
     read_dataset, reading, save_attributes)
 from jkeras.trainer.state import tree_get, tree_set
+
+__all__ = [
+    "save_model_to_hdf5", "load_model_from_hdf5", "save_weights_to_hdf5",
+    "load_weights_from_hdf5", "save_attributes", "load_attributes", "legacy_weights",
+    "save_weights_to_group", "read_weights_group", "assign_weights", "plan_topological",
+    "plan_by_name", "weight_pairs", "weights_root", "check_skip_mismatch",
+    "weight_pairs_from_file", "trainable_entries", "optimizer_state", "slot_names",
+    "legacy_optimizer_weights", "save_optimizer_weights", "restore_optimizer_weights",
+    "serialize_compile_arg", "portable_optimizer_config", "training_config", "compile_args",
+    "malformed", "compile_from_config", "config_to_model", "keras3_optimizer_names",
+    "keras3_optimizer_slots",
+]
 
 _LOG = logging.getLogger("jkeras")
 
@@ -180,7 +194,7 @@ def _check_top_level(group, filepath):
                 "Keras model); jkeras models have weights only in their layers.")
 
 
-def save_weights_to_hdf5(model, filepath, overwrite=True):
+def save_weights_to_hdf5(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite: bool = True) -> None:
     """`save_weights('w.h5')`: the `model_weights` layout at the file's root."""
     with atomic.atomic_path(filepath, overwrite) as tmp:
         with open_h5(tmp, "w") as f:
@@ -205,7 +219,8 @@ def check_skip_mismatch(by_name, skip_mismatch):
             "by_name is True.")
 
 
-def load_weights_from_hdf5(model, filepath, by_name=False, skip_mismatch=False):
+def load_weights_from_hdf5(model: Model, filepath: Union[str, "os.PathLike[str]"], by_name: bool = False,
+                           skip_mismatch: bool = False) -> None:
     check_skip_mismatch(by_name, skip_mismatch)
     with open_h5(filepath) as f, reading(filepath):
         pairs = weight_pairs_from_file(model, f, filepath, by_name, skip_mismatch)
@@ -480,7 +495,8 @@ def compile_args(config, custom_objects=None):
 
 # ---------------------------------------------------------------------------- models
 
-def save_model_to_hdf5(model, filepath, overwrite=True, include_optimizer=True):
+def save_model_to_hdf5(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite: bool = True,
+                       include_optimizer: bool = True) -> None:
     """`model.save('m.h5')`."""
     model_config = model_to_dict(model)
     with atomic.atomic_path(filepath, overwrite) as tmp:
@@ -554,7 +570,8 @@ def _read_model_file(f, filepath, compile):
     return config, saved, train_config, optimizer, keras3
 
 
-def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model_from_hdf5(filepath: Union[str, "os.PathLike[str]"], custom_objects: Optional[dict] = None,
+                         compile: bool = True, safe_mode: bool = True) -> Model:
     """A model from a Keras HDF5 file (written here, by Keras 2 or by Keras 3)."""
     with open_h5(filepath, safe_mode=safe_mode) as f, reading(filepath):
         config, saved, train_config, optimizer, keras3 = _read_model_file(f, filepath,

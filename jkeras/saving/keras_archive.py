@@ -15,6 +15,7 @@ import os
 import re
 import warnings
 import zipfile
+from typing import Optional, Union
 
 from jkeras import _version, losses, metrics
 from jkeras.engine.base_layer import Layer
@@ -24,6 +25,9 @@ from jkeras.layers import recurrent, wrappers
 from jkeras.layers.recurrent import StackedRNNCells
 from jkeras.saving import atomic, file_guard, h5_files, hdf5_format
 from jkeras.serialization.object_registry import get_registered_name
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "weight_pairs_from_file",
+           "variable_groups", "layer_layout", "keras3_snake_case"]
 
 KERAS3_FORMAT_VERSION = "3.5.0"
 CONFIG_FILE = "config.json"
@@ -288,14 +292,15 @@ def weight_pairs_from_file(model, f, filepath, by_name=False, skip_mismatch=Fals
     return _plan(f, groups, filepath, skip_mismatch)
 
 
-def save_weights(model, filepath, overwrite=True):
+def save_weights(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite: bool = True) -> None:
     """`save_weights('m.weights.h5')` in Keras 3's layout."""
     with atomic.atomic_path(filepath, overwrite) as tmp:
         with h5_files.open_h5(tmp, "w") as f:
             _write_groups(f, model)
 
 
-def load_weights(model, filepath, by_name=False, skip_mismatch=False):
+def load_weights(model: Model, filepath: Union[str, "os.PathLike[str]"], by_name: bool = False,
+                 skip_mismatch: bool = False) -> None:
     """Loads a `.weights.h5` file or the weights of a `.keras` archive."""
     if zipfile.is_zipfile(filepath):
         with _open_zip(filepath) as archive:
@@ -395,7 +400,8 @@ def _weights_bytes(model, include_optimizer):
     return buffer.getvalue()
 
 
-def save_model(model, filepath, overwrite=True, include_optimizer=True):
+def save_model(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite: bool = True,
+               include_optimizer: bool = True) -> None:
     """`model.save('m.keras')`: a Keras 3 zip archive."""
     entry = layer_to_keras3(model)
     if include_optimizer and model.optimizer is not None and model.compiled:
@@ -412,7 +418,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
             archive.writestr(WEIGHTS_FILE, weights)
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath: Union[str, "os.PathLike[str]"], custom_objects: Optional[dict] = None,
+               compile: bool = True, safe_mode: bool = True) -> Model:
     """A model from a `.keras` archive (written here or by Keras 3)."""
     filepath = os.fspath(filepath)
     with _open_zip(filepath) as archive:
