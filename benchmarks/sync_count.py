@@ -4,10 +4,9 @@ Issue 4 (callbacks): a verbose=0 fit with no batch-level callbacks must not sync
 device each step. Two measurements, for verbose=0, verbose=1 and a callback that reads
 its batch logs:
 
-- reads: every read of a device array from the host is counted (`jax.device_get`,
-  `np.asarray` on a jax array, and `jax.Array._value`, which float(), .item() and printing
-  go through). Reads per epoch are (reads in a 3-epoch fit - reads in a 1-epoch fit) / 2,
-  so one-off reads (the shuffle seed) drop out.
+- reads: every read of a device array from the host is counted
+  (`benchmarks/device_reads.py`). Reads per epoch are (reads in a 3-epoch fit - reads in
+  a 1-epoch fit) / 2, so one-off reads (the shuffle seed) drop out.
 - guard: on a GPU/TPU backend the fit's loop runs under
   `jax.transfer_guard_device_to_host("disallow_explicit")`, with only the trainer's
   metric fetch (`Trainer.metric_logs`) let through and counted; any other device-to-host
@@ -19,47 +18,18 @@ Usage: python benchmarks/sync_count.py [--samples 2048] [--batch-size 32]
 import argparse
 import contextlib
 import io
+import os
+import sys
 import traceback
 
-import jax
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import jkeras as keras
-from jkeras import layers
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
 
-
-@contextlib.contextmanager
-def count_device_reads():
-    """Counts host reads of device arrays; a read nested in another counts once."""
-    from jax._src.array import ArrayImpl
-    count = [0]
-    depth = [0]
-    value_property = ArrayImpl.__dict__["_value"]
-    real_device_get, real_asarray = jax.device_get, np.asarray
-
-    def counted(fn, is_read):
-        def wrapper(*args, **kwargs):
-            read = bool(is_read(*args))
-            if read and depth[0] == 0:
-                count[0] += 1
-            depth[0] += read
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                depth[0] -= read
-        return wrapper
-
-    def has_device_leaf(tree, *rest):
-        return any(isinstance(leaf, jax.Array) for leaf in jax.tree_util.tree_leaves(tree))
-
-    ArrayImpl._value = property(counted(value_property.fget, lambda self: True))
-    jax.device_get = counted(real_device_get, has_device_leaf)
-    np.asarray = counted(real_asarray, lambda a, *rest: isinstance(a, jax.Array))
-    try:
-        yield count
-    finally:
-        ArrayImpl._value = value_property
-        jax.device_get, np.asarray = real_device_get, real_asarray
+import jkeras as keras  # noqa: E402
+from benchmarks.device_reads import count_device_reads, metric_fetch_guard  # noqa: E402
+from jkeras import layers  # noqa: E402
 
 
 class BatchLogReader(keras.callbacks.Callback):
@@ -97,20 +67,7 @@ def guarded_fit(x, y, batch_size, verbose, extra, epochs=2):
     """(metric fetches per epoch, None) or (None, where a disallowed transfer happened)."""
     model = make_model()
     fit(model, x, y, batch_size, 1, 0, ())
-    fetches = [0]
-    real_metric_logs = model._trainer.metric_logs
-
-    def allowed_fetch(ms):
-        with jax.transfer_guard_device_to_host("allow"):
-            fetches[0] += 1
-            return real_metric_logs(ms)
-
-    model._trainer.metric_logs = allowed_fetch
-    guard = contextlib.ExitStack()
-    guarded = keras.callbacks.LambdaCallback(
-        on_train_begin=lambda logs: guard.enter_context(
-            jax.transfer_guard_device_to_host("disallow_explicit")),
-        on_train_end=lambda logs: guard.close())
+    guarded, fetches, close = metric_fetch_guard(model)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
@@ -119,8 +76,8 @@ def guarded_fit(x, y, batch_size, verbose, extra, epochs=2):
         frames = traceback.format_exc().strip().splitlines()
         return None, "\n      ".join(frames[-8:])
     finally:
-        guard.close()
-    return fetches[0] / epochs, None
+        close()
+    return len(fetches) / epochs, None
 
 
 def main():

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import jkeras
+from benchmarks.device_reads import count_device_reads, metric_fetch_guard
 from jkeras import callbacks, layers
 from jkeras.models import Sequential
 
@@ -669,43 +670,6 @@ def test_backup_is_written_atomically(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------- host syncs
-@contextlib.contextmanager
-def _count_device_reads():
-    """Counts reads of device arrays from the host (the points where the host waits on the
-    device): `jax.device_get`, `np.asarray` on a jax array, and the array's `_value` (which
-    float(), .item(), printing, ... go through). Nested reads count once."""
-    import jax
-    from jax._src.array import ArrayImpl
-    count = [0]
-    depth = [0]
-    value_property = ArrayImpl.__dict__["_value"]
-    real_device_get, real_asarray = jax.device_get, np.asarray
-
-    def counted(fn, is_read):
-        def wrapper(*args, **kwargs):
-            read = is_read(*args)
-            if read and depth[0] == 0:
-                count[0] += 1
-            depth[0] += read
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                depth[0] -= read
-        return wrapper
-
-    def has_device_leaf(tree, *rest):
-        return any(isinstance(leaf, jax.Array) for leaf in jax.tree_util.tree_leaves(tree))
-
-    ArrayImpl._value = property(counted(value_property.fget, lambda self: True))
-    jax.device_get = counted(real_device_get, has_device_leaf)
-    np.asarray = counted(real_asarray, lambda a, *rest: isinstance(a, jax.Array))
-    try:
-        yield count
-    finally:
-        ArrayImpl._value = value_property
-        jax.device_get, np.asarray = real_device_get, real_asarray
-
-
 class _BatchLogReader(callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         logs["loss"]
@@ -714,7 +678,7 @@ class _BatchLogReader(callbacks.Callback):
 def _reads_per_fit(x, y, batch_size, extra=(), verbose=0):
     model = _model()
     model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)  # compile the steps
-    with contextlib.redirect_stdout(open(os.devnull, "w")), _count_device_reads() as count:
+    with contextlib.redirect_stdout(open(os.devnull, "w")), count_device_reads() as count:
         model.fit(x, y, batch_size=batch_size, epochs=2, verbose=verbose,
                   callbacks=list(extra))
     return count[0]
@@ -741,25 +705,33 @@ def test_quiet_fit_passes_a_device_to_host_transfer_guard(data):
         pytest.skip("transfer guards do not fire on the CPU backend (no transfer happens)")
     x, y = data
     model = _model()
-    fetches = []
-    real_metric_logs = model._trainer.metric_logs
-
-    def allowed_fetch(ms):  # the trainer's intended epoch-end fetch
-        with jax.transfer_guard_device_to_host("allow"):
-            fetches.append(1)
-            return real_metric_logs(ms)
-
-    model._trainer.metric_logs = allowed_fetch
-    guard = contextlib.ExitStack()
-    guarded = callbacks.LambdaCallback(
-        on_train_begin=lambda logs: guard.enter_context(
-            jax.transfer_guard_device_to_host("disallow_explicit")),
-        on_train_end=lambda logs: guard.close())
+    guarded, fetches, close = metric_fetch_guard(model)
     try:
         model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[guarded])
     finally:
-        guard.close()
+        close()
     assert len(fetches) == 2
     with jax.transfer_guard_device_to_host("disallow_explicit"):  # the guard is live
         with pytest.raises(Exception, match="[Dd]isallowed"):
             float(jax.numpy.ones(2).sum())
+
+
+def test_backup_written_in_the_retired_layout_still_restores(data):
+    # Before backups became checkpoints they were msgpack records of the state's leaves
+    # in jax.tree_util order; such a file left by an interrupted run must still resume.
+    import jax
+    import msgpack
+    x, y = data
+    model = _model()
+    model.fit(x, y, epochs=1, verbose=0)
+    state = model.get_training_state()
+    leaves, treedef = jax.tree_util.tree_flatten(state)
+    record = {"format": "jkeras.BackupAndRestore", "version": 1, "epoch": 3, "step": None,
+              "treedef": str(treedef), "hyperparameters": {"learning_rate": 0.5},
+              "leaves": [{"dtype": np.asarray(v).dtype.name, "shape": list(np.shape(v)),
+                          "bytes": np.asarray(v).tobytes()} for v in leaves]}
+    blob = msgpack.packb(record, use_bin_type=True)
+    snapshot, meta = callbacks.unpack_training_state(blob, state)
+    assert meta == {"epoch": 3, "step": None, "hyperparameters": {"learning_rate": 0.5}}
+    for got, want in zip(jax.tree_util.tree_leaves(snapshot), leaves):
+        np.testing.assert_array_equal(got, want)

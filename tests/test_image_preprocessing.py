@@ -462,7 +462,7 @@ def test_resize_matches_keras_ops(keras_ref, rng):
         for method in ("bilinear", "nearest"):
             expected = np.asarray(keras_ref.ops.image.resize(x, size, interpolation=method,
                                                              antialias=False))
-            np.testing.assert_allclose(image._resize_array(x, size, method), expected,
+            np.testing.assert_allclose(image.resize_array(x, size, method), expected,
                                        atol=1e-3)
     expected = np.asarray(keras_ref.preprocessing.image.smart_resize(x, (4, 4)))
     np.testing.assert_allclose(image.smart_resize(x, (4, 4)), expected, atol=1e-3)

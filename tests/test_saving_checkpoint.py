@@ -122,3 +122,13 @@ def test_encoding_round_trips_nested_values():
     restored = checkpoint._restore(tree, encoded, "state", "test")
     np.testing.assert_array_equal(restored["a"][0], tree["a"][0])
     assert restored["a"][1][1] is None and restored["b"]["c"].dtype == np.float16
+
+
+def test_bfloat16_arrays_round_trip():
+    # jax's bfloat16 is no NumPy dtype code; the checkpoint writes it by name.
+    import jax.numpy as jnp
+    value = np.array([1.5, -2.25, 3.0e38], dtype=jnp.bfloat16)
+    restored = checkpoint._restore({"w": value}, checkpoint._encode({"w": value}),
+                                   "state", "test")
+    assert restored["w"].dtype == value.dtype
+    np.testing.assert_array_equal(restored["w"].view(np.uint16), value.view(np.uint16))

@@ -14,3 +14,12 @@ from jkeras._config import load_guard, set_load_guard
 from jkeras.saving.saving_api import (clone_model, load_model, load_weights,
                                       model_from_config, model_from_json, model_from_yaml,
                                       save_model, save_weights)
+
+__all__ = [
+    "CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_registered_name",
+    "get_registered_object", "register_keras_serializable", "deserialize_keras_object",
+    "serialize_keras_object", "SafeModeScope", "enable_unsafe_deserialization",
+    "load_checkpoint", "save_checkpoint", "DamagedFileError", "load_guard", "set_load_guard",
+    "clone_model", "load_model", "load_weights", "model_from_config", "model_from_json",
+    "model_from_yaml", "save_model", "save_weights",
+]

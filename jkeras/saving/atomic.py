@@ -7,6 +7,8 @@ import contextlib
 import os
 import tempfile
 
+__all__ = ["atomic_path", "write_bytes", "check_overwrite"]
+
 
 def _as_path(filepath, what="filepath"):
     try:

@@ -9,6 +9,8 @@ them do. Layer names may differ (a fresh
 model gets new automatic names): layers are paired in order, as topological HDF5 loading
 pairs them.
 
+`BackupAndRestore` writes this format too (its metadata adds `hyperparameters`).
+
 Layout: a msgpack map `{"format": "jkeras-checkpoint", "version": 1, "metadata": {...},
 "state": tree}` where a tree is maps (insertion order kept), lists (tuples and named
 tuples are written as lists), None, and arrays as `{"__ndarray__": [dtype, shape, bytes]}`
@@ -18,6 +20,10 @@ import numpy as np
 
 from jkeras import _version
 from jkeras.saving import atomic
+
+__all__ = ["FORMAT", "VERSION", "save_checkpoint", "load_checkpoint", "looks_like_checkpoint",
+           "encode_checkpoint", "decode_checkpoint", "read_checkpoint", "restore_state",
+           "read_training_state"]
 
 FORMAT = "jkeras-checkpoint"
 VERSION = 1
@@ -44,18 +50,36 @@ def _encode(tree, path="state"):
     if isinstance(tree, (bool, int, float, str)):
         return tree
     array = np.asarray(tree)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"Cannot write {path} of dtype {array.dtype} to a checkpoint.")
     little = array.astype(array.dtype.newbyteorder("<"), copy=False)
-    return {_ARRAY_KEY: [array.dtype.str.lstrip("<>|="), list(array.shape),
+    return {_ARRAY_KEY: [_dtype_code(array.dtype, path), list(array.shape),
                          np.ascontiguousarray(little).tobytes()]}
+
+
+def _dtype_code(dtype, path):
+    """NumPy's code without byte order ('f4', 'i8', 'b1'), or the name of a float type
+    NumPy lacks and jax adds ('bfloat16')."""
+    if dtype.kind in "biuf":
+        return dtype.str.lstrip("<>|=")
+    import jax.numpy as jnp
+    if dtype.kind == "V" and jnp.issubdtype(dtype, jnp.floating):
+        return dtype.name
+    raise TypeError(f"Cannot write {path} of dtype {dtype} to a checkpoint.")
+
+
+def _dtype_from_code(code):
+    try:
+        return np.dtype(code)
+    except TypeError:  # a name NumPy does not know: one of jax's extra float types
+        import jax.numpy as jnp
+        return np.dtype(jnp.dtype(code))
 
 
 def _decode_array(payload, path, source):
     try:
         dtype, shape, data = payload
-        array = np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<"))
-        return array.reshape(tuple(shape)).astype(np.dtype(dtype), copy=True)
+        dtype = _dtype_from_code(dtype)
+        array = np.frombuffer(data, dtype=dtype.newbyteorder("<"))
+        return array.reshape(tuple(shape)).astype(dtype, copy=True)
     except (TypeError, ValueError) as e:
         raise ValueError(f"Checkpoint {source}: the array at {path} is damaged: {e}") \
             from None
@@ -162,17 +186,31 @@ def _template(model, saved):
     return template
 
 
-def save_checkpoint(model, filepath, epoch=None, step=None, overwrite=True):
-    """Writes the model's full training state to a msgpack file (atomically)."""
+def encode_checkpoint(state, metadata):
+    """The bytes of a checkpoint holding `state` (a `get_training_state()` tree) and
+    `metadata` (a dict of plain values)."""
+    payload = {"format": FORMAT, "version": VERSION, "metadata": dict(metadata),
+               "state": _encode(dict(state))}
+    return _msgpack().packb(payload, use_bin_type=True)
+
+
+def save_checkpoint(model, filepath, epoch=None, step=None, overwrite=True,
+                    hyperparameters=None) -> None:
+    """Writes the model's full training state to a msgpack file (atomically).
+
+    `hyperparameters` ({name: number}) records optimizer hyperparameters set on the host
+    that the state does not hold yet (BackupAndRestore's learning rate set by a callback).
+    """
     metadata = {"epoch": epoch, "step": step, "model_name": model.name,
                 "jkeras_version": _version.__version__}
-    payload = {"format": FORMAT, "version": VERSION, "metadata": metadata,
-               "state": _encode(_state_of(model))}
-    data = _msgpack().packb(payload, use_bin_type=True)
-    atomic.write_bytes(filepath, data, overwrite=overwrite)
+    if hyperparameters:
+        metadata["hyperparameters"] = dict(hyperparameters)
+    atomic.write_bytes(filepath, encode_checkpoint(_state_of(model), metadata),
+                       overwrite=overwrite)
 
 
-def looks_like_checkpoint(filepath):
+def looks_like_checkpoint(filepath) -> bool:
+    """Whether the file starts like a jkeras msgpack checkpoint."""
     try:
         with open(filepath, "rb") as f:
             head = f.read(64)
@@ -182,40 +220,57 @@ def looks_like_checkpoint(filepath):
         FORMAT.encode() in head
 
 
-def read_checkpoint(filepath):
-    """`(metadata, encoded state)` of a checkpoint file; damaged files raise ValueError."""
+def decode_checkpoint(data, source="<bytes>"):
+    """`(metadata, encoded state)` of checkpoint bytes; damaged data raises ValueError
+    naming `source`."""
     msgpack = _msgpack()
-    with open(filepath, "rb") as f:
-        data = f.read()
     try:
         payload = msgpack.unpackb(data, raw=False, strict_map_key=True)
     except Exception as e:  # msgpack raises several types for truncated or bad data
-        raise ValueError(f"Checkpoint {filepath} cannot be read (truncated or corrupted): "
+        raise ValueError(f"Checkpoint {source} cannot be read (truncated or corrupted): "
                          f"{type(e).__name__}: {e}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"File {filepath} is not a jkeras msgpack checkpoint.")
+        raise ValueError(f"File {source} is not a jkeras msgpack checkpoint.")
     if payload.get("version") != VERSION:
-        raise ValueError(f"Checkpoint {filepath} has format version "
+        raise ValueError(f"Checkpoint {source} has format version "
                          f"{payload.get('version')!r}; this jkeras reads version {VERSION}.")
     state = payload.get("state")
     if not isinstance(state, dict) or "variables" not in state:
-        raise ValueError(f"Checkpoint {filepath} holds no model variables.")
+        raise ValueError(f"Checkpoint {source} holds no model variables.")
     return dict(payload.get("metadata") or {}), state
 
 
-def load_checkpoint(model, filepath):
+def read_checkpoint(filepath):
+    """`(metadata, encoded state)` of a checkpoint file; damaged files raise ValueError."""
+    with open(filepath, "rb") as f:
+        data = f.read()
+    return decode_checkpoint(data, filepath)
+
+
+def restore_state(template, saved, source):
+    """The decoded state `saved` arranged as `template` (host arrays), layers paired in
+    order when their names differ; a ValueError says where they do not match."""
+    mapping = _name_mapping(saved.get("variables", {}).get("params"),
+                            template["variables"]["params"])
+    if mapping:
+        saved = _renamed(saved, mapping)
+    return _restore(template, {k: saved.get(k) for k in template}, "state", source)
+
+
+def read_training_state(model, filepath):
+    """`(metadata, state)`: a checkpoint file checked against `model` and decoded into the
+    structure of `model.get_training_state()`, without changing the model."""
+    metadata, saved = read_checkpoint(filepath)
+    return metadata, restore_state(_template(model, saved), saved, filepath)
+
+
+def load_checkpoint(model, filepath) -> dict:
     """Restores a checkpoint into `model` and returns its metadata (epoch, step, ...).
 
     The model must have the same structure (and, if the checkpoint has an optimizer
     state, be compiled with the same optimizer); otherwise a ValueError says where they
     differ and the model is left unchanged.
     """
-    metadata, saved = read_checkpoint(filepath)
-    template = _template(model, saved)
-    mapping = _name_mapping(saved.get("variables", {}).get("params"),
-                            template["variables"]["params"])
-    if mapping:
-        saved = _renamed(saved, mapping)
-    restored = _restore(template, {k: saved.get(k) for k in template}, "state", filepath)
+    metadata, restored = read_training_state(model, filepath)
     model.set_training_state(restored)
     return metadata

@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import warnings
+from typing import Optional, Union
 
 import numpy as np
 
@@ -27,142 +28,27 @@ from jkeras import losses, metrics, optimizers
 from jkeras.engine.model import Model
 from jkeras.engine.model_config import model_from_config, model_to_dict
 from jkeras.optimizers import OptimizerState
-from jkeras.saving import atomic, file_guard
+from jkeras.saving import atomic
 from jkeras.serialization.object_registry import CustomObjectScope, get_registered_name
 from jkeras.serialization.safe_mode import SafeModeScope
+from jkeras.saving.h5_files import (
+    BACKEND_NAME, KERAS_FORMAT_VERSION, attr_text, dumps, get_group, load_attributes, open_h5,
+    read_dataset, reading, save_attributes)
 from jkeras.trainer.state import tree_get, tree_set
 
-# The Keras version whose file layout this module follows, written as `keras_version`.
-KERAS_FORMAT_VERSION = "2.15.0"
-BACKEND_NAME = "jax"
-HDF5_OBJECT_HEADER_LIMIT = 64512
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+__all__ = [
+    "save_model_to_hdf5", "load_model_from_hdf5", "save_weights_to_hdf5",
+    "load_weights_from_hdf5", "save_attributes", "load_attributes", "legacy_weights",
+    "save_weights_to_group", "read_weights_group", "assign_weights", "plan_topological",
+    "plan_by_name", "weight_pairs", "weights_root", "check_skip_mismatch",
+    "weight_pairs_from_file", "trainable_entries", "optimizer_state", "slot_names",
+    "legacy_optimizer_weights", "save_optimizer_weights", "restore_optimizer_weights",
+    "serialize_compile_arg", "portable_optimizer_config", "training_config", "compile_args",
+    "malformed", "compile_from_config", "config_to_model", "keras3_optimizer_names",
+    "keras3_optimizer_slots",
+]
+
 _LOG = logging.getLogger("jkeras")
-
-
-def _h5py():
-    import h5py
-    return h5py
-
-
-# ---------------------------------------------------------------------------- attributes
-def save_attributes(group, name, data):
-    """Writes a list of strings as attribute `name`, split into `name0`, `name1`, ...
-    when it exceeds the HDF5 object header limit (as Keras does)."""
-    encoded = [x.encode("utf8") if isinstance(x, str) else x for x in data]
-    too_long = [x for x in encoded if len(x) > HDF5_OBJECT_HEADER_LIMIT]
-    if too_long:
-        raise RuntimeError(
-            f"Attribute {name} has entries longer than {HDF5_OBJECT_HEADER_LIMIT} bytes, "
-            "which HDF5 cannot store.")
-    array = np.asarray(encoded) if encoded else np.asarray([], dtype="S1")
-    chunks = 1
-    parts = np.array_split(array, chunks)
-    while any(p.nbytes > HDF5_OBJECT_HEADER_LIMIT for p in parts):
-        chunks += 1
-        parts = np.array_split(array, chunks)
-    if chunks > 1:
-        for index, part in enumerate(parts):
-            group.attrs[f"{name}{index}"] = part
-    else:
-        group.attrs[name] = array
-
-
-def _decode(value):
-    return value.decode("utf8") if isinstance(value, bytes) else str(value)
-
-
-def load_attributes(group, name):
-    """The list of strings `save_attributes` wrote (chunked or not)."""
-    if name in group.attrs:
-        return [_decode(v) for v in np.atleast_1d(group.attrs[name])]
-    data, index = [], 0
-    while f"{name}{index}" in group.attrs:
-        data.extend(_decode(v) for v in np.atleast_1d(group.attrs[f"{name}{index}"]))
-        index += 1
-    return data
-
-
-def _attr_text(attrs, name):
-    value = attrs.get(name)
-    if value is None:
-        return None
-    if isinstance(value, np.ndarray) and value.shape == ():
-        value = value.item()
-    return _decode(value)
-
-
-# ---------------------------------------------------------------------------- files
-def open_h5(filepath, mode="r", safe_mode=None):
-    """Opens an HDF5 file; an unreadable file raises OSError naming it. For reading, the
-    file is checked first (`file_guard`): a damaged one raises DamagedFileError."""
-    h5py = _h5py()
-    path = os.fspath(filepath)
-    if mode == "r":
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"No such file: {path}")
-        file_guard.check_file(path, safe_mode)
-    try:
-        return h5py.File(path, mode)
-    except OSError as e:
-        raise OSError(f"Unable to open {path} as an HDF5 file (it may be truncated or "
-                      f"corrupted): {e}") from None
-
-
-@contextlib.contextmanager
-def reading(filepath):
-    """Around code that only reads an open file: the errors h5py raises for damaged
-    structures (RuntimeError, TypeError, KeyError out of HDF5) become a ValueError naming
-    the file. Building and changing models happens outside it."""
-    try:
-        yield
-    except (RuntimeError, TypeError, KeyError) as e:
-        raise ValueError(f"File {filepath} could not be read: it is damaged or not a Keras "
-                         f"file ({type(e).__name__}: {e}).") from e
-
-
-def is_hdf5(filepath):
-    try:
-        with open(filepath, "rb") as f:
-            return f.read(8) == HDF5_SIGNATURE
-    except OSError:
-        return False
-
-
-def get_group(parent, name, filepath):
-    h5py = _h5py()
-    try:
-        item = parent[name]
-    except (KeyError, ValueError, OSError) as e:
-        raise ValueError(
-            f"File {filepath} has no group '{name}' under '{parent.name}' (it is not a "
-            f"Keras weights file of the expected layout, or it is damaged): {e}") from None
-    if not isinstance(item, h5py.Group):
-        raise ValueError(f"File {filepath}: '{item.name}' should be a group, found a "
-                         f"{type(item).__name__}.")
-    return item
-
-
-def read_dataset(group, name, filepath):
-    h5py = _h5py()
-    try:
-        item = group[name]
-    except (KeyError, ValueError, OSError) as e:
-        raise ValueError(
-            f"File {filepath} has no weight '{name}' in '{group.name}': {e}") from None
-    if not isinstance(item, h5py.Dataset):
-        raise ValueError(f"File {filepath}: '{item.name}' should be a dataset, found a "
-                         f"{type(item).__name__}.")
-    try:
-        value = item[()]
-    except (OSError, ValueError, TypeError, MemoryError) as e:
-        raise ValueError(f"File {filepath}: cannot read dataset '{item.name}' (the file "
-                         f"may be damaged): {e}") from None
-    value = np.asarray(value)
-    if value.dtype.kind not in "biuf":
-        raise ValueError(f"File {filepath}: dataset '{item.name}' holds {value.dtype} "
-                         "values, not numbers.")
-    return value
 
 
 # ---------------------------------------------------------------------------- weights
@@ -308,7 +194,7 @@ def _check_top_level(group, filepath):
                 "Keras model); jkeras models have weights only in their layers.")
 
 
-def save_weights_to_hdf5(model, filepath, overwrite=True):
+def save_weights_to_hdf5(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite: bool = True) -> None:
     """`save_weights('w.h5')`: the `model_weights` layout at the file's root."""
     with atomic.atomic_path(filepath, overwrite) as tmp:
         with open_h5(tmp, "w") as f:
@@ -333,7 +219,8 @@ def check_skip_mismatch(by_name, skip_mismatch):
             "by_name is True.")
 
 
-def load_weights_from_hdf5(model, filepath, by_name=False, skip_mismatch=False):
+def load_weights_from_hdf5(model: Model, filepath: Union[str, "os.PathLike[str]"], by_name: bool = False,
+                           skip_mismatch: bool = False) -> None:
     check_skip_mismatch(by_name, skip_mismatch)
     with open_h5(filepath) as f, reading(filepath):
         pairs = weight_pairs_from_file(model, f, filepath, by_name, skip_mismatch)
@@ -513,13 +400,13 @@ def _portable_object(config, module):
             "config": inner, "registered_name": name if custom else None}
 
 
-def _serialize_compile_arg(value, serialize, module):
+def serialize_compile_arg(value, serialize, module):
     if value is None:
         return None
     if isinstance(value, dict):
-        return {k: _serialize_compile_arg(v, serialize, module) for k, v in value.items()}
+        return {k: serialize_compile_arg(v, serialize, module) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_serialize_compile_arg(v, serialize, module) for v in value]
+        return [serialize_compile_arg(v, serialize, module) for v in value]
     if isinstance(value, (int, float, str, bool)):
         return value
     return _portable_object(serialize(value), module)
@@ -552,10 +439,10 @@ def training_config(model):
     """The `training_config` attribute: compile arguments as Keras 2 writes them."""
     opt = model.optimizer
     return {
-        "loss": _serialize_compile_arg(model.loss, losses.serialize, "keras.losses"),
-        "metrics": _serialize_compile_arg(getattr(model, "_compile_metrics", None),
+        "loss": serialize_compile_arg(model.loss, losses.serialize, "keras.losses"),
+        "metrics": serialize_compile_arg(getattr(model, "_compile_metrics", None),
                                           metrics.serialize, "keras.metrics"),
-        "weighted_metrics": _serialize_compile_arg(
+        "weighted_metrics": serialize_compile_arg(
             getattr(model, "_weighted_metrics", None), metrics.serialize, "keras.metrics"),
         "loss_weights": getattr(model, "loss_weights", None),
         "sample_weight_mode": getattr(model, "sample_weight_mode", None),
@@ -607,21 +494,9 @@ def compile_args(config, custom_objects=None):
 
 
 # ---------------------------------------------------------------------------- models
-def _json_default(obj):
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, (set, frozenset)):
-        return sorted(obj)
-    raise TypeError(f"Not JSON serializable: {obj!r}")
 
-
-def dumps(value):
-    return json.dumps(value, default=_json_default)
-
-
-def save_model_to_hdf5(model, filepath, overwrite=True, include_optimizer=True):
+def save_model_to_hdf5(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite: bool = True,
+                       include_optimizer: bool = True) -> None:
     """`model.save('m.h5')`."""
     model_config = model_to_dict(model)
     with atomic.atomic_path(filepath, overwrite) as tmp:
@@ -637,7 +512,7 @@ def save_model_to_hdf5(model, filepath, overwrite=True, include_optimizer=True):
 
 
 def _json_attr(f, name, filepath):
-    text = _attr_text(f.attrs, name)
+    text = attr_text(f.attrs, name)
     if text is None:
         return None
     try:
@@ -691,11 +566,12 @@ def _read_model_file(f, filepath, compile):
         opt_group = get_group(f, "optimizer_weights", filepath)
         optimizer = [(n, read_dataset(opt_group, n, filepath))
                      for n in load_attributes(opt_group, "weight_names")]
-    keras3 = (_attr_text(f.attrs, "keras_version") or "").startswith("3.")
+    keras3 = (attr_text(f.attrs, "keras_version") or "").startswith("3.")
     return config, saved, train_config, optimizer, keras3
 
 
-def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model_from_hdf5(filepath: Union[str, "os.PathLike[str]"], custom_objects: Optional[dict] = None,
+                         compile: bool = True, safe_mode: bool = True) -> Model:
     """A model from a Keras HDF5 file (written here, by Keras 2 or by Keras 3)."""
     with open_h5(filepath, safe_mode=safe_mode) as f, reading(filepath):
         config, saved, train_config, optimizer, keras3 = _read_model_file(f, filepath,

@@ -15,8 +15,7 @@ import os
 import re
 import warnings
 import zipfile
-
-import numpy as np
+from typing import Optional, Union
 
 from jkeras import _version, losses, metrics
 from jkeras.engine.base_layer import Layer
@@ -24,8 +23,11 @@ from jkeras.engine.model import Model
 from jkeras.engine.model_config import layer_to_keras3
 from jkeras.layers import recurrent, wrappers
 from jkeras.layers.recurrent import StackedRNNCells
-from jkeras.saving import atomic, file_guard, hdf5_format
+from jkeras.saving import atomic, file_guard, h5_files, hdf5_format
 from jkeras.serialization.object_registry import get_registered_name
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "weight_pairs_from_file",
+           "variable_groups", "layer_layout", "keras3_snake_case"]
 
 KERAS3_FORMAT_VERSION = "3.5.0"
 CONFIG_FILE = "config.json"
@@ -64,7 +66,7 @@ def _keras3_optimizer_config(optimizer):
 
 
 def _compile_config(model):
-    serialize = hdf5_format._serialize_compile_arg
+    serialize = hdf5_format.serialize_compile_arg
     return {"optimizer": _keras3_optimizer_config(model.optimizer),
             "loss": serialize(model.loss, losses.serialize, "keras.losses"),
             "loss_weights": getattr(model, "loss_weights", None),
@@ -227,7 +229,7 @@ def _read_group_values(f, path, count, filepath):
         raise ValueError(
             f"File {filepath} has no group '{group_path}' (the layer's weights in the "
             "Keras 3 layout); the file does not match this model.")
-    group = hdf5_format.get_group(f, group_path, filepath)
+    group = h5_files.get_group(f, group_path, filepath)
     names = sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else -1)
     if names != [str(i) for i in range(len(names))]:
         raise ValueError(f"File {filepath}: '{group_path}' should hold datasets 0..n, found "
@@ -236,7 +238,7 @@ def _read_group_values(f, path, count, filepath):
         raise ValueError(
             f"Weight count mismatch in file {filepath} at '{group_path}': the model "
             f"expects {count} weight(s), the file holds {len(names)}.")
-    return [hdf5_format.read_dataset(group, n, filepath) for n in names]
+    return [h5_files.read_dataset(group, n, filepath) for n in names]
 
 
 def _plan(f, groups, filepath, skip_mismatch):
@@ -262,14 +264,14 @@ def _plan(f, groups, filepath, skip_mismatch):
 def _groups_by_name(f, model, filepath):
     """The model's groups placed at the file's groups named like its layers (the
     `name` attribute Keras 3 writes on each `vars` group)."""
-    h5py = hdf5_format._h5py()
+    h5py = h5_files.h5py_module()
     located = {}
 
     def visit(path, item):
         parent = path.rsplit("/", 1)[0] if "/" in path else ""
         if isinstance(item, h5py.Group) and path.endswith("vars") and parent and \
                 parent.count("/") <= 1 and "name" in item.attrs:
-            located.setdefault(hdf5_format._decode(item.attrs["name"]), parent)
+            located.setdefault(h5_files.decode_attr(item.attrs["name"]), parent)
     f.visititems(visit)
     out = []
     for _, layer in _children(model):
@@ -290,21 +292,22 @@ def weight_pairs_from_file(model, f, filepath, by_name=False, skip_mismatch=Fals
     return _plan(f, groups, filepath, skip_mismatch)
 
 
-def save_weights(model, filepath, overwrite=True):
+def save_weights(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite: bool = True) -> None:
     """`save_weights('m.weights.h5')` in Keras 3's layout."""
     with atomic.atomic_path(filepath, overwrite) as tmp:
-        with hdf5_format.open_h5(tmp, "w") as f:
+        with h5_files.open_h5(tmp, "w") as f:
             _write_groups(f, model)
 
 
-def load_weights(model, filepath, by_name=False, skip_mismatch=False):
+def load_weights(model: Model, filepath: Union[str, "os.PathLike[str]"], by_name: bool = False,
+                 skip_mismatch: bool = False) -> None:
     """Loads a `.weights.h5` file or the weights of a `.keras` archive."""
     if zipfile.is_zipfile(filepath):
         with _open_zip(filepath) as archive:
             opened = _h5_from_bytes(_read_member(archive, WEIGHTS_FILE, filepath), filepath)
     else:
-        opened = hdf5_format.open_h5(filepath)
-    with opened as f, hdf5_format.reading(filepath):
+        opened = h5_files.open_h5(filepath)
+    with opened as f, h5_files.reading(filepath):
         pairs = weight_pairs_from_file(model, f, filepath, by_name, skip_mismatch)
     hdf5_format.assign_weights(pairs)
 
@@ -324,8 +327,8 @@ def _optimizer_values(f, filepath):
     """The arrays under `optimizer/vars` in their order (`0`, `1`, ...), or None."""
     if "optimizer/vars" not in f:
         return None
-    group = hdf5_format.get_group(f, "optimizer/vars", filepath)
-    return [hdf5_format.read_dataset(group, str(i), filepath) for i in range(len(group))]
+    group = h5_files.get_group(f, "optimizer/vars", filepath)
+    return [h5_files.read_dataset(group, str(i), filepath) for i in range(len(group))]
 
 
 def _restore_optimizer(model, values, filepath):
@@ -397,13 +400,14 @@ def _weights_bytes(model, include_optimizer):
     return buffer.getvalue()
 
 
-def save_model(model, filepath, overwrite=True, include_optimizer=True):
+def save_model(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite: bool = True,
+               include_optimizer: bool = True) -> None:
     """`model.save('m.keras')`: a Keras 3 zip archive."""
     entry = layer_to_keras3(model)
     if include_optimizer and model.optimizer is not None and model.compiled:
         entry["compile_config"] = _compile_config(model)
-    config_json = hdf5_format.dumps(entry)
-    metadata = hdf5_format.dumps({
+    config_json = h5_files.dumps(entry)
+    metadata = h5_files.dumps({
         "keras_version": KERAS3_FORMAT_VERSION, "jkeras_version": _version.__version__,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
     weights = _weights_bytes(model, include_optimizer)
@@ -414,7 +418,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
             archive.writestr(WEIGHTS_FILE, weights)
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath: Union[str, "os.PathLike[str]"], custom_objects: Optional[dict] = None,
+               compile: bool = True, safe_mode: bool = True) -> Model:
     """A model from a `.keras` archive (written here or by Keras 3)."""
     filepath = os.fspath(filepath)
     with _open_zip(filepath) as archive:
@@ -427,7 +432,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                          f"{e}") from None
     model = hdf5_format.config_to_model(config, custom_objects, safe_mode, filepath)
     compile_config = config.get("compile_config") if compile else None
-    with _h5_from_bytes(weights, filepath, safe_mode) as f, hdf5_format.reading(filepath):
+    with _h5_from_bytes(weights, filepath, safe_mode) as f, h5_files.reading(filepath):
         pairs = weight_pairs_from_file(model, f, filepath)
         optimizer = _optimizer_values(f, filepath) if compile_config else None
     hdf5_format.assign_weights(pairs)

@@ -8,16 +8,22 @@ file name when writing, and by the file's content when reading.
 """
 import json
 import os
+from typing import Any, Callable, Optional, Union
 
 from jkeras.engine import model_config
 from jkeras.engine.base_layer import Layer, flatten
 from jkeras.engine.functional import Functional
 from jkeras.engine.input_layer import InputLayer
 from jkeras.engine.keras_tensor import KerasTensor
+from jkeras.engine.model import Model
 from jkeras.engine.sequential import Sequential
-from jkeras.saving import checkpoint, hdf5_format, keras_archive
+from jkeras.saving import checkpoint, h5_files, hdf5_format, keras_archive
 from jkeras.serialization import builtin_tables
 from jkeras.serialization.safe_mode import SafeModeScope
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json",
+           "model_to_yaml", "model_from_config", "model_from_json", "model_from_yaml",
+           "clone_model"]
 
 _H5_FORMATS = ("h5", "hdf5", "keras_h5")
 
@@ -95,7 +101,7 @@ def _sniff(filepath):
         raise FileNotFoundError(f"No such file: {filepath}")
     with open(filepath, "rb") as f:
         head = f.read(8)
-    if head == hdf5_format.HDF5_SIGNATURE:
+    if head == h5_files.HDF5_SIGNATURE:
         return "hdf5"
     if head[:4] == b"PK\x03\x04":
         return "zip"
@@ -107,8 +113,9 @@ def _sniff(filepath):
 
 
 # ---------------------------------------------------------------------------- models
-def save_model(model, filepath, overwrite=True, include_optimizer=True, save_format=None,
-               **kwargs):
+def save_model(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite: bool = True,
+               include_optimizer: bool = True, save_format: Optional[str] = None,
+               **kwargs) -> None:
     """Saves a model: Keras HDF5 (`.h5`) or a Keras 3 archive (`.keras`)."""
     from jkeras.distribution.distribution_lib import is_chief
     if not is_chief():
@@ -126,7 +133,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
                                        include_optimizer=include_optimizer)
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kwargs):
+def load_model(filepath: Union[str, "os.PathLike[str]"], custom_objects: Optional[dict] = None,
+               compile: bool = True, safe_mode: bool = True, **kwargs) -> Model:
     """Loads a model saved by `model.save` here, by Keras 2 or by Keras 3.
 
     `safe_mode=True` refuses Lambda layers carrying Python bytecode; classes resolve only
@@ -148,7 +156,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
 
 
 # ---------------------------------------------------------------------------- weights
-def save_weights(model, filepath, overwrite=True, save_format=None, **kwargs):
+def save_weights(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite: bool = True,
+                 save_format: Optional[str] = None, **kwargs) -> None:
     """Saves weights: Keras 2 HDF5 layout (`.h5`), Keras 3 layout (`.weights.h5`) or a
     msgpack checkpoint (`.msgpack`)."""
     from jkeras.distribution.distribution_lib import is_chief
@@ -166,7 +175,8 @@ def save_weights(model, filepath, overwrite=True, save_format=None, **kwargs):
         hdf5_format.save_weights_to_hdf5(model, filepath, overwrite=overwrite)
 
 
-def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
+def load_weights(model: Model, filepath: Union[str, "os.PathLike[str]"], by_name: bool = False,
+                 skip_mismatch: bool = False, **kwargs) -> Any:
     """Loads weights from any of the formats `save_weights` writes (or Keras writes).
 
     Topological by default: layers with weights are paired in order. `by_name=True` pairs
@@ -191,7 +201,7 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
         keras_archive.load_weights(model, filepath, by_name=by_name,
                                    skip_mismatch=skip_mismatch)
         return None
-    with hdf5_format.open_h5(filepath) as f, hdf5_format.reading(filepath):
+    with h5_files.open_h5(filepath) as f, h5_files.reading(filepath):
         if "layer_names" in f.attrs or "layer_names0" in f.attrs or "model_weights" in f:
             hdf5_format.check_skip_mismatch(by_name, skip_mismatch)
             layout = hdf5_format
@@ -205,16 +215,16 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, **kwargs):
 # ---------------------------------------------------------------------------- configs
 def _wrapped_config(model):
     return {**model_config.model_to_dict(model),
-            "keras_version": hdf5_format.KERAS_FORMAT_VERSION,
-            "backend": hdf5_format.BACKEND_NAME}
+            "keras_version": h5_files.KERAS_FORMAT_VERSION,
+            "backend": h5_files.BACKEND_NAME}
 
 
-def model_to_json(model, **kwargs):
+def model_to_json(model: Model, **kwargs) -> str:
     """The model's architecture as a JSON string (Keras 2 layout)."""
-    return json.dumps(_wrapped_config(model), default=hdf5_format._json_default, **kwargs)
+    return json.dumps(_wrapped_config(model), default=h5_files.json_default, **kwargs)
 
 
-def model_to_yaml(model, **kwargs):
+def model_to_yaml(model: Model, **kwargs) -> str:
     """The model's architecture as YAML (plain types only, written with safe_dump)."""
     import yaml
     data = json.loads(model_to_json(model))
@@ -235,13 +245,15 @@ class _Nothing:
         return False
 
 
-def model_from_config(config, custom_objects=None, safe_mode=None):
+def model_from_config(config: dict, custom_objects: Optional[dict] = None,
+                      safe_mode: Optional[bool] = None) -> Model:
     """A model from `{"class_name", "config"}` (Keras 2 or Keras 3 layout)."""
     with _maybe_safe(safe_mode):
         return model_config.model_from_config(config, custom_objects=custom_objects)
 
 
-def model_from_json(json_string, custom_objects=None, safe_mode=None):
+def model_from_json(json_string: str, custom_objects: Optional[dict] = None,
+                    safe_mode: Optional[bool] = None) -> Model:
     """A model from `model.to_json()` output (or Keras's). `safe_mode=None` follows the
     current setting, which refuses Lambda bytecode unless turned off."""
     try:
@@ -252,7 +264,8 @@ def model_from_json(json_string, custom_objects=None, safe_mode=None):
     return model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
 
 
-def model_from_yaml(yaml_string, custom_objects=None, safe_mode=None):
+def model_from_yaml(yaml_string: str, custom_objects: Optional[dict] = None,
+                    safe_mode: Optional[bool] = None) -> Model:
     """A model from `model.to_yaml()` output. Only plain YAML is read (`yaml.safe_load`):
     tags such as `!!python/object` are refused."""
     import yaml
@@ -324,7 +337,8 @@ def _clone_functional(model, input_tensors, clone_function):
     return model_config.functional_from_config(Functional, config, created_layers=created)
 
 
-def clone_model(model, input_tensors=None, clone_function=None):
+def clone_model(model: Model, input_tensors: Any = None,
+                clone_function: Optional[Callable[[Layer], Layer]] = None) -> Model:
     """A new model with the same architecture and freshly initialized weights.
 
     `clone_function(layer)` makes each new layer (default: from the layer's config);

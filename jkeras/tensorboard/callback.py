@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from jkeras.callback_base import Callback
+from jkeras.callbacks.callback import Callback
 from jkeras.tensorboard.summary import EventFileWriter
 
 _LEGACY_KWARGS = ("write_grads", "batch_size", "embeddings_layer_names", "embeddings_data")

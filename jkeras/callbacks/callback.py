@@ -1,6 +1,7 @@
-"""The `Callback` base class, in a module of its own so that callbacks defined outside
-`jkeras.callbacks` (TensorBoard, in `jkeras.tensorboard`) can subclass it while
-`jkeras.callbacks` re-exports them."""
+"""The `Callback` base class: the hooks the training loop calls, all doing nothing.
+
+Callbacks defined outside this package (TensorBoard, in `jkeras.tensorboard`) import it
+from this module; `jkeras.callbacks` re-exports them beside its own."""
 
 __all__ = ["Callback"]
 
