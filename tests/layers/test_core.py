@@ -210,8 +210,10 @@ def test_dense_config_keys_match_keras2():
 
 
 def test_first_layer_shape_arguments():
-    assert layers.Dense(2, input_dim=7)._batch_input_shape == (None, 7)
-    assert layers.Dense(2, input_shape=(7,), batch_size=4)._batch_input_shape == (4, 7)
-    assert layers.Dense(2, batch_input_shape=(None, 3))._batch_input_shape == (None, 3)
+    def first_shape(**kwargs):
+        return layers.Dense(2, **kwargs).get_config()["batch_input_shape"]
+    assert first_shape(input_dim=7) == [None, 7]
+    assert first_shape(input_shape=(7,), batch_size=4) == [4, 7]
+    assert first_shape(batch_input_shape=(None, 3)) == [None, 3]
     with pytest.raises(TypeError, match="not understood"):
         layers.Dense(2, bogus=1)

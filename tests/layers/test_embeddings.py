@@ -46,9 +46,9 @@ def test_default_initializer_is_uniform_005():
 
 
 def test_input_length_sets_first_layer_shape():
-    assert Embedding(10, 4, input_length=7)._batch_input_shape == (None, 7)
-    assert Embedding(10, 4)._batch_input_shape == (None, None)
-    assert Embedding(10, 4, input_shape=(3,))._batch_input_shape == (None, 3)
+    assert Embedding(10, 4, input_length=7).get_config()["batch_input_shape"] == [None, 7]
+    assert Embedding(10, 4).get_config()["batch_input_shape"] == [None, None]
+    assert Embedding(10, 4, input_shape=(3,)).get_config()["batch_input_shape"] == [None, 3]
     layer = Embedding(10, 4, input_length=7)
     assert layer.compute_output_shape((None, None)) == (None, 7, 4)
     with pytest.raises(ValueError, match="input_length"):
