@@ -83,24 +83,6 @@ def test_automatic_unique_names():
     assert Sequential().name == "sequential"
 
 
-def test_shared_layer_node_accessors():
-    a = jkeras.Input(shape=(8,))
-    b = jkeras.Input(shape=(5,))
-    shared = layers.Dense(4)
-    assert shared(a).shape == (None, 4)
-    shared_b = layers.Dense(3)
-    x1, x2 = shared_b(a), shared_b(jkeras.Input(shape=(8,)))
-    assert shared_b.get_output_at(0) is x1 and shared_b.get_output_at(1) is x2
-    assert shared_b.get_input_shape_at(1) == (None, 8)
-    assert shared_b.get_output_shape_at(0) == (None, 3)
-    # Two nodes with the same shapes: shapes are well defined, tensors are not.
-    assert shared_b.output_shape == (None, 3)
-    with pytest.raises(AttributeError, match="multiple inbound nodes"):
-        shared_b.output
-    with pytest.raises(ValueError):
-        shared(b)  # wrong last dimension for a built Dense
-
-
 def test_different_shapes_make_output_shape_ambiguous():
     layer = layers.Flatten()
     layer(jkeras.Input(shape=(2, 3)))
@@ -154,26 +136,6 @@ def test_subclassed_model(rng):
     kernel_h, bias_h, kernel_o, bias_o = model.get_weights()
     expected = np.maximum(x @ kernel_h + bias_h, 0) @ kernel_o + bias_o
     np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-5)
-
-
-def test_sequential_built_on_first_call(rng):
-    model = Sequential([layers.Dense(4), layers.Dense(2)])
-    assert not model.built
-    out = model.predict(rng.random((3, 5)))
-    assert out.shape == (3, 2) and model.built
-    assert model.input_shape == (None, 5)
-    assert [l.name for l in model.layers][-1] == model.layers[-1].name
-    assert len(model.layers) == 2
-
-
-def test_sequential_pop_and_input_tensor():
-    model = Sequential()
-    model.add(jkeras.Input(shape=(6,)))
-    model.add(layers.Dense(3))
-    model.add(layers.Dense(2))
-    assert model.output_shape == (None, 2)
-    model.pop()
-    assert model.output_shape == (None, 3) and len(model.layers) == 1
 
 
 def test_get_layer():
