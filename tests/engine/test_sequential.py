@@ -53,9 +53,9 @@ def test_add_and_pop_follow_keras(keras_ref, rng):
     assert len(ours.layers) == len(theirs.layers) == 2
 
 
-def test_adding_a_layer_of_the_wrong_input_size_names_it():
+def test_adding_what_is_not_a_layer_is_refused_and_changes_nothing():
     model = Sequential([jkeras.Input((4,)), layers.Dense(3)])
     model.add(layers.Dense(2))
-    with pytest.raises((ValueError, TypeError)):
+    with pytest.raises(TypeError, match=r"instance of class Layer.*'not a layer' of type str"):
         model.add("not a layer")
-    assert len(model.layers) == 2  # the failed add changed nothing
+    assert len(model.layers) == 2 and model.output_shape == (None, 2)
