@@ -263,14 +263,14 @@ def test_misc():
 
 
 def test_clear_session_resets_layer_names():
-    naming = pytest.importorskip("jkeras.engine.naming")
+    from jkeras.engine import naming
     naming.unique_name("k_backend_test")
     K.clear_session()
     assert naming.unique_name("k_backend_test") == "k_backend_test"
 
 
 def test_is_keras_tensor():
-    keras_tensor = pytest.importorskip("jkeras.engine.keras_tensor")
+    from jkeras.engine import keras_tensor
     assert K.is_keras_tensor(keras_tensor.KerasTensor((None, 3)))
 
 

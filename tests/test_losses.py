@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from jkeras import losses
-
-TOL = dict(rtol=1e-5, atol=1e-5)
+from tests.conftest import TOL
 
 
 def _probs(rng, shape):

@@ -1,0 +1,165 @@
+"""BatchNormalization, LayerNormalization, GroupNormalization and UnitNormalization against
+real Keras 3."""
+import numpy as np
+import pytest
+
+from jkeras.layers import normalization as norm
+from tests.conftest import TOL, assert_config_like_keras
+
+
+def assert_weights_match(ours, theirs):
+    assert [w.name.split("/")[-1].split(":")[0] for w in ours.weights] == \
+        [w.path.split("/")[-1] for w in theirs.weights]
+    assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    assert ours.count_params() == theirs.count_params()
+
+
+def _pair(keras_layer, our_layer, x):
+    keras_layer(x)
+    our_layer.build_from_shape(x.shape)
+    assert_weights_match(our_layer, keras_layer)
+    our_layer.set_weights(keras_layer.get_weights())
+    return keras_layer, our_layer
+
+
+def _random_weights(layer, rng):
+    layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32")
+                       for w in layer.get_weights()])
+
+
+@pytest.mark.parametrize("axis, shape", [(-1, (6, 3, 4)), (1, (5, 3, 4, 4)), (2, (4, 3, 5))])
+def test_batch_norm_inference_and_training(keras_ref, rng, axis, shape):
+    x = rng.normal(2.0, 3.0, shape).astype("float32")
+    k, o = _pair(keras_ref.layers.BatchNormalization(axis=axis, momentum=0.9),
+                 norm.BatchNormalization(axis=axis, momentum=0.9), x)
+    _random_weights(k, rng)
+    o.set_weights(k.get_weights())
+    np.testing.assert_allclose(o(x), k(x, training=False), **TOL)
+    np.testing.assert_allclose(o(x, training=True), k(x, training=True), **TOL)
+    # one training call moved the moving statistics the same way
+    for ours, theirs in zip(o.get_weights(), k.get_weights()):
+        np.testing.assert_allclose(ours, theirs, **TOL)
+    np.testing.assert_allclose(o(x), k(x, training=False), **TOL)
+
+
+def test_batch_norm_moving_update_formula(rng):
+    x = rng.normal(1.0, 2.0, (8, 3)).astype("float32")
+    layer = norm.BatchNormalization(momentum=0.8)
+    layer.build_from_shape((None, 3))
+    layer(x, training=True)
+    mean, var = layer.get_weights()[2:]
+    np.testing.assert_allclose(mean, 0.2 * x.mean(0), **TOL)
+    np.testing.assert_allclose(var, 0.8 + 0.2 * x.var(0), **TOL)   # biased variance
+
+
+def test_frozen_batch_norm_runs_in_inference_mode(keras_ref, rng):
+    x = rng.normal(1.0, 2.0, (6, 4)).astype("float32")
+    k, o = _pair(keras_ref.layers.BatchNormalization(), norm.BatchNormalization(), x)
+    _random_weights(k, rng)
+    o.set_weights(k.get_weights())
+    k.trainable = False
+    o.trainable = False
+    before = o.get_weights()
+    np.testing.assert_allclose(o(x, training=True), k(x, training=True), **TOL)
+    np.testing.assert_allclose(o(x, training=True), k(x, training=False), **TOL)
+    for a, b in zip(o.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    assert o.trainable_weights == [] and len(o.non_trainable_weights) == 4
+
+
+def test_batch_norm_masked_training_matches_keras(keras_ref, rng):
+    x = rng.normal(size=(3, 5, 4)).astype("float32")
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], bool)
+    k, o = _pair(keras_ref.layers.BatchNormalization(), norm.BatchNormalization(), x)
+    np.testing.assert_allclose(o(x, training=True, mask=mask),
+                               k(x, training=True, mask=mask), **TOL)
+    for ours, theirs in zip(o.get_weights(), k.get_weights()):
+        np.testing.assert_allclose(ours, theirs, **TOL)
+
+
+def test_batch_norm_without_center_and_scale(keras_ref, rng):
+    x = rng.normal(size=(4, 3)).astype("float32")
+    k, o = _pair(keras_ref.layers.BatchNormalization(center=False, scale=False),
+                 norm.BatchNormalization(center=False, scale=False), x)
+    np.testing.assert_allclose(o(x, training=True), k(x, training=True), **TOL)
+
+
+def test_batch_norm_trains_under_jit(rng):
+    import jax
+    x = rng.normal(size=(4, 3)).astype("float32")
+    layer = norm.BatchNormalization()
+    layer.build_from_shape((None, 3))
+    variables = layer.variables_tree()
+    step = jax.jit(lambda v, x: layer.apply(v, x, training=True))
+    out, state = step(variables, x)
+    assert set(state) == {"moving_mean", "moving_variance"}
+    np.testing.assert_allclose(state["moving_mean"], 0.01 * x.mean(0), **TOL)
+
+
+def test_batch_norm_config(keras_ref):
+    kwargs = dict(axis=1, momentum=0.9, epsilon=1e-4, center=False,
+                  gamma_initializer="random_uniform", beta_regularizer="l2")
+    ours, theirs = norm.BatchNormalization(**kwargs), keras_ref.layers.BatchNormalization(**kwargs)
+    assert assert_config_like_keras(ours.get_config(), theirs.get_config())
+    again = norm.BatchNormalization.from_config(ours.get_config())
+    assert again.get_config() == ours.get_config()
+
+
+def test_batch_norm_rejects_bad_axis():
+    layer = norm.BatchNormalization(axis=3)
+    with pytest.raises(ValueError, match="axis"):
+        layer.build_from_shape((None, 4))
+
+
+@pytest.mark.parametrize("axis", [-1, [1, 2], 1])
+def test_layer_norm(keras_ref, rng, axis):
+    x = rng.normal(1.0, 2.0, (3, 4, 5)).astype("float32")
+    k, o = _pair(keras_ref.layers.LayerNormalization(axis=axis),
+                 norm.LayerNormalization(axis=axis), x)
+    _random_weights(k, rng)
+    o.set_weights(k.get_weights())
+    np.testing.assert_allclose(o(x), k(x), **TOL)
+    assert assert_config_like_keras(o.get_config(), k.get_config(), skip=("axis",))
+    again = norm.LayerNormalization.from_config(o.get_config())
+    assert again.get_config() == o.get_config()
+
+
+@pytest.mark.parametrize("groups, axis, shape", [(2, -1, (3, 5, 4)), (-1, -1, (2, 6, 3)),
+                                                 (3, 1, (2, 6, 4, 4))])
+def test_group_norm(keras_ref, rng, groups, axis, shape):
+    x = rng.normal(1.0, 2.0, shape).astype("float32")
+    k, o = _pair(keras_ref.layers.GroupNormalization(groups=groups, axis=axis),
+                 norm.GroupNormalization(groups=groups, axis=axis), x)
+    _random_weights(k, rng)
+    o.set_weights(k.get_weights())
+    np.testing.assert_allclose(o(x), k(x), **TOL)
+    assert o.get_config()["groups"] == groups
+    assert assert_config_like_keras(o.get_config(),
+                          keras_ref.layers.GroupNormalization(groups=groups,
+                                                              axis=axis).get_config())
+    again = norm.GroupNormalization.from_config(o.get_config())
+    assert again.get_config() == o.get_config()
+
+
+def test_group_norm_rejects_indivisible_channels():
+    with pytest.raises(ValueError, match="groups"):
+        norm.GroupNormalization(groups=3).build_from_shape((None, 4))
+
+
+@pytest.mark.parametrize("axis", [-1, [1, 2]])
+def test_unit_norm(keras_ref, rng, axis):
+    x = rng.normal(size=(3, 4, 5)).astype("float32")
+    x[0, 0] = 0.0
+    k, o = _pair(keras_ref.layers.UnitNormalization(axis=axis),
+                 norm.UnitNormalization(axis=axis), x)
+    np.testing.assert_allclose(o(x), k(x), **TOL)
+    assert assert_config_like_keras(o.get_config(), k.get_config())
+    assert norm.UnitNormalization.from_config(o.get_config()).get_config() == o.get_config()
+
+
+def test_symbolic_shapes():
+    from jkeras.engine.input_layer import Input
+    x = Input((7, 6))
+    assert norm.BatchNormalization()(x).shape == (None, 7, 6)
+    assert norm.LayerNormalization()(x).shape == (None, 7, 6)
+    assert norm.GroupNormalization(groups=3)(x).shape == (None, 7, 6)
