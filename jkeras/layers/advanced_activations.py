@@ -4,14 +4,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras import activations, constraints, initializers, regularizers
+from jkeras import activations
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
 from jkeras.layers.autocast import autocast, compute_in_float32
-
-
-def _serialize(module, value):
-    return module.serialize(value) if value is not None else None
 
 
 def _non_negative(value, name, owner, allow_none=False):
@@ -84,6 +81,7 @@ class LeakyReLU(_Elementwise):
         return config
 
 
+@weight_options(alpha="alpha")
 class PReLU(Layer):
     """Leaky ReLU whose slope `alpha` is learned per unit (shared along `shared_axes`)."""
 
@@ -92,9 +90,7 @@ class PReLU(Layer):
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None,
                  alpha_constraint=None, shared_axes=None, **kwargs):
         super().__init__(**kwargs)
-        self.alpha_initializer = initializers.get(alpha_initializer)
-        self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = constraints.get(alpha_constraint)
+        declare_weight(self, "alpha", alpha_initializer, alpha_regularizer, alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         elif isinstance(shared_axes, (list, tuple)):
@@ -114,7 +110,7 @@ class PReLU(Layer):
             raise ValueError(
                 f"PReLU {self.name}: the unshared axes of the input must have a known size. "
                 f"Received input shape: {tuple(input_shape)}")
-        alpha = initializers.call(self.alpha_initializer, tuple(shape), self.dtype, key)
+        alpha = self._weight_specs["alpha"].create(key, shape, self.dtype)
         axes = {i: input_shape[i] for i in range(1, len(input_shape))
                 if not self.shared_axes or i not in self.shared_axes}
         self.input_spec = InputSpec(ndim=len(input_shape), axes=axes)
@@ -132,9 +128,7 @@ class PReLU(Layer):
     def get_config(self):
         config = super().get_config()
         config.update({
-            "alpha_initializer": _serialize(initializers, self.alpha_initializer),
-            "alpha_regularizer": _serialize(regularizers, self.alpha_regularizer),
-            "alpha_constraint": _serialize(constraints, self.alpha_constraint),
+            **options_config(self, "alpha"),
             "shared_axes": self.shared_axes,
         })
         return config

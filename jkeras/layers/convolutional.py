@@ -7,9 +7,10 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jkeras import _config, activations, constraints, initializers, regularizers
+from jkeras import _config, activations
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
 from jkeras.utils import conv_utils
 from jkeras.layers.autocast import autocast
 
@@ -140,6 +141,7 @@ class _BaseConv(Layer):
                 n, self.kernel_size[i], self.padding, self.strides[i], self.dilation_rate[i]))
 
 
+@weight_options(kernel="kernel", bias="bias")
 class Conv(_BaseConv):
     """N-D convolution; kernel `(*kernel_size, in_channels // groups, filters)`."""
 
@@ -160,12 +162,9 @@ class Conv(_BaseConv):
                            allow_causal=rank == 1)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        declare_weight(self, "kernel", kernel_initializer, kernel_regularizer,
+                       kernel_constraint)
+        declare_weight(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
 
     def init(self, key, input_shape):
         channels = _channels(input_shape, self.data_format, self)
@@ -176,11 +175,14 @@ class Conv(_BaseConv):
                 f"{tuple(input_shape)}")
         self.compute_output_shape(input_shape)  # rejects inputs too small for the kernel
         k1, k2 = jax.random.split(key)
-        shape = self.kernel_size + (channels // self.groups, self.filters)
-        params = {"kernel": initializers.call(self.kernel_initializer, shape, self.dtype, k1)}
+        return self._conv_weights(k1, k2, channels,
+                                  self.kernel_size + (channels // self.groups, self.filters))
+
+    def _conv_weights(self, k_kernel, k_bias, channels, kernel_shape):
+        specs = self._weight_specs
+        params = {"kernel": specs["kernel"].create(k_kernel, kernel_shape, self.dtype)}
         if self.use_bias:
-            params["bias"] = initializers.call(self.bias_initializer, (self.filters,),
-                                               self.dtype, k2)
+            params["bias"] = specs["bias"].create(k_bias, (self.filters,), self.dtype)
         self._set_input_spec(channels)
         return {"params": params, "state": {}}
 
@@ -201,14 +203,7 @@ class Conv(_BaseConv):
                        "groups": self.groups,
                        "activation": activations.serialize(self.activation),
                        "use_bias": self.use_bias,
-                       "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                       "bias_initializer": initializers.serialize(self.bias_initializer),
-                       "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                       "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                       "activity_regularizer":
-                           regularizers.serialize(self.activity_regularizer),
-                       "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                       "bias_constraint": constraints.serialize(self.bias_constraint)})
+                       **options_config(self, "kernel", "bias", activity_regularizer=True)})
         return config
 
 
@@ -287,13 +282,8 @@ class ConvTranspose(Conv):
     def init(self, key, input_shape):
         channels = _channels(input_shape, self.data_format, self)
         k1, k2 = jax.random.split(key)
-        shape = self.kernel_size + (self.filters, channels)
-        params = {"kernel": initializers.call(self.kernel_initializer, shape, self.dtype, k1)}
-        if self.use_bias:
-            params["bias"] = initializers.call(self.bias_initializer, (self.filters,),
-                                               self.dtype, k2)
-        self._set_input_spec(channels)
-        return {"params": params, "state": {}}
+        return self._conv_weights(k1, k2, channels,
+                                  self.kernel_size + (self.filters, channels))
 
     @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
@@ -377,6 +367,7 @@ def _prefer(value, default, legacy):
     return legacy if legacy is not None and value == default else value
 
 
+@weight_options(depthwise="depthwise_kernel", bias="bias")
 class DepthwiseConv(_BaseConv):
     """N-D depthwise convolution; kernel `(*kernel_size, in_channels, depth_multiplier)`."""
 
@@ -393,27 +384,23 @@ class DepthwiseConv(_BaseConv):
                            allow_causal=rank == 1)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.depthwise_initializer = initializers.get(
-            _prefer(depthwise_initializer, "glorot_uniform", legacy["initializer"]))
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(
-            _prefer(depthwise_regularizer, None, legacy["regularizer"]))
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(
-            _prefer(depthwise_constraint, None, legacy["constraint"]))
-        self.bias_constraint = constraints.get(bias_constraint)
+        declare_weight(self, "depthwise_kernel",
+                       _prefer(depthwise_initializer, "glorot_uniform", legacy["initializer"]),
+                       _prefer(depthwise_regularizer, None, legacy["regularizer"]),
+                       _prefer(depthwise_constraint, None, legacy["constraint"]),
+                       prefix="depthwise")
+        declare_weight(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
 
     def init(self, key, input_shape):
         channels = _channels(input_shape, self.data_format, self)
         self.compute_output_shape(input_shape)
         k1, k2 = jax.random.split(key)
+        specs = self._weight_specs
         shape = self.kernel_size + (channels, self.depth_multiplier)
-        params = {"depthwise_kernel": initializers.call(self.depthwise_initializer, shape,
-                                                        self.dtype, k1)}
+        params = {"depthwise_kernel": specs["depthwise_kernel"].create(k1, shape, self.dtype)}
         if self.use_bias:
-            params["bias"] = initializers.call(self.bias_initializer,
-                                               (channels * self.depth_multiplier,),
-                                               self.dtype, k2)
+            params["bias"] = specs["bias"].create(k2, (channels * self.depth_multiplier,),
+                                                  self.dtype)
         self._set_input_spec(channels)
         return {"params": params, "state": {}}
 
@@ -440,13 +427,7 @@ class DepthwiseConv(_BaseConv):
         config.update({
             "depth_multiplier": self.depth_multiplier, **self._geometry_config(),
             "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint)})
+            **options_config(self, "depthwise_kernel", "bias", activity_regularizer=True)})
         return config
 
 
@@ -478,6 +459,7 @@ class DepthwiseConv2D(DepthwiseConv):
                          activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
 
 
+@weight_options(pointwise="pointwise_kernel")
 class SeparableConv(DepthwiseConv):
     """Depthwise convolution followed by a 1x1 convolution to `filters` channels.
 
@@ -501,12 +483,11 @@ class SeparableConv(DepthwiseConv):
                          bias_initializer, depthwise_regularizer, bias_regularizer,
                          activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
         self.filters = _positive(filters, "filters", type(self).__name__)
-        self.pointwise_initializer = initializers.get(
-            _prefer(pointwise_initializer, "glorot_uniform", legacy["initializer"]))
-        self.pointwise_regularizer = regularizers.get(
-            _prefer(pointwise_regularizer, None, legacy["regularizer"]))
-        self.pointwise_constraint = constraints.get(
-            _prefer(pointwise_constraint, None, legacy["constraint"]))
+        declare_weight(self, "pointwise_kernel",
+                       _prefer(pointwise_initializer, "glorot_uniform", legacy["initializer"]),
+                       _prefer(pointwise_regularizer, None, legacy["regularizer"]),
+                       _prefer(pointwise_constraint, None, legacy["constraint"]),
+                       prefix="pointwise")
 
     def init(self, key, input_shape):
         channels = _channels(input_shape, self.data_format, self)
@@ -514,14 +495,14 @@ class SeparableConv(DepthwiseConv):
         k1, k2, k3 = jax.random.split(key, 3)
         depthwise_shape = self.kernel_size + (channels, self.depth_multiplier)
         pointwise_shape = (1,) * self.rank + (channels * self.depth_multiplier, self.filters)
+        specs = self._weight_specs
         params = {
-            "depthwise_kernel": initializers.call(self.depthwise_initializer, depthwise_shape,
-                                                  self.dtype, k1),
-            "pointwise_kernel": initializers.call(self.pointwise_initializer, pointwise_shape,
-                                                  self.dtype, k2)}
+            "depthwise_kernel": specs["depthwise_kernel"].create(k1, depthwise_shape,
+                                                                 self.dtype),
+            "pointwise_kernel": specs["pointwise_kernel"].create(k2, pointwise_shape,
+                                                                 self.dtype)}
         if self.use_bias:
-            params["bias"] = initializers.call(self.bias_initializer, (self.filters,),
-                                               self.dtype, k3)
+            params["bias"] = specs["bias"].create(k3, (self.filters,), self.dtype)
         self._set_input_spec(channels)
         return {"params": params, "state": {}}
 
@@ -541,10 +522,7 @@ class SeparableConv(DepthwiseConv):
     def get_config(self):
         config = super().get_config()
         config.update({
-            "filters": self.filters,
-            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-            "pointwise_constraint": constraints.serialize(self.pointwise_constraint)})
+            "filters": self.filters, **options_config(self, "pointwise_kernel")})
         return config
 
 

@@ -7,9 +7,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras import _config, activations, constraints, initializers, regularizers
+from jkeras import _config, activations, regularizers
 from jkeras.engine.base_layer import Layer, flatten, input_shape_to_specs, to_specs
 from jkeras.engine.input_spec import InputSpec
+from jkeras.layers.arguments import require_key
+from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
 from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.serialization.object_registry import get_registered_object
 from jkeras.serialization.safe_mode import is_safe_mode
@@ -17,10 +19,7 @@ from jkeras.utils.generic_utils import func_dump, func_load
 from jkeras.layers.autocast import autocast
 
 
-def _serialize(module, value):
-    return module.serialize(value) if value is not None else None
-
-
+@weight_options(kernel="kernel", bias="bias")
 class Dense(Layer):
     """`activation(inputs @ kernel + bias)` on the last axis."""
 
@@ -36,12 +35,9 @@ class Dense(Layer):
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        declare_weight(self, "kernel", kernel_initializer, kernel_regularizer,
+                       kernel_constraint)
+        declare_weight(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -52,11 +48,10 @@ class Dense(Layer):
                 f'The last dimension of the inputs to Dense layer "{self.name}" should be '
                 f"defined. Found None. Full input shape received: {tuple(input_shape)}")
         k_kernel, k_bias = jax.random.split(key)
-        params = {"kernel": initializers.call(self.kernel_initializer, (last, self.units),
-                                              self.dtype, k_kernel)}
+        specs = self._weight_specs
+        params = {"kernel": specs["kernel"].create(k_kernel, (last, self.units), self.dtype)}
         if self.use_bias:
-            params["bias"] = initializers.call(self.bias_initializer, (self.units,),
-                                               self.dtype, k_bias)
+            params["bias"] = specs["bias"].create(k_bias, (self.units,), self.dtype)
         self.input_spec = InputSpec(min_ndim=2, axes={-1: last})
         return {"params": params, "state": {}}
 
@@ -77,13 +72,7 @@ class Dense(Layer):
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": _serialize(regularizers, self.kernel_regularizer),
-            "bias_regularizer": _serialize(regularizers, self.bias_regularizer),
-            "activity_regularizer": _serialize(regularizers, self.activity_regularizer),
-            "kernel_constraint": _serialize(constraints, self.kernel_constraint),
-            "bias_constraint": _serialize(constraints, self.bias_constraint),
+            **options_config(self, "kernel", "bias", activity_regularizer=True),
         })
         return config
 
@@ -144,10 +133,7 @@ class Dropout(Layer):
             return inputs, variables["state"]
         if self.rate == 1:
             return jnp.zeros_like(inputs), variables["state"]
-        if key is None:
-            raise ValueError(
-                f'Dropout layer "{self.name}" needs a PRNG key in training mode; it got none.')
-        keep = jax.random.bernoulli(key, 1.0 - self.rate, self._noise_shape(inputs))
+        keep = jax.random.bernoulli(require_key(self, key), 1.0 - self.rate, self._noise_shape(inputs))
         outputs = jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros_like(inputs))
         return outputs, variables["state"]
 

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from jkeras import _config
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.layers.arguments import require_key
 from jkeras.layers.autocast import autocast
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -20,14 +21,6 @@ def _rate(value, owner, upper_inclusive=False):
         bound = "<= 1" if upper_inclusive else "< 1"
         raise ValueError(f"{owner}: expected 0 <= rate {bound}. Received: rate={value}")
     return float(value)
-
-
-def _require_key(layer, key):
-    if key is None:
-        raise ValueError(
-            f'{type(layer).__name__} layer "{layer.name}" needs a PRNG `key` in training '
-            "mode. Received: key=None")
-    return key
 
 
 class _Noise(Layer):
@@ -46,7 +39,7 @@ class _Noise(Layer):
         if not training or not self._active():
             return inputs, variables["state"]
         x = jnp.asarray(inputs)
-        return self._noisy(x, _require_key(self, key)), variables["state"]
+        return self._noisy(x, require_key(self, key)), variables["state"]
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -4,14 +4,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras import _config, constraints, initializers, regularizers
+from jkeras import _config
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
 from jkeras.layers.autocast import autocast
 
 
-def _serialize(module, value):
-    return module.serialize(value) if value is not None else None
+def _declare_offset_and_scale(layer, beta_initializer, gamma_initializer, beta_regularizer,
+                              gamma_regularizer, beta_constraint, gamma_constraint):
+    """The `beta` (offset) and `gamma` (scale) weights every normalization here declares."""
+    declare_weight(layer, "beta", beta_initializer, beta_regularizer, beta_constraint)
+    declare_weight(layer, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
 
 
 def variable_dtype(dtype):
@@ -86,6 +90,7 @@ def masked_moments(x, reduction_axes, mask=None):
     return mean, variance
 
 
+@weight_options(beta="beta", gamma="gamma", moving_mean="moving_mean", moving_variance="moving_variance")
 class BatchNormalization(Layer):
     """Normalizes with the batch's statistics in training (updating moving averages of
     them) and with the moving averages at inference.
@@ -120,14 +125,11 @@ class BatchNormalization(Layer):
             raise ValueError(f"{owner}: expected epsilon > 0. Received: epsilon={epsilon}")
         self.center = bool(center)
         self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        _declare_offset_and_scale(self, beta_initializer, gamma_initializer, beta_regularizer,
+                                  gamma_regularizer, beta_constraint, gamma_constraint)
+        for name, initializer in (("moving_mean", moving_mean_initializer),
+                                  ("moving_variance", moving_variance_initializer)):
+            declare_weight(self, name, initializer, trainable=False, options=("initializer",))
         # Under jit over a sharded batch the statistics are global already.
         self.synchronized = bool(synchronized)
         self.fused = fused
@@ -145,15 +147,14 @@ class BatchNormalization(Layer):
         shape = self._param_shape(input_shape, axes)
         dtype = variable_dtype(self.dtype)
         keys = jax.random.split(key, 4)
+        specs = self._weight_specs
         params, state = {}, {}
         if self.scale:
-            params["gamma"] = initializers.call(self.gamma_initializer, shape, dtype, keys[0])
+            params["gamma"] = specs["gamma"].create(keys[0], shape, dtype)
         if self.center:
-            params["beta"] = initializers.call(self.beta_initializer, shape, dtype, keys[1])
-        state["moving_mean"] = initializers.call(self.moving_mean_initializer, shape, dtype,
-                                                 keys[2])
-        state["moving_variance"] = initializers.call(self.moving_variance_initializer, shape,
-                                                     dtype, keys[3])
+            params["beta"] = specs["beta"].create(keys[1], shape, dtype)
+        state["moving_mean"] = specs["moving_mean"].create(keys[2], shape, dtype)
+        state["moving_variance"] = specs["moving_variance"].create(keys[3], shape, dtype)
         self.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in axes})
         return {"params": params, "state": state}
 
@@ -208,21 +209,14 @@ class BatchNormalization(Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
-            "beta_initializer": _serialize(initializers, self.beta_initializer),
-            "gamma_initializer": _serialize(initializers, self.gamma_initializer),
-            "moving_mean_initializer": _serialize(initializers, self.moving_mean_initializer),
-            "moving_variance_initializer": _serialize(initializers,
-                                                      self.moving_variance_initializer),
-            "beta_regularizer": _serialize(regularizers, self.beta_regularizer),
-            "gamma_regularizer": _serialize(regularizers, self.gamma_regularizer),
-            "beta_constraint": _serialize(constraints, self.beta_constraint),
-            "gamma_constraint": _serialize(constraints, self.gamma_constraint),
+            **options_config(self, "beta", "gamma", "moving_mean", "moving_variance"),
         })
         if self.synchronized:  # Keras 2 before 2.12 knows no such argument
             config["synchronized"] = True
         return config
 
 
+@weight_options(beta="beta", gamma="gamma")
 class LayerNormalization(Layer):
     """Normalizes each sample over `axis` to zero mean and unit variance, then scales by
     `gamma` and shifts by `beta`."""
@@ -239,12 +233,8 @@ class LayerNormalization(Layer):
         self.center = bool(center)
         self.scale = bool(scale)
         self.rms_scaling = bool(rms_scaling)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        _declare_offset_and_scale(self, beta_initializer, gamma_initializer, beta_regularizer,
+                                  gamma_regularizer, beta_constraint, gamma_constraint)
 
     def init(self, key, input_shape):
         owner = f"LayerNormalization {self.name}"
@@ -254,9 +244,9 @@ class LayerNormalization(Layer):
         k1, k2 = jax.random.split(key)
         params = {}
         if self.scale or self.rms_scaling:
-            params["gamma"] = initializers.call(self.gamma_initializer, shape, dtype, k1)
+            params["gamma"] = self._weight_specs["gamma"].create(k1, shape, dtype)
         if self.center and not self.rms_scaling:
-            params["beta"] = initializers.call(self.beta_initializer, shape, dtype, k2)
+            params["beta"] = self._weight_specs["beta"].create(k2, shape, dtype)
         return {"params": params, "state": {}}
 
     @autocast(params=False)
@@ -293,18 +283,14 @@ class LayerNormalization(Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
-            "beta_initializer": _serialize(initializers, self.beta_initializer),
-            "gamma_initializer": _serialize(initializers, self.gamma_initializer),
-            "beta_regularizer": _serialize(regularizers, self.beta_regularizer),
-            "gamma_regularizer": _serialize(regularizers, self.gamma_regularizer),
-            "beta_constraint": _serialize(constraints, self.beta_constraint),
-            "gamma_constraint": _serialize(constraints, self.gamma_constraint),
+            **options_config(self, "beta", "gamma"),
         })
         if self.rms_scaling:
             config["rms_scaling"] = True
         return config
 
 
+@weight_options(beta="beta", gamma="gamma")
 class GroupNormalization(Layer):
     """Splits the channels on `axis` into `groups` and normalizes each group of each sample
     (`groups=-1`: one channel per group, i.e. instance normalization)."""
@@ -329,12 +315,8 @@ class GroupNormalization(Layer):
         self.epsilon = float(epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        _declare_offset_and_scale(self, beta_initializer, gamma_initializer, beta_regularizer,
+                                  gamma_regularizer, beta_constraint, gamma_constraint)
 
     def _groups_for(self, dim):
         owner = f"GroupNormalization {self.name}"
@@ -359,9 +341,9 @@ class GroupNormalization(Layer):
         k1, k2 = jax.random.split(key)
         params = {}
         if self.scale:
-            params["gamma"] = initializers.call(self.gamma_initializer, (dim,), dtype, k1)
+            params["gamma"] = self._weight_specs["gamma"].create(k1, (dim,), dtype)
         if self.center:
-            params["beta"] = initializers.call(self.beta_initializer, (dim,), dtype, k2)
+            params["beta"] = self._weight_specs["beta"].create(k2, (dim,), dtype)
         self.input_spec = InputSpec(ndim=ndim, axes={axis: dim})
         return {"params": params, "state": {}}
 
@@ -401,12 +383,7 @@ class GroupNormalization(Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
-            "beta_initializer": _serialize(initializers, self.beta_initializer),
-            "gamma_initializer": _serialize(initializers, self.gamma_initializer),
-            "beta_regularizer": _serialize(regularizers, self.beta_regularizer),
-            "gamma_regularizer": _serialize(regularizers, self.gamma_regularizer),
-            "beta_constraint": _serialize(constraints, self.beta_constraint),
-            "gamma_constraint": _serialize(constraints, self.gamma_constraint),
+            **options_config(self, "beta", "gamma"),
         })
         return config
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from jkeras import _config
 from jkeras.engine.base_layer import Layer
+from jkeras.layers.arguments import require_key
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest", "mirror")
 AFFINE_INTERPOLATIONS = ("nearest", "bilinear")
@@ -170,14 +171,6 @@ def _pad_to_aspect_nhwc(x, height, width, fill_value):
 
 
 # ---------------------------------------------------------------------- shared plumbing
-def _require_key(layer, key):
-    if key is None:
-        raise ValueError(
-            f'{type(layer).__name__} layer "{layer.name}" needs a PRNG `key` in training '
-            "mode. Received: key=None")
-    return key
-
-
 def _check_choice(value, choices, name, owner):
     if value not in choices:
         raise ValueError(
@@ -252,7 +245,7 @@ class _RandomAffine(_ImageLayer):
         x = self._images(inputs)
         if not training:
             return x, variables["state"]
-        key = _require_key(self, key)
+        key = require_key(self, key)
         height, width = image_size(x.shape, self.data_format)
         batch = x.shape[0] if x.ndim == 4 else 1
         transforms = self._transforms(key, batch, height, width)
@@ -518,7 +511,7 @@ class RandomCrop(_ImageLayer):
         x, restore = to_nhwc(self._images(inputs), self.data_format)
         h_diff, w_diff = x.shape[1] - self.height, x.shape[2] - self.width
         if training and h_diff >= 0 and w_diff >= 0:
-            k1, k2 = jax.random.split(_require_key(self, key))
+            k1, k2 = jax.random.split(require_key(self, key))
             top = jax.random.randint(k1, (), 0, h_diff + 1)
             left = jax.random.randint(k2, (), 0, w_diff + 1)
             x = jax.lax.dynamic_slice(x, (0, top, left, 0),
@@ -549,7 +542,7 @@ class RandomFlip(_ImageLayer):
         x = self._images(inputs)
         if not training:
             return x, variables["state"]
-        kh, kv = jax.random.split(_require_key(self, key))
+        kh, kv = jax.random.split(require_key(self, key))
         x4, restore = to_nhwc(x, self.data_format)
         flip_shape = (x4.shape[0], 1, 1, 1)
         if self.mode in ("horizontal", "horizontal_and_vertical"):

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from jkeras.engine.base_layer import Layer
+from jkeras.layers.arguments import require_key
 
 __all__ = ["LayerScale", "StochasticDepth", "CustomScaleLayer"]
 
@@ -59,9 +60,7 @@ class StochasticDepth(Layer):
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         if not training or self.drop_path_rate == 0:
             return inputs, variables["state"]
-        if key is None:
-            raise ValueError(f'StochasticDepth layer "{self.name}" needs a PRNG key in '
-                             "training mode; it got none.")
+        require_key(self, key)
         keep_prob = 1.0 - self.drop_path_rate
         shape = (inputs.shape[0],) + (1,) * (inputs.ndim - 1)
         keep = jax.random.bernoulli(key, keep_prob, shape)
