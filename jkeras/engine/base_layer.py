@@ -119,9 +119,13 @@ class Layer:
             raise TypeError(
                 f"Keyword argument(s) not understood by {type(self).__name__}: "
                 f"{sorted(unknown)}")
+        try:
+            dtype_policy = dtype_policies.get(dtype)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{type(self).__name__}: invalid `dtype`. {error}") from None
         self._name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
         self.trainable = bool(trainable)
-        self._dtype_policy = dtype_policies.get(dtype)
+        self._dtype_policy = dtype_policy
         self.dtype = self._dtype_policy.variable_dtype  # Keras's `layer.dtype`
         batch_input_shape = kwargs.get("batch_input_shape")
         if batch_input_shape is None:

@@ -57,11 +57,21 @@ class WeightSpec:
 
 def declare_weight(layer, name, initializer, regularizer=None, constraint=None, *,
                    prefix=None, trainable=True, dtype=None, options=_OPTIONS):
-    """Resolves the arguments (names, configs, callables) and records the spec on `layer`."""
-    spec = WeightSpec(name=name, initializer=initializers.get(initializer),
-                      regularizer=regularizers.get(regularizer),
-                      constraint=constraints.get(constraint), trainable=trainable,
-                      dtype=dtype, prefix=prefix or name, options=tuple(options))
+    """Resolves the arguments (names, configs, callables) and records the spec on `layer`.
+    An argument that does not resolve raises (ValueError or TypeError, as the lookup does)
+    naming the layer class and the argument."""
+    prefix = prefix or name
+    values = {}
+    for option, value in (("initializer", initializer), ("regularizer", regularizer),
+                          ("constraint", constraint)):
+        try:
+            values[option] = _MODULES[option].get(value)
+        except (TypeError, ValueError) as error:
+            argument = f"{prefix}_{option}" if option in options else option
+            raise type(error)(
+                f"{type(layer).__name__}: invalid `{argument}`. {error}") from None
+    spec = WeightSpec(name=name, trainable=trainable, dtype=dtype, prefix=prefix,
+                      options=tuple(options), **values)
     layer._weight_specs[name] = spec
     return spec
 
@@ -78,8 +88,8 @@ class _Option:
         return getattr(layer._weight_specs[self.weight], self.option)
 
     def __set__(self, layer, value):
-        value = _MODULES[self.option].get(value)
-        setattr(layer._weight_specs[self.weight], self.option, value)
+        setattr(layer._weight_specs[self.weight], self.option,
+                _MODULES[self.option].get(value))
 
 
 def weight_options(**weights):

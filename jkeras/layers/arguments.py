@@ -11,8 +11,8 @@ from jkeras import _config, activations
 from jkeras.utils import conv_utils
 
 __all__ = ["positive_int", "non_negative_int", "rate", "clipped_rate", "choice", "int_tuple",
-           "padding", "data_format", "activation", "axis", "number", "require_key",
-           "owner_of"]
+           "pairs", "padding", "data_format", "activation", "axis", "number", "shape_tuple",
+           "require_key", "owner_of"]
 
 
 def owner_of(layer_or_class):
@@ -56,13 +56,11 @@ def number(value, name, owner, minimum=None, strict=False):
 
 
 def rate(value, name, owner, upper_inclusive=False):
-    """A fraction: `0 <= value < 1` (`<= 1` with `upper_inclusive`)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
-        ok = False
-    else:
-        ok = 0 <= value <= 1 if upper_inclusive else 0 <= value < 1
-    if not ok:
-        bound = "<= 1" if upper_inclusive else "< 1"
+    """A fraction: `0 <= value < 1` (`<= 1` with `upper_inclusive`); anything else, a
+    string included, is a ValueError."""
+    bound = "<= 1" if upper_inclusive else "< 1"
+    number_given = not isinstance(value, bool) and isinstance(value, numbers.Real)
+    if not number_given or not (0 <= value <= 1 if upper_inclusive else 0 <= value < 1):
         raise ValueError(
             f"{owner}: expected `{name}` to be a float with 0 <= {name} {bound}. Received: "
             f"{name}={value!r}")
@@ -98,6 +96,11 @@ def int_tuple(value, n, name, owner, allow_zero=False):
     return _named(owner, conv_utils.normalize_tuple, value, n, name, allow_zero=allow_zero)
 
 
+def pairs(value, rank, name, owner):
+    """ZeroPadding/Cropping amounts: an int, `rank` ints or `rank` pairs, as `rank` pairs."""
+    return _named(owner, conv_utils.normalize_pair_padding, value, rank, name)
+
+
 def padding(value, owner, allow_causal=False):
     return _named(owner, conv_utils.normalize_padding, value, allow_causal=allow_causal)
 
@@ -124,6 +127,24 @@ def axis(value, name, owner):
     raise TypeError(
         f"{owner}: expected an int or a non-empty list/tuple of ints for `{name}`. "
         f"Received: {name}={value!r}")
+
+
+def shape_tuple(value, name, owner, allow_none=False, allow_unknown=None):
+    """A list/tuple of positive ints as a tuple; entries may also be None (`allow_none`)
+    or the `allow_unknown` marker (Reshape's -1)."""
+    def ok(d):
+        if d is None:
+            return allow_none
+        if allow_unknown is not None and d == allow_unknown and _is_integral(d):
+            return True
+        return _is_integral(d) and d > 0
+    if not isinstance(value, (list, tuple)) or not all(ok(d) for d in value):
+        extra = " or None" if allow_none else (f" or {allow_unknown}"
+                                                if allow_unknown is not None else "")
+        raise ValueError(
+            f"{owner}: expected `{name}` to be a list or tuple of positive integers{extra}. "
+            f"Received: {name}={value!r}")
+    return tuple(None if d is None else int(d) for d in value)
 
 
 def require_key(layer, key, why="in training mode"):

@@ -7,11 +7,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras.engine.base_layer import Layer, standardize_nested_shape
+from jkeras.layers import arguments
 from jkeras.layers.arguments import require_key
 from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
 from jkeras.layers.advanced_activations import large_negative
 from jkeras.layers import fused_attention
 from jkeras.layers.autocast import autocast, compute_in_float32
+
+__all__ = ["causal_mask", "attention_equations", "MultiHeadAttention", "Attention",
+           "AdditiveAttention"]
 
 
 def _is_shape_list(shape):
@@ -105,8 +109,7 @@ class MultiHeadAttention(Layer):
             raise ValueError(
                 f"{owner}: expected a positive integer or None for `value_dim`. "
                 f"Received: value_dim={value_dim!r}")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"{owner}: expected 0 <= dropout < 1. Received: dropout={dropout}")
+        arguments.rate(dropout, "dropout", owner)
         if use_gate or sliding_window is not None:
             raise NotImplementedError(
                 f"{owner}: `use_gate` and `sliding_window` are not supported. Received: "
@@ -382,10 +385,7 @@ class Attention(Layer):
             raise ValueError(
                 f"{type(self).__name__} {self.name}: expected score_mode to be one of "
                 f"'dot', 'concat'. Received: score_mode={score_mode!r}")
-        if not 0 <= dropout < 1:
-            raise ValueError(
-                f"{type(self).__name__} {self.name}: expected 0 <= dropout < 1. "
-                f"Received: dropout={dropout}")
+        arguments.rate(dropout, "dropout", f"{type(self).__name__} {self.name}")
         self.use_scale = bool(use_scale)
         self.score_mode = score_mode
         self.dropout = float(dropout)

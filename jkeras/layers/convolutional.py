@@ -1,24 +1,37 @@
-"""Convolution layers (plain, grouped, transposed, depthwise, separable; 1D to 3D), the
-spatial resizing layers that go with them (UpSampling, ZeroPadding, Cropping), and Keras 1's
-atrous convolutions."""
+"""Convolution layers (plain, grouped, transposed, depthwise, separable; 1D to 3D) and
+Keras 1's atrous convolutions. Keras 2's `keras.layers.convolutional` also held the
+UpSampling, ZeroPadding and Cropping layers (now in layers/reshaping.py) and the pooling
+layers; both are importable from here still."""
 import warnings
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jkeras import _config, activations
+from jkeras import activations
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
 from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
+from jkeras.layers import arguments
 from jkeras.utils import conv_utils
 from jkeras.layers.autocast import autocast
 
-_UPSAMPLING_METHODS = {"nearest": "nearest", "area": "nearest", "bilinear": "bilinear",
-                       "bicubic": "bicubic", "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
-
-
 # ---------------------------------------------------------------------- pure helpers
+
+__all__ = ["convolve", "convolve_transpose", "add_bias", "Conv", "Conv1D", "Conv2D",
+           "Conv3D", "ConvTranspose", "Conv1DTranspose", "Conv2DTranspose",
+           "Conv3DTranspose", "DepthwiseConv", "DepthwiseConv1D", "DepthwiseConv2D",
+           "SeparableConv", "SeparableConv1D", "SeparableConv2D", "Convolution1D",
+           "Convolution2D", "Convolution3D", "Convolution2DTranspose",
+           "Convolution3DTranspose", "Deconvolution2D", "Deconv2D", "Deconvolution3D",
+           "Deconv3D", "SeparableConvolution1D", "SeparableConvolution2D",
+           "DepthwiseConvolution2D", "AtrousConvolution1D", "AtrousConvolution2D",
+           "AtrousConv1D", "AtrousConv2D", "AveragePooling1D", "AveragePooling2D",
+           "AveragePooling3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Cropping1D",
+           "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
+           "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D"]
+
+
 def convolve(x, kernel, strides, padding, dilation, data_format, groups=1):
     """N-D convolution of `x` with a Keras kernel `(*spatial, in // groups, out)`."""
     rank = kernel.ndim - 2
@@ -62,17 +75,6 @@ def _channels(input_shape, data_format, layer):
     return int(channels)
 
 
-def _positive(value, name, owner):
-    try:
-        ok = not isinstance(value, bool) and int(value) == value and value > 0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(
-            f"{owner}: expected `{name}` to be a positive integer. Received: {name}={value!r}")
-    return int(value)
-
-
 def _check_strides_and_dilation(strides, dilation, owner):
     if max(strides) > 1 and max(dilation) > 1:
         raise ValueError(
@@ -103,21 +105,23 @@ class _BaseConv(Layer):
 
     _strided_dilation_ok = False
 
-    def _set_geometry(self, rank, kernel_size, strides, padding, data_format, dilation_rate,
-                      allow_causal):
+    def __init__(self, rank, kernel_size, strides, padding, data_format, dilation_rate,
+                 activation, use_bias, **kwargs):
+        """Checks the geometry and the activation, then builds the Layer."""
         owner = type(self).__name__
-        self.rank = rank
-        try:
-            self.kernel_size = conv_utils.normalize_tuple(kernel_size, rank, "kernel_size")
-            self.strides = conv_utils.normalize_tuple(strides, rank, "strides")
-            self.dilation_rate = conv_utils.normalize_tuple(dilation_rate, rank,
-                                                            "dilation_rate")
-            self.padding = conv_utils.normalize_padding(padding, allow_causal=allow_causal)
-        except ValueError as error:
-            raise ValueError(f"{owner}: {error}") from None
-        self.data_format = _config.normalize_data_format(data_format)
+        kernel_size = arguments.int_tuple(kernel_size, rank, "kernel_size", owner)
+        strides = arguments.int_tuple(strides, rank, "strides", owner)
+        dilation_rate = arguments.int_tuple(dilation_rate, rank, "dilation_rate", owner)
+        padding = arguments.padding(padding, owner, allow_causal=rank == 1)
+        data_format = arguments.data_format(data_format, owner)
         if not self._strided_dilation_ok:
-            _check_strides_and_dilation(self.strides, self.dilation_rate, owner)
+            _check_strides_and_dilation(strides, dilation_rate, owner)
+        activation = arguments.activation(activation, owner)
+        super().__init__(**kwargs)
+        self.rank, self.kernel_size, self.strides = rank, kernel_size, strides
+        self.dilation_rate, self.padding, self.data_format = dilation_rate, padding, data_format
+        self.activation = activation
+        self.use_bias = bool(use_bias)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def _finish(self, y, params):
@@ -150,18 +154,17 @@ class Conv(_BaseConv):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         owner = type(self).__name__
-        self.filters = _positive(filters, "filters", owner)
-        self.groups = _positive(groups, "groups", owner)
-        if self.filters % self.groups:
+        filters = arguments.positive_int(filters, "filters", owner)
+        groups = arguments.positive_int(groups, "groups", owner)
+        if filters % groups:
             raise ValueError(
                 f"{owner}: the number of filters must be divisible by the number of groups. "
-                f"Received: groups={self.groups}, filters={self.filters}")
-        self._set_geometry(rank, kernel_size, strides, padding, data_format, dilation_rate,
-                           allow_causal=rank == 1)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+                f"Received: groups={groups}, filters={filters}")
+        super().__init__(rank, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, activity_regularizer=activity_regularizer,
+                         **kwargs)
+        self.filters, self.groups = filters, groups
         declare_weight(self, "kernel", kernel_initializer, kernel_regularizer,
                        kernel_constraint)
         declare_weight(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
@@ -267,11 +270,11 @@ class ConvTranspose(Conv):
                          dilation_rate, 1, activation, use_bias, kernel_initializer,
                          bias_initializer, kernel_regularizer, bias_regularizer,
                          activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
-        self.padding = conv_utils.normalize_padding(padding)
+        self.padding = arguments.padding(padding, type(self).__name__)
         self.output_padding = None
         if output_padding is not None:
-            self.output_padding = conv_utils.normalize_tuple(
-                output_padding, rank, "output_padding", allow_zero=True)
+            self.output_padding = arguments.int_tuple(
+                output_padding, rank, "output_padding", type(self).__name__, allow_zero=True)
             for extra, stride in zip(self.output_padding, self.strides):
                 if extra >= stride:
                     raise ValueError(
@@ -378,12 +381,11 @@ class DepthwiseConv(_BaseConv):
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
         owner = type(self).__name__
         legacy = _pop_legacy_kernel_args(kwargs, owner)
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.depth_multiplier = _positive(depth_multiplier, "depth_multiplier", owner)
-        self._set_geometry(rank, kernel_size, strides, padding, data_format, dilation_rate,
-                           allow_causal=rank == 1)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+        depth_multiplier = arguments.positive_int(depth_multiplier, "depth_multiplier", owner)
+        super().__init__(rank, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, activity_regularizer=activity_regularizer,
+                         **kwargs)
+        self.depth_multiplier = depth_multiplier
         declare_weight(self, "depthwise_kernel",
                        _prefer(depthwise_initializer, "glorot_uniform", legacy["initializer"]),
                        _prefer(depthwise_regularizer, None, legacy["regularizer"]),
@@ -478,11 +480,12 @@ class SeparableConv(DepthwiseConv):
                  pointwise_constraint=None, bias_constraint=None, **kwargs):
         legacy = {kind: kwargs.get(f"kernel_{kind}")
                   for kind in ("initializer", "regularizer", "constraint")}
+        filters = arguments.positive_int(filters, "filters", type(self).__name__)
         super().__init__(rank, kernel_size, strides, padding, depth_multiplier, data_format,
                          dilation_rate, activation, use_bias, depthwise_initializer,
                          bias_initializer, depthwise_regularizer, bias_regularizer,
                          activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
-        self.filters = _positive(filters, "filters", type(self).__name__)
+        self.filters = filters
         declare_weight(self, "pointwise_kernel",
                        _prefer(pointwise_initializer, "glorot_uniform", legacy["initializer"]),
                        _prefer(pointwise_regularizer, None, legacy["regularizer"]),
@@ -563,225 +566,6 @@ class SeparableConv2D(SeparableConv):
                          bias_constraint, **kwargs)
 
 
-# ---------------------------------------------------------------------- resizing layers
-class _Spatial(Layer):
-    """Base of the weightless layers acting on the spatial axes of a rank-N input."""
-
-    rank = None
-
-    def _setup(self, data_format):
-        self.data_format = _config.normalize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=self.rank + 2)
-
-    def _axes(self):
-        return conv_utils.spatial_axes(self.rank, self.data_format)
-
-    def _map_spatial(self, input_shape, fn):
-        shape = list(input_shape)
-        for i, axis in enumerate(self._axes()):
-            shape[axis] = None if shape[axis] is None else fn(i, shape[axis])
-        return tuple(shape)
-
-
-class _UpSampling(_Spatial):
-
-    def __init__(self, size, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self._setup(data_format)
-        self.size = conv_utils.normalize_tuple(size, self.rank, "size")
-
-    @autocast
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        y = inputs
-        for axis, repeats in zip(self._axes(), self.size):
-            y = jnp.repeat(y, repeats, axis=axis)
-        return y, variables["state"]
-
-    def compute_output_shape(self, input_shape):
-        return self._map_spatial(input_shape, lambda i, n: n * self.size[i])
-
-    def get_config(self):
-        return {**super().get_config(), "size": self.size, "data_format": self.data_format}
-
-
-class UpSampling1D(_UpSampling):
-    """Repeats each timestep `size` times."""
-
-    rank = 1
-
-    def __init__(self, size=2, **kwargs):
-        super().__init__(size, "channels_last", **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("data_format")
-        config["size"] = self.size[0]
-        return config
-
-
-class UpSampling2D(_UpSampling):
-    """Enlarges images by integer factors: nearest repeats, or bilinear/bicubic/lanczos
-    resampling (half-pixel centers, as Keras)."""
-
-    rank = 2
-
-    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
-        super().__init__(size, data_format, **kwargs)
-        interpolation = str(interpolation).lower()
-        if interpolation not in _UPSAMPLING_METHODS:
-            raise ValueError(
-                f"UpSampling2D: `interpolation` must be one of "
-                f"{sorted(_UPSAMPLING_METHODS)}. Received: interpolation={interpolation!r}")
-        self.interpolation = interpolation
-
-    @autocast
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        method = _UPSAMPLING_METHODS[self.interpolation]
-        if method == "nearest":
-            return super().apply(variables, inputs)
-        x = jnp.asarray(inputs, self.compute_dtype)
-        shape = list(x.shape)
-        for axis, factor in zip(self._axes(), self.size):
-            shape[axis] *= factor
-        return jax.image.resize(x, tuple(shape), method=method), variables["state"]
-
-    def get_config(self):
-        return {**super().get_config(), "interpolation": self.interpolation}
-
-
-class UpSampling3D(_UpSampling):
-    """Repeats each voxel `size` times along each spatial axis."""
-
-    rank = 3
-
-    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
-        super().__init__(size, data_format, **kwargs)
-
-
-class _ZeroPadding(_Spatial):
-
-    def __init__(self, padding, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self._setup(data_format)
-        self.padding = conv_utils.normalize_pair_padding(padding, self.rank, "padding")
-
-    @autocast
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        widths = [(0, 0)] * inputs.ndim
-        for axis, pair in zip(self._axes(), self.padding):
-            widths[axis] = pair
-        return jnp.pad(inputs, widths), variables["state"]
-
-    def compute_output_shape(self, input_shape):
-        return self._map_spatial(input_shape, lambda i, n: n + sum(self.padding[i]))
-
-    def get_config(self):
-        return {**super().get_config(), "padding": self.padding,
-                "data_format": self.data_format}
-
-
-class ZeroPadding1D(_ZeroPadding):
-    """Adds zeros at the start and end of the steps axis: `padding` is an int or a pair.
-
-    `data_format` defaults to channels_last (steps on axis 1) as in Keras 2.
-    """
-
-    rank = 1
-
-    def __init__(self, padding=1, data_format=None, **kwargs):
-        pair = conv_utils.normalize_tuple(padding, 2, "padding", allow_zero=True)
-        super().__init__((pair,), data_format or "channels_last", **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config["padding"] = self.padding[0]
-        if self.data_format == "channels_last":  # Keras 2 configs have no data_format
-            config.pop("data_format")
-        return config
-
-
-class ZeroPadding2D(_ZeroPadding):
-    """Adds rows and columns of zeros around images."""
-
-    rank = 2
-
-    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
-        super().__init__(padding, data_format, **kwargs)
-
-
-class ZeroPadding3D(_ZeroPadding):
-    """Adds zeros around volumes."""
-
-    rank = 3
-
-    def __init__(self, padding=(1, 1, 1), data_format=None, **kwargs):
-        super().__init__(padding, data_format, **kwargs)
-
-
-class _Cropping(_Spatial):
-
-    def __init__(self, cropping, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self._setup(data_format)
-        self.cropping = conv_utils.normalize_pair_padding(cropping, self.rank, "cropping")
-
-    @autocast
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        self.compute_output_shape(inputs.shape)
-        index = [slice(None)] * inputs.ndim
-        for axis, (start, end) in zip(self._axes(), self.cropping):
-            index[axis] = slice(start, inputs.shape[axis] - end)
-        return inputs[tuple(index)], variables["state"]
-
-    def compute_output_shape(self, input_shape):
-        def length(i, n):
-            if sum(self.cropping[i]) >= n:
-                raise ValueError(
-                    f"Layer {self.name}: `cropping` must be smaller than the input along "
-                    f"each spatial axis. Received: cropping={self.cropping}, input_shape="
-                    f"{tuple(input_shape)}")
-            return n - sum(self.cropping[i])
-        return self._map_spatial(input_shape, length)
-
-    def get_config(self):
-        return {**super().get_config(), "cropping": self.cropping,
-                "data_format": self.data_format}
-
-
-class Cropping1D(_Cropping):
-    """Removes steps from the start and end of a sequence: `cropping` is an int or a pair."""
-
-    rank = 1
-
-    def __init__(self, cropping=(1, 1), **kwargs):
-        pair = conv_utils.normalize_tuple(cropping, 2, "cropping", allow_zero=True)
-        super().__init__((pair,), "channels_last", **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("data_format")
-        config["cropping"] = self.cropping[0]
-        return config
-
-
-class Cropping2D(_Cropping):
-    """Removes rows and columns at the borders of images."""
-
-    rank = 2
-
-    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
-        super().__init__(cropping, data_format, **kwargs)
-
-
-class Cropping3D(_Cropping):
-    """Removes slices at the borders of volumes."""
-
-    rank = 3
-
-    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
-        super().__init__(cropping, data_format, **kwargs)
-
-
 # Keras 2 aliases.
 Convolution1D = Conv1D
 Convolution2D = Conv2D
@@ -860,7 +644,10 @@ AtrousConv1D = AtrousConvolution1D
 AtrousConv2D = AtrousConvolution2D
 
 
-# Keras 2's `keras.layers.convolutional` also held the pooling layers.
+# Keras 2's `keras.layers.convolutional` also held the pooling and resizing layers.
 from jkeras.layers.pooling import (  # noqa: E402
     AveragePooling1D, AveragePooling2D, AveragePooling3D, MaxPooling1D, MaxPooling2D,
     MaxPooling3D)
+from jkeras.layers.reshaping import (  # noqa: E402
+    Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D,
+    ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)

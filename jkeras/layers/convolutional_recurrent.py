@@ -13,7 +13,7 @@ import jax.numpy as jnp
 from jkeras import activations, regularizers
 from jkeras.engine.input_spec import InputSpec
 from jkeras.layers import arguments
-from jkeras.layers.recurrent import RNN, delegate_to_cell
+from jkeras.layers.recurrent import RNN, delegate_to_cell, make_cell
 from jkeras.layers.recurrent_cells import GatedCell, lstm_update
 from jkeras.layers.rnn_cell import dropout_masks, masks_of
 from jkeras.layers.convolutional import convolve
@@ -193,8 +193,8 @@ class _ConvLSTM(RNN):
             raise TypeError(
                 f"{type(self).__name__} cannot be unrolled. Received: unroll={unroll!r}")
         kwargs.pop("time_major", None)
-        cell = ConvLSTMCell(
-            self._rank, filters, kernel_size, strides=strides, padding=padding,
+        cell = make_cell(
+            self, ConvLSTMCell, self._rank, filters, kernel_size, strides=strides, padding=padding,
             data_format=data_format, dilation_rate=dilation_rate, activation=activation,
             recurrent_activation=recurrent_activation, use_bias=use_bias,
             kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,

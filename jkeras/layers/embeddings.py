@@ -1,17 +1,12 @@
 """The Embedding layer: integer indices to dense vectors looked up in a trainable table."""
 import jax.numpy as jnp
-import numpy as np
 
 from jkeras import deterministic_ops
 from jkeras.engine.base_layer import Layer
+from jkeras.layers import arguments
 from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
 
-
-def _positive_int(value, name, owner):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(
-            f"{owner}: expected a positive integer for `{name}`. Received: {name}={value!r}")
-    return int(value)
+__all__ = ["Embedding"]
 
 
 @weight_options(embeddings="embeddings")
@@ -38,10 +33,11 @@ class Embedding(Layer):
                 kwargs["input_shape"] = (input_length,)
         if "batch_shape" in kwargs:  # Keras 3 spelling
             kwargs["batch_input_shape"] = kwargs.pop("batch_shape")
+        owner = arguments.owner_of(self)
+        input_dim = arguments.positive_int(input_dim, "input_dim", owner)
+        output_dim = arguments.positive_int(output_dim, "output_dim", owner)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        owner = f"Embedding {self.name}"
-        self.input_dim = _positive_int(input_dim, "input_dim", owner)
-        self.output_dim = _positive_int(output_dim, "output_dim", owner)
+        self.input_dim, self.output_dim = input_dim, output_dim
         declare_weight(self, "embeddings", embeddings_initializer, embeddings_regularizer,
                        embeddings_constraint)
         self.mask_zero = bool(mask_zero)

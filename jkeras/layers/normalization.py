@@ -7,8 +7,13 @@ import numpy as np
 from jkeras import _config
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.layers import arguments
 from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
 from jkeras.layers.autocast import autocast
+
+__all__ = ["variable_dtype", "compute_dtype", "axis_argument", "resolve_axes",
+           "masked_moments", "BatchNormalization", "LayerNormalization",
+           "GroupNormalization", "UnitNormalization"]
 
 
 def _declare_offset_and_scale(layer, beta_initializer, gamma_initializer, beta_regularizer,
@@ -119,10 +124,8 @@ class BatchNormalization(Layer):
         if adjustment is not None:
             raise NotImplementedError(f"{owner}: `adjustment` is not supported.")
         self.axis = axis_argument(axis, owner)
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
-        if self.epsilon <= 0:
-            raise ValueError(f"{owner}: expected epsilon > 0. Received: epsilon={epsilon}")
+        self.momentum = arguments.number(momentum, "momentum", owner, minimum=0)
+        self.epsilon = arguments.number(epsilon, "epsilon", owner, minimum=0, strict=True)
         self.center = bool(center)
         self.scale = bool(scale)
         _declare_offset_and_scale(self, beta_initializer, gamma_initializer, beta_regularizer,
@@ -229,7 +232,8 @@ class LayerNormalization(Layer):
                  rms_scaling=False, **kwargs):
         super().__init__(**kwargs)
         self.axis = axis_argument(axis, f"LayerNormalization {self.name}")
-        self.epsilon = float(epsilon)
+        self.epsilon = arguments.number(epsilon, "epsilon", arguments.owner_of(self),
+                                        minimum=0, strict=True)
         self.center = bool(center)
         self.scale = bool(scale)
         self.rms_scaling = bool(rms_scaling)
@@ -312,7 +316,8 @@ class GroupNormalization(Layer):
                 f"Received: axis={axis!r}")
         self.groups = int(groups)
         self.axis = int(axis)
-        self.epsilon = float(epsilon)
+        self.epsilon = arguments.number(epsilon, "epsilon", arguments.owner_of(self),
+                                        minimum=0, strict=True)
         self.center = bool(center)
         self.scale = bool(scale)
         _declare_offset_and_scale(self, beta_initializer, gamma_initializer, beta_regularizer,

@@ -353,6 +353,19 @@ _LAYER_ONLY_KWARGS = ("name", "trainable", "dtype", "input_shape", "batch_input_
                       "zero_output_for_mask", "autocast")
 
 
+def make_cell(layer, cell_class, *args, **kwargs):
+    """`cell_class(*args, **kwargs)` for a layer that makes its own cell from its own
+    arguments; a bad argument's error names the layer's class (`LSTM`), not the cell's."""
+    try:
+        return cell_class(*args, **kwargs)
+    except (TypeError, ValueError) as error:
+        message = str(error)
+        prefix = f"{cell_class.__name__}:"
+        if message.startswith(prefix):
+            raise type(error)(f"{type(layer).__name__}:{message[len(prefix):]}") from None
+        raise
+
+
 class _BuiltinRNN(RNN):
     """An RNN whose cell the layer makes itself from its own arguments (SimpleRNN, LSTM,
     GRU): the config is flat, and the cell's attributes read through the layer."""
@@ -364,8 +377,9 @@ class _BuiltinRNN(RNN):
                  stateful=False, unroll=False, time_major=False, activity_regularizer=None,
                  use_cudnn="auto", **kwargs):
         layer_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in _LAYER_ONLY_KWARGS}
-        cell = self._cell_class(units, name=self._cell_name, dtype=layer_kwargs.get("dtype"),
-                                trainable=layer_kwargs.get("trainable", True), **kwargs)
+        cell = make_cell(self, self._cell_class, units, name=self._cell_name,
+                         dtype=layer_kwargs.get("dtype"),
+                         trainable=layer_kwargs.get("trainable", True), **kwargs)
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll,
                          time_major=time_major, activity_regularizer=activity_regularizer,

@@ -24,6 +24,9 @@ from jkeras.layers.serialization import deserialize as deserialize_layer
 from jkeras.serialization.serialize import serialize_keras_object
 from jkeras.layers.autocast import autocast
 
+__all__ = ["Wrapper", "TimeDistributed", "Bidirectional"]
+
+
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
 
