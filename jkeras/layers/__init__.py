@@ -15,14 +15,15 @@ from jkeras.layers.convolutional import (
     AtrousConvolution1D, AtrousConvolution2D, Conv, Conv1D, Conv1DTranspose, Conv2D,
     Conv2DTranspose, Conv3D, Conv3DTranspose, ConvTranspose, Convolution1D, Convolution2D,
     Convolution2DTranspose, Convolution3D, Convolution3DTranspose, Deconv2D, Deconv3D,
-    Deconvolution2D, Deconvolution3D, DepthwiseConv, DepthwiseConv1D, DepthwiseConv2D,
-    DepthwiseConvolution2D, SeparableConv, SeparableConv1D, SeparableConv2D,
-    SeparableConvolution1D, SeparableConvolution2D)
+    Deconvolution2D, Deconvolution3D)
 from jkeras.layers.convolutional_recurrent import (ConvLSTM1D, ConvLSTM1DCell, ConvLSTM2D,
                                                    ConvLSTM2DCell, ConvLSTM3D,
                                                    ConvLSTM3DCell, ConvLSTMCell)
 from jkeras.layers.core import (Activation, ActivityRegularization, Dense, Dropout, Flatten,
                                 Masking, Permute, RepeatVector, Reshape, SliceOp, TensorOp)
+from jkeras.layers.depthwise_separable import (
+    DepthwiseConv, DepthwiseConv1D, DepthwiseConv2D, DepthwiseConvolution2D, SeparableConv,
+    SeparableConv1D, SeparableConv2D, SeparableConvolution1D, SeparableConvolution2D)
 from jkeras.layers.embeddings import Embedding
 from jkeras.layers.lambda_layer import Lambda
 from jkeras.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,

@@ -16,7 +16,7 @@ from jkeras.layers import arguments
 from jkeras.layers.recurrent import RNN, delegate_to_cell, make_cell
 from jkeras.layers.recurrent_cells import GatedCell, lstm_update
 from jkeras.layers.rnn_cell import dropout_masks, masks_of
-from jkeras.layers.convolutional import convolve
+from jkeras.layers.convolution_base import convolve
 from jkeras.utils import conv_utils
 
 __all__ = ["ConvLSTMCell", "ConvLSTM1DCell", "ConvLSTM2DCell", "ConvLSTM3DCell",
