@@ -224,7 +224,7 @@ class Layer:
             floating = np.issubdtype(np.dtype(dtype), np.floating)
             initializer = "glorot_uniform" if floating else "zeros"
         spec = declare_weight(self, name, initializer, regularizer, constraint,
-                              trainable=trainable, dtype=dtype)
+                              trainable=trainable, dtype=dtype, options=())
         recorder["key"], sub = jax.random.split(recorder["key"])
         value = spec.create(sub, tuple(shape))
         (recorder["params"] if trainable else recorder["state"])[name] = jnp.asarray(value)
