@@ -1,6 +1,7 @@
 """What every convolution layer shares: the pure convolution functions (`convolve`,
 `convolve_transpose`, `add_bias`), output-shape arithmetic, and `BaseConv`, which checks the
 geometry and activation arguments."""
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -113,6 +114,17 @@ class BaseConv(Layer):
     def _set_input_spec(self, channels):
         self.input_spec = InputSpec(
             ndim=self.rank + 2, axes={conv_utils.channel_axis(self.data_format): channels})
+
+    def _create_weights(self, key, shapes, channels):
+        """`init`'s result: the weights named in `shapes` (Keras's order; `bias` only with
+        `use_bias`), each made by its spec with its own key; the input spec now knows
+        `channels`."""
+        keys = jax.random.split(key, len(shapes))
+        params = {name: self._weight_specs[name].create(k, shape, self.dtype)
+                  for (name, shape), k in zip(shapes.items(), keys)
+                  if name != "bias" or self.use_bias}
+        self._set_input_spec(channels)
+        return {"params": params, "state": {}}
 
     def _geometry_config(self):
         return {"kernel_size": self.kernel_size, "strides": self.strides,

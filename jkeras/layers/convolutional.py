@@ -4,7 +4,6 @@ convolutions (layers/depthwise_separable.py), UpSampling, ZeroPadding and Croppi
 (layers/reshaping.py) and the pooling layers: all are importable from here still."""
 import warnings
 
-import jax
 import jax.numpy as jnp
 
 from jkeras import activations
@@ -64,17 +63,9 @@ class Conv(BaseConv):
                 f"number of groups. Received: groups={self.groups}, input_shape="
                 f"{tuple(input_shape)}")
         self.compute_output_shape(input_shape)  # rejects inputs too small for the kernel
-        k1, k2 = jax.random.split(key)
-        return self._conv_weights(k1, k2, channels,
-                                  self.kernel_size + (channels // self.groups, self.filters))
-
-    def _conv_weights(self, k_kernel, k_bias, channels, kernel_shape):
-        specs = self._weight_specs
-        params = {"kernel": specs["kernel"].create(k_kernel, kernel_shape, self.dtype)}
-        if self.use_bias:
-            params["bias"] = specs["bias"].create(k_bias, (self.filters,), self.dtype)
-        self._set_input_spec(channels)
-        return {"params": params, "state": {}}
+        return self._create_weights(
+            key, {"kernel": self.kernel_size + (channels // self.groups, self.filters),
+                  "bias": (self.filters,)}, channels)
 
     @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
@@ -171,9 +162,9 @@ class ConvTranspose(Conv):
 
     def init(self, key, input_shape):
         channels = input_channels(input_shape, self.data_format, self)
-        k1, k2 = jax.random.split(key)
-        return self._conv_weights(k1, k2, channels,
-                                  self.kernel_size + (self.filters, channels))
+        return self._create_weights(
+            key, {"kernel": self.kernel_size + (self.filters, channels),
+                  "bias": (self.filters,)}, channels)
 
     @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):

@@ -1,6 +1,5 @@
 """Depthwise and separable convolutions (1D and 2D): a per-channel convolution, followed
 for SeparableConv by a 1x1 convolution to `filters` channels."""
-import jax
 import jax.numpy as jnp
 
 from jkeras import activations
@@ -57,15 +56,9 @@ class DepthwiseConv(BaseConv):
     def init(self, key, input_shape):
         channels = input_channels(input_shape, self.data_format, self)
         self.compute_output_shape(input_shape)
-        k1, k2 = jax.random.split(key)
-        specs = self._weight_specs
-        shape = self.kernel_size + (channels, self.depth_multiplier)
-        params = {"depthwise_kernel": specs["depthwise_kernel"].create(k1, shape, self.dtype)}
-        if self.use_bias:
-            params["bias"] = specs["bias"].create(k2, (channels * self.depth_multiplier,),
-                                                  self.dtype)
-        self._set_input_spec(channels)
-        return {"params": params, "state": {}}
+        return self._create_weights(
+            key, {"depthwise_kernel": self.kernel_size + (channels, self.depth_multiplier),
+                  "bias": (channels * self.depth_multiplier,)}, channels)
 
     @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
@@ -156,19 +149,11 @@ class SeparableConv(DepthwiseConv):
     def init(self, key, input_shape):
         channels = input_channels(input_shape, self.data_format, self)
         self.compute_output_shape(input_shape)
-        k1, k2, k3 = jax.random.split(key, 3)
-        depthwise_shape = self.kernel_size + (channels, self.depth_multiplier)
-        pointwise_shape = (1,) * self.rank + (channels * self.depth_multiplier, self.filters)
-        specs = self._weight_specs
-        params = {
-            "depthwise_kernel": specs["depthwise_kernel"].create(k1, depthwise_shape,
-                                                                 self.dtype),
-            "pointwise_kernel": specs["pointwise_kernel"].create(k2, pointwise_shape,
-                                                                 self.dtype)}
-        if self.use_bias:
-            params["bias"] = specs["bias"].create(k3, (self.filters,), self.dtype)
-        self._set_input_spec(channels)
-        return {"params": params, "state": {}}
+        return self._create_weights(
+            key, {"depthwise_kernel": self.kernel_size + (channels, self.depth_multiplier),
+                  "pointwise_kernel": (1,) * self.rank + (channels * self.depth_multiplier,
+                                                          self.filters),
+                  "bias": (self.filters,)}, channels)
 
     @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
