@@ -128,14 +128,18 @@ def test_error_type_is_the_one_keras_raises(keras_ref, name, args, kwargs, argum
             getattr(keras_ref.layers, name)(*args, **kwargs)
 
 
-def test_a_rejected_constructor_uses_no_layer_name():
-    """The check runs before the layer takes its automatic name."""
+@pytest.mark.parametrize("make,name", [
+    (lambda L: L.Dense(0), "dense"),
+    (lambda L: L.Dense(4, kernel_initializer="nope"), "dense"),
+    (lambda L: L.Conv2D(0, 3), "conv2d"),
+    (lambda L: L.BatchNormalization(epsilon=0), "batch_normalization"),
+    (lambda L: L.LSTM(3, recurrent_regularizer="nope"), "lstm"),
+])
+def test_a_rejected_constructor_uses_no_layer_name(make, name):
+    """The check runs before the layer takes its automatic name: nothing has changed."""
     with pytest.raises(ValueError):
-        jkeras.layers.Dense(0)
-    with pytest.raises(ValueError):
-        jkeras.layers.Conv2D(0, 3)
-    assert jkeras.layers.Dense(2).name == "dense"
-    assert naming.unique_name("conv2d") == "conv2d"
+        make(jkeras.layers)
+    assert naming.unique_name(name) == name
 
 
 @pytest.mark.parametrize("make", [

@@ -147,7 +147,9 @@ class Layer:
         self._build_input_shape = None
         self._inbound_nodes = []
         self._outbound_nodes = []
-        self._weight_specs = {}  # name -> WeightSpec (engine/weight_spec.py)
+        # name -> WeightSpec (engine/weight_spec.py); a constructor may declare its weights
+        # before calling this one, so that a bad initializer name fails before any work.
+        self.__dict__.setdefault("_weight_specs", {})
 
     # ------------------------------------------------------------------ identity
     @property

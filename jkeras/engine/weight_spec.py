@@ -72,7 +72,7 @@ def declare_weight(layer, name, initializer, regularizer=None, constraint=None, 
                 f"{type(layer).__name__}: invalid `{argument}`. {error}") from None
     spec = WeightSpec(name=name, trainable=trainable, dtype=dtype, prefix=prefix,
                       options=tuple(options), **values)
-    layer._weight_specs[name] = spec
+    layer.__dict__.setdefault("_weight_specs", {})[name] = spec
     return spec
 
 

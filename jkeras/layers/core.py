@@ -31,13 +31,13 @@ class Dense(Layer):
         owner = arguments.owner_of(self)
         units = arguments.positive_int(units, "units", owner)
         activation = arguments.activation(activation, owner)
+        declare_weight(self, "kernel", kernel_initializer, kernel_regularizer,
+                       kernel_constraint)
+        declare_weight(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = units
         self.activation = activation
         self.use_bias = bool(use_bias)
-        declare_weight(self, "kernel", kernel_initializer, kernel_regularizer,
-                       kernel_constraint)
-        declare_weight(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 

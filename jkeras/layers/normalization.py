@@ -11,7 +11,7 @@ from jkeras.layers import arguments
 from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
 from jkeras.layers.autocast import autocast
 
-__all__ = ["variable_dtype", "compute_dtype", "axis_argument", "resolve_axes",
+__all__ = ["variable_dtype", "compute_dtype", "resolve_axes",
            "masked_moments", "BatchNormalization", "LayerNormalization",
            "GroupNormalization", "UnitNormalization"]
 
@@ -31,17 +31,6 @@ def variable_dtype(dtype):
 def compute_dtype(x):
     """Statistics are computed in at least float32."""
     return jnp.promote_types(x.dtype, jnp.float32)
-
-
-def axis_argument(axis, owner):
-    """`axis` (an int or a list/tuple of ints) as given, checked."""
-    if isinstance(axis, (int, np.integer)):
-        return int(axis)
-    if isinstance(axis, (list, tuple)) and all(isinstance(a, (int, np.integer)) for a in axis):
-        return [int(a) for a in axis]
-    raise TypeError(
-        f"{owner}: expected an int or a list/tuple of ints for the argument `axis`. "
-        f"Received: axis={axis!r}")
 
 
 def resolve_axes(axis, ndim, owner):
@@ -113,8 +102,7 @@ class BatchNormalization(Layer):
                  gamma_constraint=None, synchronized=False, renorm=False,
                  renorm_clipping=None, renorm_momentum=0.99, fused=None,
                  virtual_batch_size=None, adjustment=None, **kwargs):
-        super().__init__(**kwargs)
-        owner = f"BatchNormalization {self.name}"
+        owner = arguments.owner_of(self)
         if renorm:
             raise NotImplementedError(f"{owner}: renorm=True is not supported.")
         if virtual_batch_size is not None:
@@ -123,16 +111,18 @@ class BatchNormalization(Layer):
                 f"Received: virtual_batch_size={virtual_batch_size}")
         if adjustment is not None:
             raise NotImplementedError(f"{owner}: `adjustment` is not supported.")
-        self.axis = axis_argument(axis, owner)
-        self.momentum = arguments.number(momentum, "momentum", owner, minimum=0)
-        self.epsilon = arguments.number(epsilon, "epsilon", owner, minimum=0, strict=True)
-        self.center = bool(center)
-        self.scale = bool(scale)
+        axis = arguments.axis(axis, "axis", owner)
+        momentum = arguments.number(momentum, "momentum", owner, minimum=0)
+        epsilon = arguments.number(epsilon, "epsilon", owner, minimum=0, strict=True)
         _declare_offset_and_scale(self, beta_initializer, gamma_initializer, beta_regularizer,
                                   gamma_regularizer, beta_constraint, gamma_constraint)
         for name, initializer in (("moving_mean", moving_mean_initializer),
                                   ("moving_variance", moving_variance_initializer)):
             declare_weight(self, name, initializer, trainable=False, options=("initializer",))
+        super().__init__(**kwargs)
+        self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
+        self.center = bool(center)
+        self.scale = bool(scale)
         # Under jit over a sharded batch the statistics are global already.
         self.synchronized = bool(synchronized)
         self.fused = fused
@@ -230,15 +220,16 @@ class LayerNormalization(Layer):
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
                  rms_scaling=False, **kwargs):
+        owner = arguments.owner_of(self)
+        axis = arguments.axis(axis, "axis", owner)
+        epsilon = arguments.number(epsilon, "epsilon", owner, minimum=0, strict=True)
+        _declare_offset_and_scale(self, beta_initializer, gamma_initializer, beta_regularizer,
+                                  gamma_regularizer, beta_constraint, gamma_constraint)
         super().__init__(**kwargs)
-        self.axis = axis_argument(axis, f"LayerNormalization {self.name}")
-        self.epsilon = arguments.number(epsilon, "epsilon", arguments.owner_of(self),
-                                        minimum=0, strict=True)
+        self.axis, self.epsilon = axis, epsilon
         self.center = bool(center)
         self.scale = bool(scale)
         self.rms_scaling = bool(rms_scaling)
-        _declare_offset_and_scale(self, beta_initializer, gamma_initializer, beta_regularizer,
-                                  gamma_regularizer, beta_constraint, gamma_constraint)
 
     def init(self, key, input_shape):
         owner = f"LayerNormalization {self.name}"
@@ -305,23 +296,22 @@ class GroupNormalization(Layer):
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
                  **kwargs):
-        super().__init__(**kwargs)
-        if not isinstance(groups, (int, np.integer)) or (groups <= 0 and groups != -1):
+        owner = arguments.owner_of(self)
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or \
+                (groups <= 0 and groups != -1):
             raise ValueError(
-                f"GroupNormalization {self.name}: expected `groups` to be a positive "
-                f"integer or -1 (instance normalization). Received: groups={groups}")
-        if not isinstance(axis, (int, np.integer)):
+                f"{owner}: expected `groups` to be a positive integer or -1 (instance "
+                f"normalization). Received: groups={groups!r}")
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise TypeError(
-                f"GroupNormalization {self.name}: expected an int for `axis`. "
-                f"Received: axis={axis!r}")
-        self.groups = int(groups)
-        self.axis = int(axis)
-        self.epsilon = arguments.number(epsilon, "epsilon", arguments.owner_of(self),
-                                        minimum=0, strict=True)
-        self.center = bool(center)
-        self.scale = bool(scale)
+                f"{owner}: expected an int for `axis`. Received: axis={axis!r}")
+        epsilon = arguments.number(epsilon, "epsilon", owner, minimum=0, strict=True)
         _declare_offset_and_scale(self, beta_initializer, gamma_initializer, beta_regularizer,
                                   gamma_regularizer, beta_constraint, gamma_constraint)
+        super().__init__(**kwargs)
+        self.groups, self.axis, self.epsilon = int(groups), int(axis), epsilon
+        self.center = bool(center)
+        self.scale = bool(scale)
 
     def _groups_for(self, dim):
         owner = f"GroupNormalization {self.name}"
@@ -399,8 +389,9 @@ class UnitNormalization(Layer):
     supports_masking = True
 
     def __init__(self, axis=-1, **kwargs):
+        axis = arguments.axis(axis, "axis", arguments.owner_of(self))
         super().__init__(**kwargs)
-        self.axis = axis_argument(axis, f"UnitNormalization {self.name}")
+        self.axis = axis
 
     @autocast(params=False)
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):

@@ -67,13 +67,13 @@ class GatedCell(RNNCell):
         self.recurrent_dropout = arguments.clipped_rate(recurrent_dropout,
                                                         "recurrent_dropout", owner)
         self.activation = arguments.activation(activation, owner)
-        super().__init__(**kwargs)
-        self.use_bias = bool(use_bias)
         declare_weight(self, "kernel", kernel_initializer, kernel_regularizer,
                        kernel_constraint)
         declare_weight(self, "recurrent_kernel", recurrent_initializer, recurrent_regularizer,
                        recurrent_constraint, prefix="recurrent")
         declare_weight(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
+        super().__init__(**kwargs)
+        self.use_bias = bool(use_bias)
         self.seed = seed
 
     @property
