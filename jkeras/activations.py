@@ -5,6 +5,13 @@ import jax.numpy as jnp
 from jkeras.serialization import builtin_tables
 from jkeras.serialization.serialize import deserialize_keras_object, serialize_keras_object
 
+__all__ = ["relu", "leaky_relu", "relu6", "softmax", "log_softmax", "elu", "selu", "celu",
+           "softplus", "softsign", "tanh", "sigmoid", "hard_sigmoid", "hard_silu",
+           "hard_tanh", "exponential", "linear", "gelu", "swish", "silu", "mish",
+           "log_sigmoid", "tanh_shrink", "soft_shrink", "hard_shrink", "squareplus",
+           "sparse_plus", "sparse_sigmoid", "glu", "serialize", "deserialize", "get"]
+
+
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
 

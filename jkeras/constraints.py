@@ -5,6 +5,10 @@ from jkeras import _config
 from jkeras.serialization.serialize import (deserialize_instance, get_object,
                                             serialize_keras_object)
 
+__all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "max_norm",
+           "maxnorm", "non_neg", "nonneg", "unit_norm", "unitnorm", "min_max_norm",
+           "serialize", "deserialize", "get"]
+
 
 def _axis(axis):
     return tuple(axis) if isinstance(axis, list) else axis

@@ -13,6 +13,17 @@ from jkeras.serialization.serialize import (deserialize_instance, get_object,
 
 # Standard deviation of a unit normal truncated to [-2, 2]; dividing by it keeps the
 # variance of a truncated draw equal to the requested one.
+
+__all__ = ["compute_fans", "Initializer", "RandomInitializer", "Zeros", "Ones", "Constant",
+           "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling",
+           "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
+           "LecunNormal", "Orthogonal", "Identity", "zeros", "zero", "ones", "one",
+           "constant", "random_normal", "normal", "random_uniform", "uniform",
+           "truncated_normal", "variance_scaling", "orthogonal", "identity",
+           "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
+           "lecun_normal", "serialize", "deserialize", "get", "call"]
+
+
 _TRUNCATED_STDDEV = 0.87962566103423978
 
 

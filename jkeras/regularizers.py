@@ -7,6 +7,9 @@ import jax.numpy as jnp
 from jkeras.serialization.serialize import (deserialize_instance, get_object,
                                             serialize_keras_object)
 
+__all__ = ["Regularizer", "L1L2", "L1", "L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",
+           "serialize", "deserialize", "get"]
+
 
 def _penalty(value, name):
     """A finite float penalty factor (None means 0, as in Keras)."""

@@ -6,6 +6,7 @@ A layer also keeps its live variables once built, records the nodes it was calle
 """
 import inspect
 import threading
+from typing import Any, Dict, Optional, Tuple, Union
 
 import jax
 import jax.numpy as jnp
@@ -17,6 +18,12 @@ from jkeras.engine.input_spec import assert_input_compatibility
 from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.structure import _Spec, flatten, map_structure  # noqa: F401 - re-exported
 from jkeras.engine.variables import Variable
+from jkeras.engine.weight_spec import WeightSpec, declare_weight
+
+# The layer protocol's types: a shape (batch axis included, None where unknown) or a
+# list of them for several inputs; the variables `init` returns and `apply` takes.
+Shape = Union[Tuple[Optional[int], ...], list]
+VariablesTree = Dict[str, Dict[str, jax.Array]]
 
 _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights",
                  "activity_regularizer", "autocast", "dtype", "name", "trainable",
@@ -116,9 +123,13 @@ class Layer:
             raise TypeError(
                 f"Keyword argument(s) not understood by {type(self).__name__}: "
                 f"{sorted(unknown)}")
+        try:
+            dtype_policy = dtype_policies.get(dtype)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{type(self).__name__}: invalid `dtype`. {error}") from None
         self._name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
         self.trainable = bool(trainable)
-        self._dtype_policy = dtype_policies.get(dtype)
+        self._dtype_policy = dtype_policy
         self.dtype = self._dtype_policy.variable_dtype  # Keras's `layer.dtype`
         batch_input_shape = kwargs.get("batch_input_shape")
         if batch_input_shape is None:
@@ -140,7 +151,9 @@ class Layer:
         self._build_input_shape = None
         self._inbound_nodes = []
         self._outbound_nodes = []
-        self._added_weight_meta = {}
+        # name -> WeightSpec (engine/weight_spec.py); a constructor may declare its weights
+        # before calling this one, so that a bad initializer name fails before any work.
+        self.__dict__.setdefault("_weight_specs", {})
 
     # ------------------------------------------------------------------ identity
     @property
@@ -167,13 +180,15 @@ class Layer:
         return self._dtype_policy.variable_dtype
 
     # ------------------------------------------------------------------ pure pair
-    def init(self, key, input_shape):
+    def init(self, key: jax.Array, input_shape: Shape) -> VariablesTree:
         """Returns `{"params": ..., "state": ...}` for inputs of `input_shape`."""
         if type(self).build is not Layer.build:
             return self._init_from_build(key, input_shape)
         return {"params": {}, "state": {}}
 
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None, **kwargs):
+    def apply(self, variables: VariablesTree, inputs: Any, *, training: bool = False,
+              key: Optional[jax.Array] = None, mask: Any = None,
+              **kwargs) -> Tuple[Any, Dict[str, jax.Array]]:
         """Returns `(outputs, new_state)`; pure."""
         if type(self).call is Layer.call:
             raise NotImplementedError(
@@ -181,7 +196,7 @@ class Layer:
         return self._apply_through_call(variables, inputs, training=training, key=key,
                                         mask=mask, **kwargs)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         """Shapes of the outputs for `input_shape`, inferred without running real data."""
         self._maybe_build(standardize_nested_shape(input_shape))
         spec = self._infer_output_spec(input_shape_to_specs(input_shape, self.dtype))
@@ -204,7 +219,6 @@ class Layer:
 
     def add_weight(self, name=None, shape=None, dtype=None, initializer=None,
                    regularizer=None, trainable=True, constraint=None, **kwargs):
-        from jkeras import constraints, initializers, regularizers
         recorder = _RECORDER.active
         if recorder is None or recorder["layer"] is not self:
             raise RuntimeError(
@@ -215,13 +229,12 @@ class Layer:
         if initializer is None:
             floating = np.issubdtype(np.dtype(dtype), np.floating)
             initializer = "glorot_uniform" if floating else "zeros"
+        spec = declare_weight(self, name, initializer, regularizer, constraint,
+                              trainable=trainable, dtype=dtype, options=())
         recorder["key"], sub = jax.random.split(recorder["key"])
-        value = initializers.call(initializers.get(initializer), tuple(shape), dtype, sub)
+        value = spec.create(sub, tuple(shape))
         (recorder["params"] if trainable else recorder["state"])[name] = jnp.asarray(value)
-        self._added_weight_meta[name] = (regularizers.get(regularizer),
-                                         constraints.get(constraint))
-        handle = Weight(self, name, "params" if trainable else "state", trainable)
-        return handle
+        return Weight(self, name, "params" if trainable else "state", trainable)
 
     def _weight_attribute_names(self):
         return {name: attr for attr, value in vars(self).items() if isinstance(value, Weight)
@@ -259,39 +272,38 @@ class Layer:
         return outputs, variables.get("state", {})
 
     # ------------------------------------------------------------------ regularizers, constraints
-    def _per_weight(self, suffix, key):
-        meta = self._added_weight_meta.get(key)
-        if meta is not None:
-            return meta[0 if suffix == "regularizer" else 1]
-        for attr in (f"{key}_{suffix}", f"{key.replace('_kernel', '')}_{suffix}"):
-            value = getattr(self, attr, None)
-            if value is not None:
-                return value
-        return None
+    def weight_spec(self, name: str) -> Optional[WeightSpec]:
+        """The declared spec of weight `name` (None for an undeclared one). Layers that
+        hold other layers' weights under prefixed names look them up in those layers."""
+        return self._weight_specs.get(name)
+
+    def _weight_option(self, option, name):
+        spec = self.weight_spec(name)
+        return None if spec is None else getattr(spec, option)
 
     def regularization_loss(self, params):
         """Sum of this layer's weight penalties for `params` (pure)."""
         total = 0.0
         for key, value in params.items():
-            regularizer = self._per_weight("regularizer", key)
+            regularizer = self._weight_option("regularizer", key)
             if regularizer is not None:
                 total = total + regularizer(value)
         return total
 
     def has_regularizers(self):
-        return any(self._per_weight("regularizer", k) is not None
+        return any(self._weight_option("regularizer", k) is not None
                    for k in self._params_template())
 
     def apply_constraints(self, params):
         """`params` with each weight's constraint applied (pure)."""
         out = {}
         for key, value in params.items():
-            constraint = self._per_weight("constraint", key)
+            constraint = self._weight_option("constraint", key)
             out[key] = constraint(value) if constraint is not None else value
         return out
 
     def has_constraints(self):
-        return any(self._per_weight("constraint", k) is not None
+        return any(self._weight_option("constraint", k) is not None
                    for k in self._params_template())
 
     def _params_template(self):
@@ -604,7 +616,7 @@ class Layer:
         return self._node_attr("output_shapes", node_index, "output shape")
 
     # ------------------------------------------------------------------ config
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         config = {"name": self.name, "trainable": self.trainable,
                   "dtype": dtype_policies.layer_config_value(self._dtype_policy)}
         if self._batch_input_shape is not None:

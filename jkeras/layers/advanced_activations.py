@@ -4,24 +4,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras import activations, constraints, initializers, regularizers
+from jkeras import activations
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.layers import arguments
+from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
 from jkeras.layers.autocast import autocast, compute_in_float32
 
-
-def _serialize(module, value):
-    return module.serialize(value) if value is not None else None
-
-
-def _non_negative(value, name, owner, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if value is None or value < 0:
-        raise ValueError(
-            f"{owner}: expected `{name}` to be a non-negative number. "
-            f"Received: {name}={value!r}")
-    return float(value)
+__all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "large_negative",
+           "masked_softmax", "Softmax"]
 
 
 class _Elementwise(Layer):
@@ -44,11 +35,14 @@ class ReLU(_Elementwise):
     """`max_value` above it, `x` above `threshold`, `negative_slope * (x - threshold)` below."""
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        owner = arguments.owner_of(self)
+        if max_value is not None:
+            max_value = arguments.number(max_value, "max_value", owner, minimum=0)
+        negative_slope = arguments.number(negative_slope, "negative_slope", owner, minimum=0)
+        threshold = arguments.number(threshold, "threshold", owner, minimum=0)
         super().__init__(**kwargs)
-        owner = f"ReLU {self.name}"
-        self.max_value = _non_negative(max_value, "max_value", owner, allow_none=True)
-        self.negative_slope = _non_negative(negative_slope, "negative_slope", owner)
-        self.threshold = _non_negative(threshold, "threshold", owner)
+        self.max_value, self.negative_slope = max_value, negative_slope
+        self.threshold = threshold
 
     def forward(self, x):
         return activations.relu(x, alpha=self.negative_slope, max_value=self.max_value,
@@ -66,10 +60,11 @@ class LeakyReLU(_Elementwise):
     `negative_slope`)."""
 
     def __init__(self, alpha=None, negative_slope=None, **kwargs):
-        super().__init__(**kwargs)
         if alpha is None:
             alpha = 0.3 if negative_slope is None else negative_slope
-        self.alpha = _non_negative(alpha, "alpha", f"LeakyReLU {self.name}")
+        alpha = arguments.number(alpha, "alpha", arguments.owner_of(self), minimum=0)
+        super().__init__(**kwargs)
+        self.alpha = alpha
 
     @property
     def negative_slope(self):
@@ -84,6 +79,7 @@ class LeakyReLU(_Elementwise):
         return config
 
 
+@weight_options(alpha="alpha")
 class PReLU(Layer):
     """Leaky ReLU whose slope `alpha` is learned per unit (shared along `shared_axes`)."""
 
@@ -92,9 +88,7 @@ class PReLU(Layer):
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None,
                  alpha_constraint=None, shared_axes=None, **kwargs):
         super().__init__(**kwargs)
-        self.alpha_initializer = initializers.get(alpha_initializer)
-        self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = constraints.get(alpha_constraint)
+        declare_weight(self, "alpha", alpha_initializer, alpha_regularizer, alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         elif isinstance(shared_axes, (list, tuple)):
@@ -114,7 +108,7 @@ class PReLU(Layer):
             raise ValueError(
                 f"PReLU {self.name}: the unshared axes of the input must have a known size. "
                 f"Received input shape: {tuple(input_shape)}")
-        alpha = initializers.call(self.alpha_initializer, tuple(shape), self.dtype, key)
+        alpha = self._weight_specs["alpha"].create(key, shape, self.dtype)
         axes = {i: input_shape[i] for i in range(1, len(input_shape))
                 if not self.shared_axes or i not in self.shared_axes}
         self.input_spec = InputSpec(ndim=len(input_shape), axes=axes)
@@ -132,9 +126,7 @@ class PReLU(Layer):
     def get_config(self):
         config = super().get_config()
         config.update({
-            "alpha_initializer": _serialize(initializers, self.alpha_initializer),
-            "alpha_regularizer": _serialize(regularizers, self.alpha_regularizer),
-            "alpha_constraint": _serialize(constraints, self.alpha_constraint),
+            **options_config(self, "alpha"),
             "shared_axes": self.shared_axes,
         })
         return config
@@ -162,8 +154,9 @@ class ThresholdedReLU(_Elementwise):
     """`x` where x > theta, 0 elsewhere."""
 
     def __init__(self, theta=1.0, **kwargs):
+        theta = arguments.number(theta, "theta", arguments.owner_of(self), minimum=0)
         super().__init__(**kwargs)
-        self.theta = _non_negative(theta, "theta", f"ThresholdedReLU {self.name}")
+        self.theta = theta
 
     def forward(self, x):
         return jnp.where(x > self.theta, x, jnp.zeros_like(x))

@@ -6,15 +6,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras import constraints, initializers, regularizers
 from jkeras.engine.base_layer import Layer, standardize_nested_shape
+from jkeras.layers import arguments
+from jkeras.layers.arguments import require_key
+from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
 from jkeras.layers.advanced_activations import large_negative
 from jkeras.layers import fused_attention
 from jkeras.layers.autocast import autocast, compute_in_float32
 
-
-def _serialize(module, value):
-    return module.serialize(value) if value is not None else None
+__all__ = ["causal_mask", "attention_equations", "MultiHeadAttention", "Attention",
+           "AdditiveAttention"]
 
 
 def _is_shape_list(shape):
@@ -39,10 +40,8 @@ def _masked_offset(dtype):
     return 65504.0 if jnp.dtype(dtype) == jnp.float16 else 1.0e9
 
 
-def _dropout(x, rate, key, owner):
-    if key is None:
-        raise ValueError(
-            f'{owner} needs a PRNG `key` in training mode when dropout > 0. Received: key=None')
+def _dropout(x, rate, key, layer):
+    key = require_key(layer, key, "in training mode when dropout > 0")
     keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
     return jnp.where(keep, x / (1.0 - rate), jnp.zeros_like(x))
 
@@ -69,6 +68,7 @@ def attention_equations(rank, attention_axes):
     return (f"{source},{target}->{product}", f"{product},{source}->{target}", len(product))
 
 
+@weight_options(kernel="kernel", bias="bias")
 class MultiHeadAttention(Layer):
     """Multi-head attention (Vaswani et al., 2017) with Keras's weight layout.
 
@@ -109,8 +109,7 @@ class MultiHeadAttention(Layer):
             raise ValueError(
                 f"{owner}: expected a positive integer or None for `value_dim`. "
                 f"Received: value_dim={value_dim!r}")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"{owner}: expected 0 <= dropout < 1. Received: dropout={dropout}")
+        arguments.rate(dropout, "dropout", owner)
         if use_gate or sliding_window is not None:
             raise NotImplementedError(
                 f"{owner}: `use_gate` and `sliding_window` are not supported. Received: "
@@ -130,12 +129,10 @@ class MultiHeadAttention(Layer):
                 f"{owner}: expected an int, list or tuple for `attention_axes`. "
                 f"Received: attention_axes={attention_axes!r}")
         self._attention_axes = tuple(attention_axes) if attention_axes is not None else None
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        # One spec for the four projections' kernels, one for their biases.
+        declare_weight(self, "kernel", kernel_initializer, kernel_regularizer,
+                       kernel_constraint)
+        declare_weight(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.seed = seed
         if flash_attention and self._dropout > 0:
             raise ValueError(
@@ -195,15 +192,16 @@ class MultiHeadAttention(Layer):
         keys = jax.random.split(key, 2 * len(shapes))
         params = {}
         for i, (name, kernel_shape, bias_shape) in enumerate(shapes):
-            params[f"{name}/kernel"] = initializers.call(
-                self.kernel_initializer, kernel_shape, self.dtype, keys[2 * i])
+            params[f"{name}/kernel"] = self._weight_specs["kernel"].create(
+                keys[2 * i], kernel_shape, self.dtype)
             if self._use_bias:
-                params[f"{name}/bias"] = initializers.call(
-                    self.bias_initializer, bias_shape, self.dtype, keys[2 * i + 1])
+                params[f"{name}/bias"] = self._weight_specs["bias"].create(
+                    keys[2 * i + 1], bias_shape, self.dtype)
         return {"params": params, "state": {}}
 
-    def _per_weight(self, suffix, key):
-        return getattr(self, f"{key.rsplit('/', 1)[-1]}_{suffix}", None)
+    def weight_spec(self, name):
+        """`query/kernel`, `key/kernel`, ... all follow the `kernel` spec (biases: `bias`)."""
+        return self._weight_specs.get(name.rsplit("/", 1)[-1])
 
     def _resolved_attention_axes(self, rank):
         if self._attention_axes is None:
@@ -279,7 +277,7 @@ class MultiHeadAttention(Layer):
                                axis=norm_axes).astype(scores.dtype)
         used = probs
         if training and self._dropout > 0:
-            used = _dropout(probs, self._dropout, key, f'MultiHeadAttention "{self.name}"')
+            used = _dropout(probs, self._dropout, key, self)
         attended = jnp.einsum(combine_eq, used, v)
         outputs = self._output_projection(params, attended)
         if return_attention_scores:
@@ -342,13 +340,7 @@ class MultiHeadAttention(Layer):
             "use_bias": self._use_bias,
             "output_shape": list(self._output_shape) if self._output_shape else None,
             "attention_axes": list(self._attention_axes) if self._attention_axes else None,
-            "kernel_initializer": _serialize(initializers, self.kernel_initializer),
-            "bias_initializer": _serialize(initializers, self.bias_initializer),
-            "kernel_regularizer": _serialize(regularizers, self.kernel_regularizer),
-            "bias_regularizer": _serialize(regularizers, self.bias_regularizer),
-            "activity_regularizer": _serialize(regularizers, self.activity_regularizer),
-            "kernel_constraint": _serialize(constraints, self.kernel_constraint),
-            "bias_constraint": _serialize(constraints, self.bias_constraint),
+            **options_config(self, "kernel", "bias", activity_regularizer=True),
             "query_shape": query_shape,
             "key_shape": key_shape,
             "value_shape": value_shape,
@@ -393,16 +385,15 @@ class Attention(Layer):
             raise ValueError(
                 f"{type(self).__name__} {self.name}: expected score_mode to be one of "
                 f"'dot', 'concat'. Received: score_mode={score_mode!r}")
-        if not 0 <= dropout < 1:
-            raise ValueError(
-                f"{type(self).__name__} {self.name}: expected 0 <= dropout < 1. "
-                f"Received: dropout={dropout}")
+        arguments.rate(dropout, "dropout", f"{type(self).__name__} {self.name}")
         self.use_scale = bool(use_scale)
         self.score_mode = score_mode
         self.dropout = float(dropout)
         self.seed = seed
         self.causal = bool(causal)
         self.supports_masking = True
+        declare_weight(self, "scale", "ones", options=())
+        declare_weight(self, "concat_score_weight", "ones", options=())
 
     def _check_shapes(self, input_shape):
         if not _is_shape_list(input_shape) or not 2 <= len(input_shape) <= 3:
@@ -415,9 +406,10 @@ class Attention(Layer):
         self._check_shapes(input_shape)
         params = {}
         if self.use_scale:
-            params["scale"] = jnp.ones((), self.dtype)
+            params["scale"] = self._weight_specs["scale"].create(None, (), self.dtype)
         if self.score_mode == "concat":
-            params["concat_score_weight"] = jnp.ones((), self.dtype)
+            params["concat_score_weight"] = self._weight_specs["concat_score_weight"].create(
+                None, (), self.dtype)
         return {"params": params, "state": {}}
 
     def _scores(self, params, query, key):
@@ -455,8 +447,7 @@ class Attention(Layer):
             weights = jax.nn.softmax(compute_in_float32(scores), axis=-1).astype(scores.dtype)
             used = weights
             if training and self.dropout > 0:
-                used = _dropout(weights, self.dropout, key,
-                                f'{type(self).__name__} "{self.name}"')
+                used = _dropout(weights, self.dropout, key, self)
             outputs = jnp.matmul(used, value)
         if query_mask is not None:
             outputs = jnp.where(jnp.expand_dims(jnp.asarray(query_mask, bool), -1), outputs,
@@ -515,14 +506,14 @@ class AdditiveAttention(Attention):
     def __init__(self, use_scale=True, dropout=0.0, **kwargs):
         kwargs.pop("score_mode", None)
         super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
+        declare_weight(self, "scale", "glorot_uniform", options=())
 
     def init(self, key, input_shape):
         self._check_shapes(input_shape)
         params = {}
         if self.use_scale:
             dim = input_shape[0][-1]
-            params["scale"] = initializers.call(initializers.get("glorot_uniform"), (dim,),
-                                                self.dtype, key)
+            params["scale"] = self._weight_specs["scale"].create(key, (dim,), self.dtype)
         return {"params": params, "state": {}}
 
     def _scores(self, params, query, key):

@@ -1,133 +1,38 @@
-"""Convolution layers (plain, grouped, transposed, depthwise, separable; 1D to 3D), the
-spatial resizing layers that go with them (UpSampling, ZeroPadding, Cropping), and Keras 1's
-atrous convolutions."""
+"""Convolution layers (plain, grouped and transposed; 1D to 3D) and Keras 1's atrous
+convolutions. Keras 2's `keras.layers.convolutional` also held the depthwise and separable
+convolutions (layers/depthwise_separable.py), UpSampling, ZeroPadding and Cropping
+(layers/reshaping.py) and the pooling layers: all are importable from here still."""
 import warnings
 
-import jax
 import jax.numpy as jnp
-from jax import lax
 
-from jkeras import _config, activations, constraints, initializers, regularizers
-from jkeras.engine.base_layer import Layer
-from jkeras.engine.input_spec import InputSpec
-from jkeras.utils import conv_utils
+from jkeras import activations
+from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
+from jkeras.layers import arguments
 from jkeras.layers.autocast import autocast
-from jkeras.ops.conv import convolve
+from jkeras.layers.convolution_base import (BaseConv, add_bias, convolve, convolve_transpose,
+                                            input_channels, spatial_output_shape)
+from jkeras.layers.depthwise_separable import (
+    DepthwiseConv, DepthwiseConv1D, DepthwiseConv2D, DepthwiseConvolution2D, SeparableConv,
+    SeparableConv1D, SeparableConv2D, SeparableConvolution1D, SeparableConvolution2D)
+from jkeras.utils import conv_utils
 
-_UPSAMPLING_METHODS = {"nearest": "nearest", "area": "nearest", "bilinear": "bilinear",
-                       "bicubic": "bicubic", "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
-
-
-# ---------------------------------------------------------------------- pure helpers
-def convolve_transpose(x, kernel, strides, padding, output_padding, dilation, data_format):
-    """Transposed convolution of `x` with a Keras kernel `(*spatial, out, in)`: a plain
-    convolution of the stride-dilated input with the flipped, in/out-swapped kernel."""
-    rank = kernel.ndim - 2
-    pads = [conv_utils.deconv_padding(kernel.shape[i], strides[i], dilation[i], padding,
-                                      None if output_padding is None else output_padding[i])
-            for i in range(rank)]
-    flipped = jnp.swapaxes(jnp.flip(kernel, axis=tuple(range(rank))), -1, -2)
-    return lax.conv_general_dilated(
-        x, flipped, window_strides=(1,) * rank, padding=pads, lhs_dilation=tuple(strides),
-        rhs_dilation=tuple(dilation),
-        dimension_numbers=conv_utils.dimension_numbers(rank, data_format))
-
-
-def add_bias(y, bias, data_format):
-    if data_format == "channels_last":
-        return y + bias
-    return y + jnp.reshape(bias, (1, -1) + (1,) * (y.ndim - 2))
+__all__ = ["convolve", "convolve_transpose", "add_bias", "Conv", "Conv1D", "Conv2D",
+           "Conv3D", "ConvTranspose", "Conv1DTranspose", "Conv2DTranspose",
+           "Conv3DTranspose", "DepthwiseConv", "DepthwiseConv1D", "DepthwiseConv2D",
+           "SeparableConv", "SeparableConv1D", "SeparableConv2D", "Convolution1D",
+           "Convolution2D", "Convolution3D", "Convolution2DTranspose",
+           "Convolution3DTranspose", "Deconvolution2D", "Deconv2D", "Deconvolution3D",
+           "Deconv3D", "SeparableConvolution1D", "SeparableConvolution2D",
+           "DepthwiseConvolution2D", "AtrousConvolution1D", "AtrousConvolution2D",
+           "AtrousConv1D", "AtrousConv2D", "AveragePooling1D", "AveragePooling2D",
+           "AveragePooling3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Cropping1D",
+           "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
+           "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D"]
 
 
-def _channels(input_shape, data_format, layer):
-    channels = input_shape[conv_utils.channel_axis(data_format)]
-    if channels is None:
-        raise ValueError(
-            f"Layer {layer.name} needs the channel dimension of its inputs to be defined "
-            f"(data_format={data_format!r}). Received: input_shape={tuple(input_shape)}")
-    return int(channels)
-
-
-def _positive(value, name, owner):
-    try:
-        ok = not isinstance(value, bool) and int(value) == value and value > 0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(
-            f"{owner}: expected `{name}` to be a positive integer. Received: {name}={value!r}")
-    return int(value)
-
-
-def _check_strides_and_dilation(strides, dilation, owner):
-    if max(strides) > 1 and max(dilation) > 1:
-        raise ValueError(
-            f"{owner}: `strides > 1` is not supported together with `dilation_rate > 1`. "
-            f"Received: strides={strides} and dilation_rate={dilation}")
-
-
-def _spatial_output_shape(layer, input_shape, channels_out, lengths_fn):
-    """Rebuilds a full output shape from the per-axis `lengths_fn(axis, length)`."""
-    input_shape = tuple(input_shape)
-    axes = conv_utils.spatial_axes(layer.rank, layer.data_format)
-    spatial = tuple(lengths_fn(i, input_shape[a]) for i, a in enumerate(axes))
-    for length in spatial:
-        if length is not None and length <= 0:
-            raise ValueError(
-                f"Layer {layer.name}: the computed output size would be zero or negative "
-                f"for input_shape={input_shape}. Received: kernel_size/pool_size="
-                f"{getattr(layer, 'kernel_size', getattr(layer, 'pool_size', None))}, "
-                f"strides={layer.strides}, padding={layer.padding!r}")
-    if layer.data_format == "channels_last":
-        return (input_shape[0],) + spatial + (channels_out,)
-    return (input_shape[0], channels_out) + spatial
-
-
-# ---------------------------------------------------------------------- base classes
-class _BaseConv(Layer):
-    """Arguments shared by every convolution: geometry, activation, bias."""
-
-    _strided_dilation_ok = False
-
-    def _set_geometry(self, rank, kernel_size, strides, padding, data_format, dilation_rate,
-                      allow_causal):
-        owner = type(self).__name__
-        self.rank = rank
-        try:
-            self.kernel_size = conv_utils.normalize_tuple(kernel_size, rank, "kernel_size")
-            self.strides = conv_utils.normalize_tuple(strides, rank, "strides")
-            self.dilation_rate = conv_utils.normalize_tuple(dilation_rate, rank,
-                                                            "dilation_rate")
-            self.padding = conv_utils.normalize_padding(padding, allow_causal=allow_causal)
-        except ValueError as error:
-            raise ValueError(f"{owner}: {error}") from None
-        self.data_format = _config.normalize_data_format(data_format)
-        if not self._strided_dilation_ok:
-            _check_strides_and_dilation(self.strides, self.dilation_rate, owner)
-        self.input_spec = InputSpec(ndim=rank + 2)
-
-    def _finish(self, y, params):
-        if self.use_bias:
-            y = add_bias(y, params["bias"], self.data_format)
-        return self.activation(y)
-
-    def _set_input_spec(self, channels):
-        self.input_spec = InputSpec(
-            ndim=self.rank + 2, axes={conv_utils.channel_axis(self.data_format): channels})
-
-    def _geometry_config(self):
-        return {"kernel_size": self.kernel_size, "strides": self.strides,
-                "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate}
-
-    def _output_lengths(self, input_shape, channels_out):
-        return _spatial_output_shape(
-            self, input_shape, channels_out,
-            lambda i, n: conv_utils.conv_output_length(
-                n, self.kernel_size[i], self.padding, self.strides[i], self.dilation_rate[i]))
-
-
-class Conv(_BaseConv):
+@weight_options(kernel="kernel", bias="bias")
+class Conv(BaseConv):
     """N-D convolution; kernel `(*kernel_size, in_channels // groups, filters)`."""
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
@@ -135,41 +40,32 @@ class Conv(_BaseConv):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         owner = type(self).__name__
-        self.filters = _positive(filters, "filters", owner)
-        self.groups = _positive(groups, "groups", owner)
-        if self.filters % self.groups:
+        filters = arguments.positive_int(filters, "filters", owner)
+        groups = arguments.positive_int(groups, "groups", owner)
+        if filters % groups:
             raise ValueError(
                 f"{owner}: the number of filters must be divisible by the number of groups. "
-                f"Received: groups={self.groups}, filters={self.filters}")
-        self._set_geometry(rank, kernel_size, strides, padding, data_format, dilation_rate,
-                           allow_causal=rank == 1)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+                f"Received: groups={groups}, filters={filters}")
+        super().__init__(rank, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, activity_regularizer=activity_regularizer,
+                         **kwargs)
+        self.filters, self.groups = filters, groups
+        declare_weight(self, "kernel", kernel_initializer, kernel_regularizer,
+                       kernel_constraint)
+        declare_weight(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
 
     def init(self, key, input_shape):
-        channels = _channels(input_shape, self.data_format, self)
+        channels = input_channels(input_shape, self.data_format, self)
         if channels % self.groups:
             raise ValueError(
                 f"Layer {self.name}: the number of input channels must be divisible by the "
                 f"number of groups. Received: groups={self.groups}, input_shape="
                 f"{tuple(input_shape)}")
         self.compute_output_shape(input_shape)  # rejects inputs too small for the kernel
-        k1, k2 = jax.random.split(key)
-        shape = self.kernel_size + (channels // self.groups, self.filters)
-        params = {"kernel": initializers.call(self.kernel_initializer, shape, self.dtype, k1)}
-        if self.use_bias:
-            params["bias"] = initializers.call(self.bias_initializer, (self.filters,),
-                                               self.dtype, k2)
-        self._set_input_spec(channels)
-        return {"params": params, "state": {}}
+        return self._create_weights(
+            key, {"kernel": self.kernel_size + (channels // self.groups, self.filters),
+                  "bias": (self.filters,)}, channels)
 
     @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
@@ -188,14 +84,7 @@ class Conv(_BaseConv):
                        "groups": self.groups,
                        "activation": activations.serialize(self.activation),
                        "use_bias": self.use_bias,
-                       "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                       "bias_initializer": initializers.serialize(self.bias_initializer),
-                       "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                       "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                       "activity_regularizer":
-                           regularizers.serialize(self.activity_regularizer),
-                       "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                       "bias_constraint": constraints.serialize(self.bias_constraint)})
+                       **options_config(self, "kernel", "bias", activity_regularizer=True)})
         return config
 
 
@@ -259,11 +148,11 @@ class ConvTranspose(Conv):
                          dilation_rate, 1, activation, use_bias, kernel_initializer,
                          bias_initializer, kernel_regularizer, bias_regularizer,
                          activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
-        self.padding = conv_utils.normalize_padding(padding)
+        self.padding = arguments.padding(padding, type(self).__name__)
         self.output_padding = None
         if output_padding is not None:
-            self.output_padding = conv_utils.normalize_tuple(
-                output_padding, rank, "output_padding", allow_zero=True)
+            self.output_padding = arguments.int_tuple(
+                output_padding, rank, "output_padding", type(self).__name__, allow_zero=True)
             for extra, stride in zip(self.output_padding, self.strides):
                 if extra >= stride:
                     raise ValueError(
@@ -272,15 +161,10 @@ class ConvTranspose(Conv):
                         f"{self.output_padding}, strides={self.strides}")
 
     def init(self, key, input_shape):
-        channels = _channels(input_shape, self.data_format, self)
-        k1, k2 = jax.random.split(key)
-        shape = self.kernel_size + (self.filters, channels)
-        params = {"kernel": initializers.call(self.kernel_initializer, shape, self.dtype, k1)}
-        if self.use_bias:
-            params["bias"] = initializers.call(self.bias_initializer, (self.filters,),
-                                               self.dtype, k2)
-        self._set_input_spec(channels)
-        return {"params": params, "state": {}}
+        channels = input_channels(input_shape, self.data_format, self)
+        return self._create_weights(
+            key, {"kernel": self.kernel_size + (self.filters, channels),
+                  "bias": (self.filters,)}, channels)
 
     @autocast
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
@@ -296,7 +180,7 @@ class ConvTranspose(Conv):
             return conv_utils.deconv_output_length(n, self.kernel_size[i], self.padding,
                                                    extra, self.strides[i],
                                                    self.dilation_rate[i])
-        return _spatial_output_shape(self, input_shape, self.filters, length)
+        return spatial_output_shape(self, input_shape, self.filters, length)
 
     def get_config(self):
         config = super().get_config()
@@ -348,448 +232,6 @@ class Conv3DTranspose(ConvTranspose):
                          activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
-def _pop_legacy_kernel_args(kwargs, owner):
-    """Removes Keras 2 leftovers a depthwise/separable config may carry: `groups` (must be 1)
-    and the `kernel_*` spellings, returned as {'initializer': ..., ...}."""
-    groups = kwargs.pop("groups", 1)
-    if groups != 1:
-        raise ValueError(f"{owner} does not take `groups`. Expected groups=1. "
-                         f"Received: groups={groups!r}")
-    return {kind: kwargs.pop(f"kernel_{kind}", None)
-            for kind in ("initializer", "regularizer", "constraint")}
-
-
-def _prefer(value, default, legacy):
-    """`legacy` (an old `kernel_*` spelling) fills an argument left at its default."""
-    return legacy if legacy is not None and value == default else value
-
-
-class DepthwiseConv(_BaseConv):
-    """N-D depthwise convolution; kernel `(*kernel_size, in_channels, depth_multiplier)`."""
-
-    def __init__(self, rank, kernel_size, strides=1, padding="valid", depth_multiplier=1,
-                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, bias_constraint=None, **kwargs):
-        owner = type(self).__name__
-        legacy = _pop_legacy_kernel_args(kwargs, owner)
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.depth_multiplier = _positive(depth_multiplier, "depth_multiplier", owner)
-        self._set_geometry(rank, kernel_size, strides, padding, data_format, dilation_rate,
-                           allow_causal=rank == 1)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.depthwise_initializer = initializers.get(
-            _prefer(depthwise_initializer, "glorot_uniform", legacy["initializer"]))
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(
-            _prefer(depthwise_regularizer, None, legacy["regularizer"]))
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(
-            _prefer(depthwise_constraint, None, legacy["constraint"]))
-        self.bias_constraint = constraints.get(bias_constraint)
-
-    def init(self, key, input_shape):
-        channels = _channels(input_shape, self.data_format, self)
-        self.compute_output_shape(input_shape)
-        k1, k2 = jax.random.split(key)
-        shape = self.kernel_size + (channels, self.depth_multiplier)
-        params = {"depthwise_kernel": initializers.call(self.depthwise_initializer, shape,
-                                                        self.dtype, k1)}
-        if self.use_bias:
-            params["bias"] = initializers.call(self.bias_initializer,
-                                               (channels * self.depth_multiplier,),
-                                               self.dtype, k2)
-        self._set_input_spec(channels)
-        return {"params": params, "state": {}}
-
-    @autocast
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        p = variables["params"]
-        x = jnp.asarray(inputs, self.compute_dtype)
-        y = self._depthwise(x, p["depthwise_kernel"])
-        return self._finish(y, p), variables["state"]
-
-    def _depthwise(self, x, kernel):
-        channels = kernel.shape[-2]
-        grouped = jnp.reshape(kernel, kernel.shape[:-2] + (1, -1))
-        return convolve(x, grouped, self.strides, self.padding, self.dilation_rate,
-                        self.data_format, groups=channels)
-
-    def compute_output_shape(self, input_shape):
-        channels = input_shape[conv_utils.channel_axis(self.data_format)]
-        out = None if channels is None else channels * self.depth_multiplier
-        return self._output_lengths(input_shape, out)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({
-            "depth_multiplier": self.depth_multiplier, **self._geometry_config(),
-            "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint)})
-        return config
-
-
-class DepthwiseConv1D(DepthwiseConv):
-    """1D depthwise convolution."""
-
-    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
-                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(1, kernel_size, strides, padding, depth_multiplier, data_format,
-                         dilation_rate, activation, use_bias, depthwise_initializer,
-                         bias_initializer, depthwise_regularizer, bias_regularizer,
-                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
-
-
-class DepthwiseConv2D(DepthwiseConv):
-    """2D depthwise convolution."""
-
-    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1,
-                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(2, kernel_size, strides, padding, depth_multiplier, data_format,
-                         dilation_rate, activation, use_bias, depthwise_initializer,
-                         bias_initializer, depthwise_regularizer, bias_regularizer,
-                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
-
-
-class SeparableConv(DepthwiseConv):
-    """Depthwise convolution followed by a 1x1 convolution to `filters` channels.
-
-    Weights: `depthwise_kernel (*kernel_size, in, depth_multiplier)`, `pointwise_kernel
-    (1, ..., in * depth_multiplier, filters)`, `bias (filters,)`. The Keras 2 spellings
-    `kernel_initializer/regularizer/constraint` are accepted and fill both kernels'
-    arguments left at their defaults.
-    """
-
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid",
-                 data_format=None, dilation_rate=1, depth_multiplier=1, activation=None,
-                 use_bias=True, depthwise_initializer="glorot_uniform",
-                 pointwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 depthwise_regularizer=None, pointwise_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, depthwise_constraint=None,
-                 pointwise_constraint=None, bias_constraint=None, **kwargs):
-        legacy = {kind: kwargs.get(f"kernel_{kind}")
-                  for kind in ("initializer", "regularizer", "constraint")}
-        super().__init__(rank, kernel_size, strides, padding, depth_multiplier, data_format,
-                         dilation_rate, activation, use_bias, depthwise_initializer,
-                         bias_initializer, depthwise_regularizer, bias_regularizer,
-                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
-        self.filters = _positive(filters, "filters", type(self).__name__)
-        self.pointwise_initializer = initializers.get(
-            _prefer(pointwise_initializer, "glorot_uniform", legacy["initializer"]))
-        self.pointwise_regularizer = regularizers.get(
-            _prefer(pointwise_regularizer, None, legacy["regularizer"]))
-        self.pointwise_constraint = constraints.get(
-            _prefer(pointwise_constraint, None, legacy["constraint"]))
-
-    def init(self, key, input_shape):
-        channels = _channels(input_shape, self.data_format, self)
-        self.compute_output_shape(input_shape)
-        k1, k2, k3 = jax.random.split(key, 3)
-        depthwise_shape = self.kernel_size + (channels, self.depth_multiplier)
-        pointwise_shape = (1,) * self.rank + (channels * self.depth_multiplier, self.filters)
-        params = {
-            "depthwise_kernel": initializers.call(self.depthwise_initializer, depthwise_shape,
-                                                  self.dtype, k1),
-            "pointwise_kernel": initializers.call(self.pointwise_initializer, pointwise_shape,
-                                                  self.dtype, k2)}
-        if self.use_bias:
-            params["bias"] = initializers.call(self.bias_initializer, (self.filters,),
-                                               self.dtype, k3)
-        self._set_input_spec(channels)
-        return {"params": params, "state": {}}
-
-    @autocast
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        p = variables["params"]
-        x = jnp.asarray(inputs, self.compute_dtype)
-        y = self._depthwise(x, p["depthwise_kernel"])
-        ones = (1,) * self.rank
-        y = convolve(y, p["pointwise_kernel"], ones, "valid", ones,
-                     self.data_format)
-        return self._finish(y, p), variables["state"]
-
-    def compute_output_shape(self, input_shape):
-        return self._output_lengths(input_shape, self.filters)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({
-            "filters": self.filters,
-            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-            "pointwise_constraint": constraints.serialize(self.pointwise_constraint)})
-        return config
-
-
-class SeparableConv1D(SeparableConv):
-    """1D separable convolution."""
-
-    def __init__(self, filters, kernel_size, strides=1, padding="valid",
-                 data_format="channels_last", dilation_rate=1, depth_multiplier=1,
-                 activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
-                 **kwargs):
-        super().__init__(1, filters, kernel_size, strides, padding, data_format,
-                         dilation_rate, depth_multiplier, activation, use_bias,
-                         depthwise_initializer, pointwise_initializer, bias_initializer,
-                         depthwise_regularizer, pointwise_regularizer, bias_regularizer,
-                         activity_regularizer, depthwise_constraint, pointwise_constraint,
-                         bias_constraint, **kwargs)
-
-
-class SeparableConv2D(SeparableConv):
-    """2D separable convolution."""
-
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
-                 **kwargs):
-        super().__init__(2, filters, kernel_size, strides, padding, data_format,
-                         dilation_rate, depth_multiplier, activation, use_bias,
-                         depthwise_initializer, pointwise_initializer, bias_initializer,
-                         depthwise_regularizer, pointwise_regularizer, bias_regularizer,
-                         activity_regularizer, depthwise_constraint, pointwise_constraint,
-                         bias_constraint, **kwargs)
-
-
-# ---------------------------------------------------------------------- resizing layers
-class _Spatial(Layer):
-    """Base of the weightless layers acting on the spatial axes of a rank-N input."""
-
-    rank = None
-
-    def _setup(self, data_format):
-        self.data_format = _config.normalize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=self.rank + 2)
-
-    def _axes(self):
-        return conv_utils.spatial_axes(self.rank, self.data_format)
-
-    def _map_spatial(self, input_shape, fn):
-        shape = list(input_shape)
-        for i, axis in enumerate(self._axes()):
-            shape[axis] = None if shape[axis] is None else fn(i, shape[axis])
-        return tuple(shape)
-
-
-class _UpSampling(_Spatial):
-
-    def __init__(self, size, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self._setup(data_format)
-        self.size = conv_utils.normalize_tuple(size, self.rank, "size")
-
-    @autocast
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        y = inputs
-        for axis, repeats in zip(self._axes(), self.size):
-            y = jnp.repeat(y, repeats, axis=axis)
-        return y, variables["state"]
-
-    def compute_output_shape(self, input_shape):
-        return self._map_spatial(input_shape, lambda i, n: n * self.size[i])
-
-    def get_config(self):
-        return {**super().get_config(), "size": self.size, "data_format": self.data_format}
-
-
-class UpSampling1D(_UpSampling):
-    """Repeats each timestep `size` times."""
-
-    rank = 1
-
-    def __init__(self, size=2, **kwargs):
-        super().__init__(size, "channels_last", **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("data_format")
-        config["size"] = self.size[0]
-        return config
-
-
-class UpSampling2D(_UpSampling):
-    """Enlarges images by integer factors: nearest repeats, or bilinear/bicubic/lanczos
-    resampling (half-pixel centers, as Keras)."""
-
-    rank = 2
-
-    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
-        super().__init__(size, data_format, **kwargs)
-        interpolation = str(interpolation).lower()
-        if interpolation not in _UPSAMPLING_METHODS:
-            raise ValueError(
-                f"UpSampling2D: `interpolation` must be one of "
-                f"{sorted(_UPSAMPLING_METHODS)}. Received: interpolation={interpolation!r}")
-        self.interpolation = interpolation
-
-    @autocast
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        method = _UPSAMPLING_METHODS[self.interpolation]
-        if method == "nearest":
-            return super().apply(variables, inputs)
-        x = jnp.asarray(inputs, self.compute_dtype)
-        shape = list(x.shape)
-        for axis, factor in zip(self._axes(), self.size):
-            shape[axis] *= factor
-        return jax.image.resize(x, tuple(shape), method=method), variables["state"]
-
-    def get_config(self):
-        return {**super().get_config(), "interpolation": self.interpolation}
-
-
-class UpSampling3D(_UpSampling):
-    """Repeats each voxel `size` times along each spatial axis."""
-
-    rank = 3
-
-    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
-        super().__init__(size, data_format, **kwargs)
-
-
-class _ZeroPadding(_Spatial):
-
-    def __init__(self, padding, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self._setup(data_format)
-        self.padding = conv_utils.normalize_pair_padding(padding, self.rank, "padding")
-
-    @autocast
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        widths = [(0, 0)] * inputs.ndim
-        for axis, pair in zip(self._axes(), self.padding):
-            widths[axis] = pair
-        return jnp.pad(inputs, widths), variables["state"]
-
-    def compute_output_shape(self, input_shape):
-        return self._map_spatial(input_shape, lambda i, n: n + sum(self.padding[i]))
-
-    def get_config(self):
-        return {**super().get_config(), "padding": self.padding,
-                "data_format": self.data_format}
-
-
-class ZeroPadding1D(_ZeroPadding):
-    """Adds zeros at the start and end of the steps axis: `padding` is an int or a pair.
-
-    `data_format` defaults to channels_last (steps on axis 1) as in Keras 2.
-    """
-
-    rank = 1
-
-    def __init__(self, padding=1, data_format=None, **kwargs):
-        pair = conv_utils.normalize_tuple(padding, 2, "padding", allow_zero=True)
-        super().__init__((pair,), data_format or "channels_last", **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config["padding"] = self.padding[0]
-        if self.data_format == "channels_last":  # Keras 2 configs have no data_format
-            config.pop("data_format")
-        return config
-
-
-class ZeroPadding2D(_ZeroPadding):
-    """Adds rows and columns of zeros around images."""
-
-    rank = 2
-
-    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
-        super().__init__(padding, data_format, **kwargs)
-
-
-class ZeroPadding3D(_ZeroPadding):
-    """Adds zeros around volumes."""
-
-    rank = 3
-
-    def __init__(self, padding=(1, 1, 1), data_format=None, **kwargs):
-        super().__init__(padding, data_format, **kwargs)
-
-
-class _Cropping(_Spatial):
-
-    def __init__(self, cropping, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self._setup(data_format)
-        self.cropping = conv_utils.normalize_pair_padding(cropping, self.rank, "cropping")
-
-    @autocast
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None):
-        self.compute_output_shape(inputs.shape)
-        index = [slice(None)] * inputs.ndim
-        for axis, (start, end) in zip(self._axes(), self.cropping):
-            index[axis] = slice(start, inputs.shape[axis] - end)
-        return inputs[tuple(index)], variables["state"]
-
-    def compute_output_shape(self, input_shape):
-        def length(i, n):
-            if sum(self.cropping[i]) >= n:
-                raise ValueError(
-                    f"Layer {self.name}: `cropping` must be smaller than the input along "
-                    f"each spatial axis. Received: cropping={self.cropping}, input_shape="
-                    f"{tuple(input_shape)}")
-            return n - sum(self.cropping[i])
-        return self._map_spatial(input_shape, length)
-
-    def get_config(self):
-        return {**super().get_config(), "cropping": self.cropping,
-                "data_format": self.data_format}
-
-
-class Cropping1D(_Cropping):
-    """Removes steps from the start and end of a sequence: `cropping` is an int or a pair."""
-
-    rank = 1
-
-    def __init__(self, cropping=(1, 1), **kwargs):
-        pair = conv_utils.normalize_tuple(cropping, 2, "cropping", allow_zero=True)
-        super().__init__((pair,), "channels_last", **kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("data_format")
-        config["cropping"] = self.cropping[0]
-        return config
-
-
-class Cropping2D(_Cropping):
-    """Removes rows and columns at the borders of images."""
-
-    rank = 2
-
-    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
-        super().__init__(cropping, data_format, **kwargs)
-
-
-class Cropping3D(_Cropping):
-    """Removes slices at the borders of volumes."""
-
-    rank = 3
-
-    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
-        super().__init__(cropping, data_format, **kwargs)
-
 
 # Keras 2 aliases.
 Convolution1D = Conv1D
@@ -799,9 +241,6 @@ Convolution2DTranspose = Conv2DTranspose
 Convolution3DTranspose = Conv3DTranspose
 Deconvolution2D = Deconv2D = Conv2DTranspose
 Deconvolution3D = Deconv3D = Conv3DTranspose
-SeparableConvolution1D = SeparableConv1D
-SeparableConvolution2D = SeparableConv2D
-DepthwiseConvolution2D = DepthwiseConv2D
 
 
 # ---------------------------------------------------------- Keras 1's atrous convolutions
@@ -869,7 +308,10 @@ AtrousConv1D = AtrousConvolution1D
 AtrousConv2D = AtrousConvolution2D
 
 
-# Keras 2's `keras.layers.convolutional` also held the pooling layers.
+# Keras 2's `keras.layers.convolutional` also held the pooling and resizing layers.
 from jkeras.layers.pooling import (  # noqa: E402
     AveragePooling1D, AveragePooling2D, AveragePooling3D, MaxPooling1D, MaxPooling2D,
     MaxPooling3D)
+from jkeras.layers.reshaping import (  # noqa: E402
+    Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D,
+    ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)

@@ -1,25 +1,25 @@
-"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector, Lambda,
-Masking, ActivityRegularization."""
-import sys
-import types
-
+"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector,
+Masking, ActivityRegularization, and the ops that arithmetic on symbolic tensors creates.
+`Lambda` lives in layers/lambda_layer.py and is importable from here, as in Keras 2."""
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras import _config, activations, constraints, initializers, regularizers
-from jkeras.engine.base_layer import Layer, flatten, input_shape_to_specs, to_specs
+from jkeras import activations, regularizers
+from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
-from jkeras.serialization.object_registry import get_registered_object
-from jkeras.serialization.safe_mode import is_safe_mode
-from jkeras.utils.generic_utils import func_dump, func_load
+from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
+from jkeras.layers import arguments
+from jkeras.layers.arguments import require_key
 from jkeras.layers.autocast import autocast
+from jkeras.layers.lambda_layer import Lambda, LambdaUnsafeError
+
+__all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector",
+           "Masking", "ActivityRegularization", "Lambda", "LambdaUnsafeError", "TensorOp",
+           "SliceOp"]
 
 
-def _serialize(module, value):
-    return module.serialize(value) if value is not None else None
-
-
+@weight_options(kernel="kernel", bias="bias")
 class Dense(Layer):
     """`activation(inputs @ kernel + bias)` on the last axis."""
 
@@ -27,20 +27,16 @@ class Dense(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
+        owner = arguments.owner_of(self)
+        units = arguments.positive_int(units, "units", owner)
+        activation = arguments.activation(activation, owner)
+        declare_weight(self, "kernel", kernel_initializer, kernel_regularizer,
+                       kernel_constraint)
+        declare_weight(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(
-                f"{type(self).__name__}: received an invalid value for `units`, expected a "
-                f"positive integer. Received: units={units!r}")
-        self.units = int(units)
-        self.activation = activations.get(activation)
+        self.units = units
+        self.activation = activation
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -51,11 +47,10 @@ class Dense(Layer):
                 f'The last dimension of the inputs to Dense layer "{self.name}" should be '
                 f"defined. Found None. Full input shape received: {tuple(input_shape)}")
         k_kernel, k_bias = jax.random.split(key)
-        params = {"kernel": initializers.call(self.kernel_initializer, (last, self.units),
-                                              self.dtype, k_kernel)}
+        specs = self._weight_specs
+        params = {"kernel": specs["kernel"].create(k_kernel, (last, self.units), self.dtype)}
         if self.use_bias:
-            params["bias"] = initializers.call(self.bias_initializer, (self.units,),
-                                               self.dtype, k_bias)
+            params["bias"] = specs["bias"].create(k_bias, (self.units,), self.dtype)
         self.input_spec = InputSpec(min_ndim=2, axes={-1: last})
         return {"params": params, "state": {}}
 
@@ -76,13 +71,7 @@ class Dense(Layer):
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": _serialize(regularizers, self.kernel_regularizer),
-            "bias_regularizer": _serialize(regularizers, self.bias_regularizer),
-            "activity_regularizer": _serialize(regularizers, self.activity_regularizer),
-            "kernel_constraint": _serialize(constraints, self.kernel_constraint),
-            "bias_constraint": _serialize(constraints, self.bias_constraint),
+            **options_config(self, "kernel", "bias", activity_regularizer=True),
         })
         return config
 
@@ -100,8 +89,9 @@ class _Stateless(Layer):
 
 class Activation(_Stateless):
     def __init__(self, activation, **kwargs):
+        activation = arguments.activation(activation, arguments.owner_of(self))
         super().__init__(**kwargs)
-        self.activation = activations.get(activation)
+        self.activation = activation
         self.supports_masking = True
 
     def forward(self, inputs):
@@ -120,14 +110,14 @@ class Dropout(Layer):
     """Zeroes a `rate` fraction of inputs (scaling the rest by 1/(1-rate)), only in training."""
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        owner = arguments.owner_of(self)
+        rate = arguments.rate(rate, "rate", owner, upper_inclusive=True)
+        if noise_shape is not None:
+            noise_shape = arguments.shape_tuple(noise_shape, "noise_shape", owner,
+                                               allow_none=True)
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.number)) or \
-                not 0 <= rate <= 1:
-            raise ValueError(
-                f"{type(self).__name__}: invalid value received for argument `rate`. "
-                f"Expected a float value between 0 and 1. Received: rate={rate!r}")
-        self.rate = float(rate)
-        self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
+        self.rate = rate
+        self.noise_shape = noise_shape
         self.seed = seed
         self.supports_masking = True
 
@@ -143,10 +133,7 @@ class Dropout(Layer):
             return inputs, variables["state"]
         if self.rate == 1:
             return jnp.zeros_like(inputs), variables["state"]
-        if key is None:
-            raise ValueError(
-                f'Dropout layer "{self.name}" needs a PRNG key in training mode; it got none.')
-        keep = jax.random.bernoulli(key, 1.0 - self.rate, self._noise_shape(inputs))
+        keep = jax.random.bernoulli(require_key(self, key), 1.0 - self.rate, self._noise_shape(inputs))
         outputs = jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros_like(inputs))
         return outputs, variables["state"]
 
@@ -165,8 +152,9 @@ class Flatten(_Stateless):
     they were channels_last, as Keras does, so weights port between formats."""
 
     def __init__(self, data_format=None, **kwargs):
+        data_format = arguments.data_format(data_format, arguments.owner_of(self))
         super().__init__(**kwargs)
-        self.data_format = _config.normalize_data_format(data_format)
+        self.data_format = data_format
         self.input_spec = InputSpec(min_ndim=1)
 
     def forward(self, inputs):
@@ -187,12 +175,15 @@ class Flatten(_Stateless):
 
 class Reshape(_Stateless):
     def __init__(self, target_shape, **kwargs):
-        super().__init__(**kwargs)
-        self.target_shape = tuple(int(d) for d in target_shape)
-        if sum(d == -1 for d in self.target_shape) > 1:
+        owner = arguments.owner_of(self)
+        target_shape = arguments.shape_tuple(target_shape, "target_shape", owner,
+                                             allow_unknown=-1)
+        if sum(d == -1 for d in target_shape) > 1:
             raise ValueError(
-                "There must be at most one unknown dimension (-1) in `target_shape`. "
-                f"Received: target_shape={self.target_shape}")
+                f"{owner}: there must be at most one unknown dimension (-1) in "
+                f"`target_shape`. Received: target_shape={target_shape}")
+        super().__init__(**kwargs)
+        self.target_shape = target_shape
 
     def forward(self, inputs):
         return jnp.reshape(inputs, (inputs.shape[0],) + self.target_shape)
@@ -226,12 +217,14 @@ class Permute(_Stateless):
     """Permutes the non-batch axes; `dims` is 1-indexed as in Keras."""
 
     def __init__(self, dims, **kwargs):
-        super().__init__(**kwargs)
-        self.dims = tuple(int(d) for d in dims)
-        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+        owner = arguments.owner_of(self)
+        dims = arguments.shape_tuple(dims, "dims", owner)
+        if sorted(dims) != list(range(1, len(dims) + 1)):
             raise ValueError(
-                "Invalid permutation argument `dims` for Permute Layer. The set of indices "
-                f"in `dims` must be consecutive and start from 1. Received: dims={self.dims}")
+                f"{owner}: invalid permutation `dims`. The set of indices in `dims` must be "
+                f"consecutive and start from 1. Received: dims={dims}")
+        super().__init__(**kwargs)
+        self.dims = dims
         self.input_spec = InputSpec(ndim=len(self.dims) + 1)
 
     def forward(self, inputs):
@@ -248,10 +241,12 @@ class Permute(_Stateless):
 
 class RepeatVector(_Stateless):
     def __init__(self, n, **kwargs):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{arguments.owner_of(self)}: expected an integer value for `n`. "
+                            f"Received: n={n!r}")
+        n = arguments.positive_int(n, "n", arguments.owner_of(self))
         super().__init__(**kwargs)
-        if not isinstance(n, (int, np.integer)):
-            raise TypeError(f"Expected an integer value for `n`. Received: n={n!r}")
-        self.n = int(n)
+        self.n = n
         self.input_spec = InputSpec(ndim=2)
 
     def forward(self, inputs):
@@ -295,6 +290,9 @@ class ActivityRegularization(_Stateless):
     """Identity that adds an L1/L2 penalty on its outputs to the model's loss."""
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        owner = arguments.owner_of(self)
+        l1 = arguments.number(l1, "l1", owner, minimum=0)
+        l2 = arguments.number(l2, "l2", owner, minimum=0)
         kwargs.pop("activity_regularizer", None)
         super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
         self.l1, self.l2 = float(l1), float(l2)
@@ -313,149 +311,9 @@ class ActivityRegularization(_Stateless):
         return config
 
 
-# ---------------------------------------------------------------------- Lambda
-def _function_to_config(fn):
-    """Keras 2 layout for a Python function: its name, or marshalled bytecode for lambdas."""
-    if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>" or \
-            getattr(fn, "__closure__", None):
-        code, defaults, closure = func_dump(fn)
-        return [code, list(defaults) if defaults else None,
-                list(closure) if closure else None], "lambda", fn.__module__
-    return fn.__name__, "function", fn.__module__
+# ---------------------------------------------------------------------- tensor ops
+_BINARY_OPS = {"add": jnp.add, "subtract": jnp.subtract, "multiply": jnp.multiply,
+               "truediv": jnp.true_divide}
 
 
-class LambdaUnsafeError(ValueError):
-    """Raised when a config carries Python bytecode and safe mode is on."""
-
-
-def _function_from_config(value, function_type, custom_objects, safe_mode):
-    if function_type == "function" or isinstance(value, str):
-        fn = get_registered_object(value, custom_objects, _LAMBDA_GLOBALS)
-        if fn is None:
-            raise ValueError(
-                f"Unknown function in Lambda layer config: '{value}'. Pass it in "
-                "`custom_objects` (functions named in a file are never imported).")
-        return fn
-    if safe_mode:
-        raise LambdaUnsafeError(
-            "Requested the deserialization of a Lambda layer with a Python `lambda` inside "
-            "it. This carries a potential risk of arbitrary code execution and thus it is "
-            "disallowed by default. If you trust the source of the saved model, you can "
-            "pass `safe_mode=False` to the loading function in order to allow Lambda "
-            "layer loading.")
-    if isinstance(value, dict):  # Keras 3: {'class_name': '__lambda__', 'config': {...}}
-        value = [value["config"]["code"], value["config"].get("defaults"),
-                 value["config"].get("closure")]
-    code_b64, defaults, closure = (list(value) + [None, None])[:3]
-    return func_load(code_b64, defaults, closure, globs=dict(_LAMBDA_GLOBALS))
-
-
-def _lambda_globals():
-    # The `keras` a Lambda's code sees is the jkeras package, which Python loaded before
-    # this module of it: looked up, not imported, so the package's imports stay one-way.
-    jkeras = sys.modules["jkeras"]
-    return {"jnp": jnp, "np": np, "jax": jax, "K": jkeras.backend,
-            "keras": jkeras, "__builtins__": __builtins__}
-
-
-class _LazyGlobals(dict):
-    def __missing__(self, key):
-        self.update(_lambda_globals())
-        return dict.__getitem__(self, key)
-
-    def keys(self):
-        self.update(_lambda_globals())
-        return dict.keys(self)
-
-
-_LAMBDA_GLOBALS = _LazyGlobals()
-
-
-def _safe_mode_default():
-    return is_safe_mode()
-
-
-class Lambda(Layer):
-    """Wraps a Python function `function(inputs, **arguments)` as a layer."""
-
-    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
-        super().__init__(**kwargs)
-        if not callable(function):
-            raise TypeError(
-                f"Lambda layer {self.name} expects a callable `function`. Received: "
-                f"{function!r}")
-        self.function = function
-        self._output_shape = output_shape
-        self.mask = mask
-        self.arguments = dict(arguments or {})
-        self.supports_masking = mask is not None
-
-    @autocast
-    def apply(self, variables, inputs, *, training=False, key=None, mask=None, **kwargs):
-        return self.function(inputs, **self.arguments), variables["state"]
-
-    def compute_mask(self, inputs, mask=None):
-        if callable(self.mask):
-            return self.mask(inputs, mask)
-        return self.mask
-
-    def compute_output_shape(self, input_shape):
-        if self._output_shape is None:
-            spec = self._infer_output_spec(input_shape_to_specs(input_shape, self.dtype))
-            return jax.tree_util.tree_map(lambda s: s.shape, spec,
-                                          is_leaf=lambda x: hasattr(x, "shape"))
-        if callable(self._output_shape):
-            return self._output_shape(input_shape)
-        shape = tuple(self._output_shape)
-        batch = input_shape[0][0] if isinstance(input_shape, list) else input_shape[0]
-        if shape and isinstance(shape[0], (list, tuple)):
-            return [(batch,) + tuple(s) for s in shape]
-        return (batch,) + shape
-
-    def _infer_output_spec_symbolic(self, inputs, args, kwargs):
-        if self._output_shape is None:
-            return self._infer_output_spec(to_specs(inputs), to_specs(list(args)),
-                                           to_specs(kwargs))
-        return super()._infer_output_spec_symbolic(inputs, args, kwargs)
-
-    def _output_dtype(self, inputs):
-        flat = flatten(inputs)
-        return flat[0].dtype if flat else self.dtype
-
-    def get_config(self):
-        config = super().get_config()
-        function, function_type, module = _function_to_config(self.function)
-        config.update({"function": function, "function_type": function_type,
-                       "module": module, "arguments": self.arguments})
-        if self._output_shape is None:
-            config.update({"output_shape": None, "output_shape_type": "raw"})
-        elif callable(self._output_shape):
-            value, kind, mod = _function_to_config(self._output_shape)
-            config.update({"output_shape": value, "output_shape_type": kind,
-                           "output_shape_module": mod})
-        else:
-            config.update({"output_shape": list(self._output_shape),
-                           "output_shape_type": "raw"})
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None, safe_mode=None):
-        config = dict(config)
-        if safe_mode is None:
-            safe_mode = _safe_mode_default()
-        function = _function_from_config(config.pop("function"),
-                                         config.pop("function_type", "lambda"),
-                                         custom_objects, safe_mode)
-        config.pop("module", None)
-        output_shape = config.pop("output_shape", None)
-        shape_type = config.pop("output_shape_type", "raw")
-        config.pop("output_shape_module", None)
-        if shape_type in ("function", "lambda") and output_shape is not None:
-            output_shape = _function_from_config(output_shape, shape_type, custom_objects,
-                                                 safe_mode)
-        return cls(function, output_shape=output_shape, **config)
-
-
-# The ops that arithmetic and indexing on symbolic tensors create live in their own module;
-# these names stay importable from here.
 from jkeras.layers.tensor_ops import FunctionOp, SliceOp, TensorOp  # noqa: E402,F401

@@ -1,22 +1,15 @@
 """The Embedding layer: integer indices to dense vectors looked up in a trainable table."""
 import jax.numpy as jnp
-import numpy as np
 
-from jkeras import constraints, deterministic_ops, initializers, regularizers
+from jkeras import deterministic_ops
 from jkeras.engine.base_layer import Layer
+from jkeras.layers import arguments
+from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
+
+__all__ = ["Embedding"]
 
 
-def _serialize(module, value):
-    return module.serialize(value) if value is not None else None
-
-
-def _positive_int(value, name, owner):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(
-            f"{owner}: expected a positive integer for `{name}`. Received: {name}={value!r}")
-    return int(value)
-
-
+@weight_options(embeddings="embeddings")
 class Embedding(Layer):
     """Maps each index in `[0, input_dim)` to row `index` of the `embeddings` table
     (shape `(input_dim, output_dim)`).
@@ -40,13 +33,13 @@ class Embedding(Layer):
                 kwargs["input_shape"] = (input_length,)
         if "batch_shape" in kwargs:  # Keras 3 spelling
             kwargs["batch_input_shape"] = kwargs.pop("batch_shape")
+        owner = arguments.owner_of(self)
+        input_dim = arguments.positive_int(input_dim, "input_dim", owner)
+        output_dim = arguments.positive_int(output_dim, "output_dim", owner)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        owner = f"Embedding {self.name}"
-        self.input_dim = _positive_int(input_dim, "input_dim", owner)
-        self.output_dim = _positive_int(output_dim, "output_dim", owner)
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.input_dim, self.output_dim = input_dim, output_dim
+        declare_weight(self, "embeddings", embeddings_initializer, embeddings_regularizer,
+                       embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self.input_length = (list(input_length) if isinstance(input_length, tuple)
@@ -54,8 +47,8 @@ class Embedding(Layer):
         self.sparse = bool(sparse)
 
     def init(self, key, input_shape):
-        table = initializers.call(self.embeddings_initializer,
-                                  (self.input_dim, self.output_dim), self.dtype, key)
+        table = self._weight_specs["embeddings"].create(key, (self.input_dim, self.output_dim),
+                                                        self.dtype)
         return {"params": {"embeddings": table}, "state": {}}
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
@@ -93,10 +86,7 @@ class Embedding(Layer):
         config.update({
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
-            "embeddings_initializer": _serialize(initializers, self.embeddings_initializer),
-            "embeddings_regularizer": _serialize(regularizers, self.embeddings_regularizer),
-            "activity_regularizer": _serialize(regularizers, self.activity_regularizer),
-            "embeddings_constraint": _serialize(constraints, self.embeddings_constraint),
+            **options_config(self, "embeddings", activity_regularizer=True),
             "mask_zero": self.mask_zero,
             "input_length": self.input_length,
         })

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from jkeras.engine.base_layer import Layer
 from jkeras.losses import l2_normalize
+from jkeras.layers import arguments
 from jkeras.layers.autocast import autocast
 
 
@@ -137,8 +138,12 @@ class Average(_Merge):
 
 class Concatenate(_Merge):
     def __init__(self, axis=-1, **kwargs):
+        axis = arguments.axis(axis, "axis", arguments.owner_of(self))
+        if isinstance(axis, list):
+            raise TypeError(f"{arguments.owner_of(self)}: expected an int for `axis`. "
+                            f"Received: axis={axis!r}")
         super().__init__(**kwargs)
-        self.axis = int(axis)
+        self.axis = axis
 
     def compute_output_shape(self, input_shape):
         self._check_list(input_shape)
@@ -190,8 +195,13 @@ class Dot(_Merge):
     _min_inputs = 2
 
     def __init__(self, axes, normalize=False, **kwargs):
+        owner = arguments.owner_of(self)
+        axes = arguments.axis(axes, "axes", owner)
+        if isinstance(axes, list) and len(axes) != 2:
+            raise ValueError(f"{owner}: expected `axes` to be an int or a list of 2 ints. "
+                             f"Received: axes={axes!r}")
         super().__init__(**kwargs)
-        self.axes = list(axes) if isinstance(axes, (list, tuple)) else int(axes)
+        self.axes = axes
         self.normalize = bool(normalize)
         self.supports_masking = False
 

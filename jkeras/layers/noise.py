@@ -8,26 +8,16 @@ import jax.numpy as jnp
 from jkeras import _config
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.layers import arguments
+from jkeras.layers.arguments import require_key
 from jkeras.layers.autocast import autocast
+
+__all__ = ["GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D",
+           "SpatialDropout2D", "SpatialDropout3D"]
+
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def _rate(value, owner, upper_inclusive=False):
-    ok = 0 <= value <= 1 if upper_inclusive else 0 <= value < 1
-    if not ok:
-        bound = "<= 1" if upper_inclusive else "< 1"
-        raise ValueError(f"{owner}: expected 0 <= rate {bound}. Received: rate={value}")
-    return float(value)
-
-
-def _require_key(layer, key):
-    if key is None:
-        raise ValueError(
-            f'{type(layer).__name__} layer "{layer.name}" needs a PRNG `key` in training '
-            "mode. Received: key=None")
-    return key
 
 
 class _Noise(Layer):
@@ -46,7 +36,7 @@ class _Noise(Layer):
         if not training or not self._active():
             return inputs, variables["state"]
         x = jnp.asarray(inputs)
-        return self._noisy(x, _require_key(self, key)), variables["state"]
+        return self._noisy(x, require_key(self, key)), variables["state"]
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -56,11 +46,9 @@ class GaussianNoise(_Noise):
     """Adds zero-mean Gaussian noise of standard deviation `stddev` in training."""
 
     def __init__(self, stddev, seed=None, **kwargs):
+        stddev = arguments.number(stddev, "stddev", arguments.owner_of(self), minimum=0)
         super().__init__(**kwargs)
-        if stddev < 0:
-            raise ValueError(
-                f"GaussianNoise {self.name}: expected stddev >= 0. Received: stddev={stddev}")
-        self.stddev = float(stddev)
+        self.stddev = stddev
         self.seed = seed
 
     def _active(self):
@@ -79,8 +67,9 @@ class GaussianDropout(_Noise):
     """Multiplies by Gaussian noise of mean 1 and variance `rate / (1 - rate)` in training."""
 
     def __init__(self, rate, seed=None, **kwargs):
+        rate = arguments.rate(rate, "rate", arguments.owner_of(self))
         super().__init__(**kwargs)
-        self.rate = _rate(rate, f"GaussianDropout {self.name}")
+        self.rate = rate
         self.seed = seed
 
     def _active(self):
@@ -102,8 +91,9 @@ class AlphaDropout(_Noise):
     correction restores the moments."""
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        rate = arguments.rate(rate, "rate", arguments.owner_of(self))
         super().__init__(**kwargs)
-        self.rate = _rate(rate, f"AlphaDropout {self.name}")
+        self.rate = rate
         self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
         self.seed = seed
 
@@ -133,8 +123,9 @@ class _SpatialDropout(_Noise):
     rank = None
 
     def __init__(self, rate, data_format=None, seed=None, noise_shape=None, **kwargs):
+        rate = arguments.rate(rate, "rate", arguments.owner_of(self), upper_inclusive=True)
         super().__init__(**kwargs)
-        self.rate = _rate(rate, f"{type(self).__name__} {self.name}", upper_inclusive=True)
+        self.rate = rate
         self.data_format = _config.normalize_data_format(data_format)
         self.seed = seed
         self.input_spec = InputSpec(ndim=self.rank + 2)

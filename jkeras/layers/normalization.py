@@ -4,14 +4,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras import _config, constraints, initializers, regularizers
+from jkeras import _config
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.layers import arguments
+from jkeras.engine.weight_spec import declare_weight, options_config, weight_options
 from jkeras.layers.autocast import autocast
 
+__all__ = ["variable_dtype", "compute_dtype", "resolve_axes",
+           "masked_moments", "BatchNormalization", "LayerNormalization",
+           "GroupNormalization", "UnitNormalization"]
 
-def _serialize(module, value):
-    return module.serialize(value) if value is not None else None
+
+def _declare_offset_and_scale(layer, beta_initializer, gamma_initializer, beta_regularizer,
+                              gamma_regularizer, beta_constraint, gamma_constraint):
+    """The `beta` (offset) and `gamma` (scale) weights every normalization here declares."""
+    declare_weight(layer, "beta", beta_initializer, beta_regularizer, beta_constraint)
+    declare_weight(layer, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
 
 
 def variable_dtype(dtype):
@@ -22,17 +31,6 @@ def variable_dtype(dtype):
 def compute_dtype(x):
     """Statistics are computed in at least float32."""
     return jnp.promote_types(x.dtype, jnp.float32)
-
-
-def axis_argument(axis, owner):
-    """`axis` (an int or a list/tuple of ints) as given, checked."""
-    if isinstance(axis, (int, np.integer)):
-        return int(axis)
-    if isinstance(axis, (list, tuple)) and all(isinstance(a, (int, np.integer)) for a in axis):
-        return [int(a) for a in axis]
-    raise TypeError(
-        f"{owner}: expected an int or a list/tuple of ints for the argument `axis`. "
-        f"Received: axis={axis!r}")
 
 
 def resolve_axes(axis, ndim, owner):
@@ -105,6 +103,7 @@ def _replica_moments(x, reduction, replicas):
     return (jnp.mean(per_mean, axis=0), jnp.mean(per_var, axis=0), (per_mean, per_var))
 
 
+@weight_options(beta="beta", gamma="gamma", moving_mean="moving_mean", moving_variance="moving_variance")
 class BatchNormalization(Layer):
     """Normalizes with the batch's statistics in training (updating moving averages of
     them) and with the moving averages at inference.
@@ -122,8 +121,7 @@ class BatchNormalization(Layer):
                  gamma_constraint=None, synchronized=False, renorm=False,
                  renorm_clipping=None, renorm_momentum=0.99, fused=None,
                  virtual_batch_size=None, adjustment=None, **kwargs):
-        super().__init__(**kwargs)
-        owner = f"BatchNormalization {self.name}"
+        owner = arguments.owner_of(self)
         if renorm:
             raise NotImplementedError(f"{owner}: renorm=True is not supported.")
         if virtual_batch_size is not None:
@@ -132,21 +130,18 @@ class BatchNormalization(Layer):
                 f"Received: virtual_batch_size={virtual_batch_size}")
         if adjustment is not None:
             raise NotImplementedError(f"{owner}: `adjustment` is not supported.")
-        self.axis = axis_argument(axis, owner)
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
-        if self.epsilon <= 0:
-            raise ValueError(f"{owner}: expected epsilon > 0. Received: epsilon={epsilon}")
+        axis = arguments.axis(axis, "axis", owner)
+        momentum = arguments.number(momentum, "momentum", owner, minimum=0)
+        epsilon = arguments.number(epsilon, "epsilon", owner, minimum=0, strict=True)
+        _declare_offset_and_scale(self, beta_initializer, gamma_initializer, beta_regularizer,
+                                  gamma_regularizer, beta_constraint, gamma_constraint)
+        for name, initializer in (("moving_mean", moving_mean_initializer),
+                                  ("moving_variance", moving_variance_initializer)):
+            declare_weight(self, name, initializer, trainable=False, options=("initializer",))
+        super().__init__(**kwargs)
+        self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
         self.center = bool(center)
         self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
         # Under jit over a sharded batch the statistics are global already.
         self.synchronized = bool(synchronized)
         self.fused = fused
@@ -164,15 +159,14 @@ class BatchNormalization(Layer):
         shape = self._param_shape(input_shape, axes)
         dtype = variable_dtype(self.dtype)
         keys = jax.random.split(key, 4)
+        specs = self._weight_specs
         params, state = {}, {}
         if self.scale:
-            params["gamma"] = initializers.call(self.gamma_initializer, shape, dtype, keys[0])
+            params["gamma"] = specs["gamma"].create(keys[0], shape, dtype)
         if self.center:
-            params["beta"] = initializers.call(self.beta_initializer, shape, dtype, keys[1])
-        state["moving_mean"] = initializers.call(self.moving_mean_initializer, shape, dtype,
-                                                 keys[2])
-        state["moving_variance"] = initializers.call(self.moving_variance_initializer, shape,
-                                                     dtype, keys[3])
+            params["beta"] = specs["beta"].create(keys[1], shape, dtype)
+        state["moving_mean"] = specs["moving_mean"].create(keys[2], shape, dtype)
+        state["moving_variance"] = specs["moving_variance"].create(keys[3], shape, dtype)
         self.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in axes})
         return {"params": params, "state": state}
 
@@ -248,21 +242,14 @@ class BatchNormalization(Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
-            "beta_initializer": _serialize(initializers, self.beta_initializer),
-            "gamma_initializer": _serialize(initializers, self.gamma_initializer),
-            "moving_mean_initializer": _serialize(initializers, self.moving_mean_initializer),
-            "moving_variance_initializer": _serialize(initializers,
-                                                      self.moving_variance_initializer),
-            "beta_regularizer": _serialize(regularizers, self.beta_regularizer),
-            "gamma_regularizer": _serialize(regularizers, self.gamma_regularizer),
-            "beta_constraint": _serialize(constraints, self.beta_constraint),
-            "gamma_constraint": _serialize(constraints, self.gamma_constraint),
+            **options_config(self, "beta", "gamma", "moving_mean", "moving_variance"),
         })
         if self.synchronized:  # Keras 2 before 2.12 knows no such argument
             config["synchronized"] = True
         return config
 
 
+@weight_options(beta="beta", gamma="gamma")
 class LayerNormalization(Layer):
     """Normalizes each sample over `axis` to zero mean and unit variance, then scales by
     `gamma` and shifts by `beta`."""
@@ -273,18 +260,16 @@ class LayerNormalization(Layer):
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
                  rms_scaling=False, **kwargs):
+        owner = arguments.owner_of(self)
+        axis = arguments.axis(axis, "axis", owner)
+        epsilon = arguments.number(epsilon, "epsilon", owner, minimum=0, strict=True)
+        _declare_offset_and_scale(self, beta_initializer, gamma_initializer, beta_regularizer,
+                                  gamma_regularizer, beta_constraint, gamma_constraint)
         super().__init__(**kwargs)
-        self.axis = axis_argument(axis, f"LayerNormalization {self.name}")
-        self.epsilon = float(epsilon)
+        self.axis, self.epsilon = axis, epsilon
         self.center = bool(center)
         self.scale = bool(scale)
         self.rms_scaling = bool(rms_scaling)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def init(self, key, input_shape):
         owner = f"LayerNormalization {self.name}"
@@ -294,9 +279,9 @@ class LayerNormalization(Layer):
         k1, k2 = jax.random.split(key)
         params = {}
         if self.scale or self.rms_scaling:
-            params["gamma"] = initializers.call(self.gamma_initializer, shape, dtype, k1)
+            params["gamma"] = self._weight_specs["gamma"].create(k1, shape, dtype)
         if self.center and not self.rms_scaling:
-            params["beta"] = initializers.call(self.beta_initializer, shape, dtype, k2)
+            params["beta"] = self._weight_specs["beta"].create(k2, shape, dtype)
         return {"params": params, "state": {}}
 
     @autocast(params=False)
@@ -333,18 +318,14 @@ class LayerNormalization(Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
-            "beta_initializer": _serialize(initializers, self.beta_initializer),
-            "gamma_initializer": _serialize(initializers, self.gamma_initializer),
-            "beta_regularizer": _serialize(regularizers, self.beta_regularizer),
-            "gamma_regularizer": _serialize(regularizers, self.gamma_regularizer),
-            "beta_constraint": _serialize(constraints, self.beta_constraint),
-            "gamma_constraint": _serialize(constraints, self.gamma_constraint),
+            **options_config(self, "beta", "gamma"),
         })
         if self.rms_scaling:
             config["rms_scaling"] = True
         return config
 
 
+@weight_options(beta="beta", gamma="gamma")
 class GroupNormalization(Layer):
     """Splits the channels on `axis` into `groups` and normalizes each group of each sample
     (`groups=-1`: one channel per group, i.e. instance normalization)."""
@@ -355,26 +336,22 @@ class GroupNormalization(Layer):
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
                  **kwargs):
-        super().__init__(**kwargs)
-        if not isinstance(groups, (int, np.integer)) or (groups <= 0 and groups != -1):
+        owner = arguments.owner_of(self)
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or \
+                (groups <= 0 and groups != -1):
             raise ValueError(
-                f"GroupNormalization {self.name}: expected `groups` to be a positive "
-                f"integer or -1 (instance normalization). Received: groups={groups}")
-        if not isinstance(axis, (int, np.integer)):
+                f"{owner}: expected `groups` to be a positive integer or -1 (instance "
+                f"normalization). Received: groups={groups!r}")
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise TypeError(
-                f"GroupNormalization {self.name}: expected an int for `axis`. "
-                f"Received: axis={axis!r}")
-        self.groups = int(groups)
-        self.axis = int(axis)
-        self.epsilon = float(epsilon)
+                f"{owner}: expected an int for `axis`. Received: axis={axis!r}")
+        epsilon = arguments.number(epsilon, "epsilon", owner, minimum=0, strict=True)
+        _declare_offset_and_scale(self, beta_initializer, gamma_initializer, beta_regularizer,
+                                  gamma_regularizer, beta_constraint, gamma_constraint)
+        super().__init__(**kwargs)
+        self.groups, self.axis, self.epsilon = int(groups), int(axis), epsilon
         self.center = bool(center)
         self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def _groups_for(self, dim):
         owner = f"GroupNormalization {self.name}"
@@ -399,9 +376,9 @@ class GroupNormalization(Layer):
         k1, k2 = jax.random.split(key)
         params = {}
         if self.scale:
-            params["gamma"] = initializers.call(self.gamma_initializer, (dim,), dtype, k1)
+            params["gamma"] = self._weight_specs["gamma"].create(k1, (dim,), dtype)
         if self.center:
-            params["beta"] = initializers.call(self.beta_initializer, (dim,), dtype, k2)
+            params["beta"] = self._weight_specs["beta"].create(k2, (dim,), dtype)
         self.input_spec = InputSpec(ndim=ndim, axes={axis: dim})
         return {"params": params, "state": {}}
 
@@ -441,12 +418,7 @@ class GroupNormalization(Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
-            "beta_initializer": _serialize(initializers, self.beta_initializer),
-            "gamma_initializer": _serialize(initializers, self.gamma_initializer),
-            "beta_regularizer": _serialize(regularizers, self.beta_regularizer),
-            "gamma_regularizer": _serialize(regularizers, self.gamma_regularizer),
-            "beta_constraint": _serialize(constraints, self.beta_constraint),
-            "gamma_constraint": _serialize(constraints, self.gamma_constraint),
+            **options_config(self, "beta", "gamma"),
         })
         return config
 
@@ -457,8 +429,9 @@ class UnitNormalization(Layer):
     supports_masking = True
 
     def __init__(self, axis=-1, **kwargs):
+        axis = arguments.axis(axis, "axis", arguments.owner_of(self))
         super().__init__(**kwargs)
-        self.axis = axis_argument(axis, f"UnitNormalization {self.name}")
+        self.axis = axis
 
     @autocast(params=False)
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):

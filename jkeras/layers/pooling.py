@@ -4,13 +4,24 @@ import math
 import jax.numpy as jnp
 from jax import lax
 
-from jkeras import _config, deterministic_ops
+from jkeras import deterministic_ops
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
+from jkeras.layers import arguments
 from jkeras.utils import conv_utils
 
 
 # ---------------------------------------------------------------------- pure helpers
+
+__all__ = ["max_pool", "average_pool", "Pooling", "MaxPooling1D", "AveragePooling1D",
+           "MaxPooling2D", "AveragePooling2D", "MaxPooling3D", "AveragePooling3D",
+           "GlobalPooling", "GlobalMaxPooling1D", "GlobalAveragePooling1D",
+           "GlobalMaxPooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling3D",
+           "GlobalAveragePooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D",
+           "AvgPool2D", "AvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+           "GlobalMaxPool3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D"]
+
+
 def _window(values, ndim, axes):
     """A full-rank window tuple: `values` on `axes`, 1 elsewhere."""
     full = [1] * ndim
@@ -57,12 +68,15 @@ class Pooling(Layer):
     _reduce = None
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
+        owner = arguments.owner_of(self)
+        pool_size = arguments.int_tuple(pool_size, self.rank, "pool_size", owner)
+        strides = pool_size if strides is None else arguments.int_tuple(
+            strides, self.rank, "strides", owner)
+        padding = arguments.padding(padding, owner)
+        data_format = arguments.data_format(data_format, owner)
         super().__init__(**kwargs)
-        self.pool_size = conv_utils.normalize_tuple(pool_size, self.rank, "pool_size")
-        self.strides = self.pool_size if strides is None else conv_utils.normalize_tuple(
-            strides, self.rank, "strides")
-        self.padding = conv_utils.normalize_padding(padding)
-        self.data_format = _config.normalize_data_format(data_format)
+        self.pool_size, self.strides, self.padding = pool_size, strides, padding
+        self.data_format = data_format
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _axes(self):
@@ -155,8 +169,9 @@ class GlobalPooling(Layer):
     rank = None
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
+        data_format = arguments.data_format(data_format, arguments.owner_of(self))
         super().__init__(**kwargs)
-        self.data_format = _config.normalize_data_format(data_format)
+        self.data_format = data_format
         self.keepdims = bool(keepdims)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 

@@ -10,6 +10,14 @@ import numpy as np
 
 from jkeras import _config
 from jkeras.engine.base_layer import Layer
+from jkeras.layers import arguments
+from jkeras.layers.arguments import require_key
+
+__all__ = ["to_nhwc", "image_size", "sample", "affine_transform", "rotation_transforms",
+           "translation_transforms", "zoom_transforms", "resize_nhwc", "smart_resize_nhwc",
+           "Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomCrop",
+           "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation"]
+
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest", "mirror")
 AFFINE_INTERPOLATIONS = ("nearest", "bilinear")
@@ -170,21 +178,6 @@ def _pad_to_aspect_nhwc(x, height, width, fill_value):
 
 
 # ---------------------------------------------------------------------- shared plumbing
-def _require_key(layer, key):
-    if key is None:
-        raise ValueError(
-            f'{type(layer).__name__} layer "{layer.name}" needs a PRNG `key` in training '
-            "mode. Received: key=None")
-    return key
-
-
-def _check_choice(value, choices, name, owner):
-    if value not in choices:
-        raise ValueError(
-            f"{owner}: expected `{name}` to be one of {choices}. Received: {name}={value!r}")
-    return value
-
-
 def _factor_range(factor, name, owner, bounded=True):
     """`factor` as (lower, upper): a number f means (-f, f)."""
     if isinstance(factor, (list, tuple)):
@@ -213,13 +206,20 @@ def _json_number(value):
     return value
 
 
+def _height_width(layer, height, width):
+    owner = arguments.owner_of(layer)
+    return (arguments.positive_int(height, "height", owner),
+            arguments.positive_int(width, "width", owner))
+
+
 class _ImageLayer(Layer):
     """Image layers take rank-3 or rank-4 inputs in `data_format` and cast them to the
     layer's dtype."""
 
     def __init__(self, data_format=None, **kwargs):
+        data_format = arguments.data_format(data_format, arguments.owner_of(self))
         super().__init__(**kwargs)
-        self.data_format = _config.normalize_data_format(data_format)
+        self.data_format = data_format
 
     def _images(self, inputs):
         x = jnp.asarray(inputs)
@@ -239,8 +239,8 @@ class _RandomAffine(_ImageLayer):
                  fill_value=0.0, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         owner = f"{type(self).__name__} {self.name}"
-        self.fill_mode = _check_choice(fill_mode, FILL_MODES, "fill_mode", owner)
-        self.interpolation = _check_choice(interpolation, AFFINE_INTERPOLATIONS,
+        self.fill_mode = arguments.choice(fill_mode, FILL_MODES, "fill_mode", owner)
+        self.interpolation = arguments.choice(interpolation, AFFINE_INTERPOLATIONS,
                                            "interpolation", owner)
         self.seed = seed
         self.fill_value = float(fill_value)
@@ -252,7 +252,7 @@ class _RandomAffine(_ImageLayer):
         x = self._images(inputs)
         if not training:
             return x, variables["state"]
-        key = _require_key(self, key)
+        key = require_key(self, key)
         height, width = image_size(x.shape, self.data_format)
         batch = x.shape[0] if x.ndim == 4 else 1
         transforms = self._transforms(key, batch, height, width)
@@ -442,14 +442,14 @@ class Resizing(_ImageLayer):
                  antialias=False, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         owner = f"Resizing {self.name}"
-        self.height, self.width = int(height), int(width)
-        self.interpolation = _check_choice(interpolation, RESIZE_INTERPOLATIONS,
+        self.height, self.width = _height_width(self, height, width)
+        self.interpolation = arguments.choice(interpolation, RESIZE_INTERPOLATIONS,
                                            "interpolation", owner)
         if crop_to_aspect_ratio and pad_to_aspect_ratio:
             raise ValueError(
                 f"{owner}: only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio` "
                 "can be True.")
-        _check_choice(fill_mode, ("constant",), "fill_mode", owner)
+        arguments.choice(fill_mode, ("constant",), "fill_mode", owner)
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
         self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
         self.fill_mode = fill_mode
@@ -485,8 +485,9 @@ class CenterCrop(_ImageLayer):
     target aspect ratio and resized up."""
 
     def __init__(self, height, width, data_format=None, **kwargs):
+        height, width = _height_width(self, height, width)
         super().__init__(data_format=data_format, **kwargs)
-        self.height, self.width = int(height), int(width)
+        self.height, self.width = height, width
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         x, restore = to_nhwc(self._images(inputs), self.data_format)
@@ -510,15 +511,16 @@ class RandomCrop(_ImageLayer):
     target aspect ratio and resizes it, as Keras 2 does."""
 
     def __init__(self, height, width, seed=None, data_format=None, **kwargs):
+        height, width = _height_width(self, height, width)
         super().__init__(data_format=data_format, **kwargs)
-        self.height, self.width = int(height), int(width)
+        self.height, self.width = height, width
         self.seed = seed
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         x, restore = to_nhwc(self._images(inputs), self.data_format)
         h_diff, w_diff = x.shape[1] - self.height, x.shape[2] - self.width
         if training and h_diff >= 0 and w_diff >= 0:
-            k1, k2 = jax.random.split(_require_key(self, key))
+            k1, k2 = jax.random.split(require_key(self, key))
             top = jax.random.randint(k1, (), 0, h_diff + 1)
             left = jax.random.randint(k2, (), 0, w_diff + 1)
             x = jax.lax.dynamic_slice(x, (0, top, left, 0),
@@ -542,14 +544,14 @@ class RandomFlip(_ImageLayer):
     def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None,
                  **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self.mode = _check_choice(mode, self._MODES, "mode", f"RandomFlip {self.name}")
+        self.mode = arguments.choice(mode, self._MODES, "mode", f"RandomFlip {self.name}")
         self.seed = seed
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         x = self._images(inputs)
         if not training:
             return x, variables["state"]
-        kh, kv = jax.random.split(_require_key(self, key))
+        kh, kv = jax.random.split(require_key(self, key))
         x4, restore = to_nhwc(x, self.data_format)
         flip_shape = (x4.shape[0], 1, 1, 1)
         if self.mode in ("horizontal", "horizontal_and_vertical"):

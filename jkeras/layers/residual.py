@@ -6,6 +6,8 @@ import jax
 import jax.numpy as jnp
 
 from jkeras.engine.base_layer import Layer
+from jkeras.layers import arguments
+from jkeras.layers.arguments import require_key
 
 __all__ = ["LayerScale", "StochasticDepth", "CustomScaleLayer"]
 
@@ -15,12 +17,11 @@ class LayerScale(Layer):
     starts at `init_values` (the weight is named `variable`, as Keras 3 names it)."""
 
     def __init__(self, init_values, projection_dim, **kwargs):
+        owner = arguments.owner_of(self)
+        init_values = arguments.number(init_values, "init_values", owner)
+        projection_dim = arguments.positive_int(projection_dim, "projection_dim", owner)
         super().__init__(**kwargs)
-        self.init_values = float(init_values)
-        if not isinstance(projection_dim, int) or projection_dim <= 0:
-            raise ValueError(f"LayerScale {self.name}: expected `projection_dim` to be a "
-                             f"positive integer. Received: projection_dim={projection_dim!r}")
-        self.projection_dim = projection_dim
+        self.init_values, self.projection_dim = init_values, projection_dim
 
     def init(self, key, input_shape):
         if input_shape[-1] is not None and input_shape[-1] != self.projection_dim:
@@ -50,18 +51,15 @@ class StochasticDepth(Layer):
     scales the kept ones by `1 / (1 - drop_path_rate)`; the identity otherwise."""
 
     def __init__(self, drop_path_rate, **kwargs):
+        drop_path_rate = arguments.rate(drop_path_rate, "drop_path_rate",
+                                        arguments.owner_of(self))
         super().__init__(**kwargs)
-        if not 0 <= drop_path_rate < 1:
-            raise ValueError(f"StochasticDepth {self.name}: expected 0 <= drop_path_rate "
-                             f"< 1. Received: drop_path_rate={drop_path_rate}")
-        self.drop_path_rate = float(drop_path_rate)
+        self.drop_path_rate = drop_path_rate
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         if not training or self.drop_path_rate == 0:
             return inputs, variables["state"]
-        if key is None:
-            raise ValueError(f'StochasticDepth layer "{self.name}" needs a PRNG key in '
-                             "training mode; it got none.")
+        require_key(self, key)
         keep_prob = 1.0 - self.drop_path_rate
         shape = (inputs.shape[0],) + (1,) * (inputs.ndim - 1)
         keep = jax.random.bernoulli(key, keep_prob, shape)
@@ -81,8 +79,9 @@ class CustomScaleLayer(Layer):
     """`inputs[0] + inputs[1] * scale`: a shortcut plus a scaled residual branch."""
 
     def __init__(self, scale, **kwargs):
+        scale = arguments.number(scale, "scale", arguments.owner_of(self))
         super().__init__(**kwargs)
-        self.scale = float(scale)
+        self.scale = scale
 
     def apply(self, variables, inputs, *, training=False, key=None, mask=None):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:

@@ -18,10 +18,14 @@ import jax.numpy as jnp
 from jkeras.engine.base_layer import Layer, flatten, map_structure
 from jkeras.engine.input_spec import InputSpec
 from jkeras.engine.model import Model
-from jkeras.layers.recurrent import (_deserialize_layer, _eager_call_keeping_state,
-                                     _first_shape, _strip_prefix, _with_prefix)
+from jkeras.layers.nested_weights import strip_prefix, with_prefix
+from jkeras.layers.recurrent import _eager_call_keeping_state, _first_shape
+from jkeras.layers.serialization import deserialize as deserialize_layer
 from jkeras.serialization.serialize import serialize_keras_object
 from jkeras.layers.autocast import autocast
+
+__all__ = ["Wrapper", "TimeDistributed", "Bidirectional"]
+
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -30,8 +34,8 @@ _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 def _slice_vars(variables, prefix):
     if variables is None:
         return None
-    return {"params": _strip_prefix(variables["params"], prefix),
-            "state": _strip_prefix(variables["state"], prefix)}
+    return {"params": strip_prefix(variables["params"], prefix),
+            "state": strip_prefix(variables["state"], prefix)}
 
 
 def _shape_template(variables):
@@ -48,9 +52,9 @@ def _link_view(inner, owner, prefix):
     def set_vars(new):
         current = owner._get_vars()
         params = dict(current["params"])
-        params.update(_with_prefix(new["params"], prefix))
+        params.update(with_prefix(new["params"], prefix))
         state = dict(current["state"])
-        state.update(_with_prefix(new.get("state", {}), prefix))
+        state.update(with_prefix(new.get("state", {}), prefix))
         owner._set_vars({"params": params, "state": state})
 
     inner._get_vars = get_vars
@@ -115,7 +119,7 @@ class Wrapper(Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
-        config["layer"] = _deserialize_layer(config["layer"], custom_objects)
+        config["layer"] = deserialize_layer(config["layer"], custom_objects)
         return super().from_config(config)
 
 
@@ -201,15 +205,15 @@ class TimeDistributed(Wrapper):
             return tuple(self.layer.non_weight_state)
         return ()
 
-    def _per_weight(self, suffix, key):
+    def weight_spec(self, name):
         if self._inner_is_flat():
-            return self.layer._per_weight(suffix, key)
+            return self.layer.weight_spec(name)
         get_layer = getattr(self.layer, "get_layer", None)
-        name, _, rest = key.partition("/")
+        inner, _, rest = name.partition("/")
         if get_layer is None or not rest:
             return None
         try:
-            return get_layer(name)._per_weight(suffix, rest)
+            return get_layer(inner).weight_spec(rest)
         except ValueError:
             return None
 
@@ -300,10 +304,10 @@ class Bidirectional(Wrapper):
         backward = self.backward_layer.init(k_backward, seq_shape)
         p_forward, p_backward = self._prefixes()
         variables = {
-            "params": {**_with_prefix(forward["params"], p_forward),
-                       **_with_prefix(backward["params"], p_backward)},
-            "state": {**_with_prefix(forward["state"], p_forward),
-                      **_with_prefix(backward["state"], p_backward)}}
+            "params": {**with_prefix(forward["params"], p_forward),
+                       **with_prefix(backward["params"], p_backward)},
+            "state": {**with_prefix(forward["state"], p_forward),
+                      **with_prefix(backward["state"], p_backward)}}
         for inner, part, prefix in ((self.forward_layer, forward, p_forward),
                                     (self.backward_layer, backward, p_backward)):
             if _can_link(inner, self):
@@ -347,8 +351,8 @@ class Bidirectional(Wrapper):
             time_axis = 0 if getattr(self.forward_layer, "time_major", False) else 1
             y_rev = jnp.flip(y_rev, time_axis)
         output = self._merge(y, y_rev)
-        new_state = {**_with_prefix(s_forward, p_forward),
-                     **_with_prefix(s_backward, p_backward)}
+        new_state = {**with_prefix(s_forward, p_forward),
+                     **with_prefix(s_backward, p_backward)}
         if self.return_state:
             output = (output if self.merge_mode is None else [output]) + states
         return output, new_state
@@ -391,12 +395,12 @@ class Bidirectional(Wrapper):
         return (tuple(p_forward + k for k in self.forward_layer.non_weight_state)
                 + tuple(p_backward + k for k in self.backward_layer.non_weight_state))
 
-    def _per_weight(self, suffix, key):
+    def weight_spec(self, name):
         p_forward, p_backward = self._prefixes()
         for inner, prefix in ((self.forward_layer, p_forward),
                               (self.backward_layer, p_backward)):
-            if key.startswith(prefix):
-                return inner._per_weight(suffix, key[len(prefix):])
+            if name.startswith(prefix):
+                return inner.weight_spec(name[len(prefix):])
         return None
 
     @property
@@ -431,5 +435,5 @@ class Bidirectional(Wrapper):
         config = dict(config)
         backward = config.pop("backward_layer", None)
         if backward is not None:
-            config["backward_layer"] = _deserialize_layer(backward, custom_objects)
+            config["backward_layer"] = deserialize_layer(backward, custom_objects)
         return super().from_config(config, custom_objects=custom_objects)

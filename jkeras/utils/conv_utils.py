@@ -5,6 +5,12 @@ import numpy as np
 
 from jkeras._config import normalize_data_format  # noqa: F401  (re-exported, as Keras 2 did)
 
+__all__ = ["normalize_tuple", "normalize_padding", "normalize_pair_padding",
+           "conv_output_length", "conv_input_length", "deconv_output_length",
+           "pool_output_length", "deconv_padding", "spatial_axes", "channel_axis",
+           "dimension_numbers", "convert_kernel", "normalize_data_format"]
+
+
 _SPATIAL_LETTERS = "DHW"
 
 
