@@ -21,6 +21,7 @@ from jkeras.layers.convolutional_recurrent import (ConvLSTM1D, ConvLSTM1DCell, C
                                                    ConvLSTM3DCell, ConvLSTMCell)
 from jkeras.layers.core import (Activation, ActivityRegularization, Dense, Dropout, Flatten,
                                 Masking, Permute, RepeatVector, Reshape, SliceOp, TensorOp)
+from jkeras.layers.tensor_ops import FunctionOp
 from jkeras.layers.depthwise_separable import (
     DepthwiseConv, DepthwiseConv1D, DepthwiseConv2D, DepthwiseConvolution2D, SeparableConv,
     SeparableConv1D, SeparableConv2D, SeparableConvolution1D, SeparableConvolution2D)
@@ -63,7 +64,8 @@ __all__ = [
     "Convolution2DTranspose", "Convolution3D", "Convolution3DTranspose", "Cropping1D",
     "Cropping2D", "Cropping3D", "CustomScaleLayer", "Deconv2D", "Deconv3D", "Deconvolution2D",
     "Deconvolution3D", "Dense", "DepthwiseConv", "DepthwiseConv1D", "DepthwiseConv2D",
-    "DepthwiseConvolution2D", "Dot", "Dropout", "ELU", "Embedding", "Flatten", "GRU",
+    "DepthwiseConvolution2D", "Dot", "Dropout", "ELU", "Embedding", "Flatten",
+    "FunctionOp", "GRU",
     "GRUCell", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D",
     "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D", "GlobalAvgPool2D",
     "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
