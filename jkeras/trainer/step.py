@@ -14,7 +14,7 @@ from jkeras.mixed_precision.loss_scale_optimizer import LossScaleState, scale_lo
 from jkeras.trainer import compile as compile_module
 
 __all__ = ["make_train_step", "make_test_step", "make_predict_step", "scan_steps",
-           "chunk_step", "loop_steps", "scan_chunk_test", "scan_chunk_predict"]
+           "chunk_step", "scan_chunk_test", "scan_chunk_predict"]
 
 
 def _flat_outputs(model, outputs, output_names):
@@ -192,16 +192,6 @@ def chunk_step(step):
     """`run(state, chunk, index) -> state`: `step` on batch `index` of a gathered chunk."""
     def run(state, chunk, index):
         return step(state, pick(chunk, index))
-    return run
-
-
-def loop_steps(step):
-    """`run(state, chunk, start, stop) -> state`: `step` on batches `start` to `stop` of a
-    gathered chunk, in a loop whose bounds are device values: a chunk costs the host one
-    dispatch instead of one per step. (A loop's carry can cost copies of the state in
-    each turn, which a big model feels: single steps go through `chunk_step`.)"""
-    def run(state, chunk, start, stop):
-        return jax.lax.fori_loop(start, stop, lambda i, s: step(s, pick(chunk, i)), state)
     return run
 
 

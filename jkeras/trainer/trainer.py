@@ -266,8 +266,7 @@ class Trainer:
         if kind.startswith("train"):
             train = step_module.make_train_step(model, mvars, targets, self.tx)
             wrap = {"train": lambda step: step, "train_scan": step_module.scan_steps,
-                    "train_chunk": step_module.chunk_step,
-                    "train_loop": step_module.loop_steps}[kind]
+                    "train_chunk": step_module.chunk_step}[kind]
             fn = self._jit(self._replicated_trace(wrap(train)), (0,), "state")
         elif kind == "test":
             fn = self._jit(step_module.make_test_step(model, mvars, targets), (1,),
@@ -342,14 +341,20 @@ class Trainer:
         self._observe_optimizer()
 
     def run_chunk(self, chunk, valid, count):
-        """The first `count` batches of a gathered chunk in one dispatch (no callback looks
-        at the batches in between); a chunk of one batch (a big batch) is one step."""
+        """The first `count` batches of a gathered chunk, with no host work in between (no
+        callback looks at them): a whole chunk in one scan, whose length is fixed by the
+        batch's bytes (so it compiles once); a partial one a step at a time. A loop whose
+        length is a device value would need one program for both, but the GPU runtime
+        reads its condition back each turn and the host waits for the whole loop."""
         self._sync_optimizer()
-        if count == 1:
-            self.state = self._fn("train_chunk")(self.state, chunk, self.index(0))
+        state = self.state
+        if count > 1 and count == jax.tree_util.tree_leaves(chunk)[0].shape[0]:
+            state = self._fn("train_scan")(state, chunk)
         else:
-            self.state = self._fn("train_loop")(self.state, chunk, self.index(0),
-                                                self.index(count))
+            fn = self._fn("train_chunk")
+            for i in range(count):
+                state = fn(state, chunk, self.index(i))
+        self.state = state
         self._observe_optimizer()
 
     # ------------------------------------------------------------------ data

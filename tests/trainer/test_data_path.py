@@ -35,7 +35,7 @@ def test_new_sample_counts_do_not_recompile_the_step():
         model.fit(*_data(n, seed=n), batch_size=64, epochs=1, verbose=0)
         model.evaluate(*_data(n, seed=n), batch_size=64, verbose=0)
         model.predict(_data(n)[0], batch_size=64, verbose=0)
-    assert _compiles(model, "train_loop") == 1
+    assert _compiles(model, "train_chunk") == 1
     assert _compiles(model, "test_chunk") == 1
     assert _compiles(model, "predict_chunk") == 1
 
@@ -44,10 +44,25 @@ def test_a_partial_last_batch_compiles_once_more():
     model = _model()
     for n in (100, 164, 228):  # 64 * k + 36: the same partial batch each time
         model.fit(*_data(n, seed=n), batch_size=64, epochs=1, verbose=0)
-    # full batches: a loop over a chunk's batches (and one step alone when a chunk has
-    # one); the partial batch: one step alone, compiled once for its size
-    assert _compiles(model, "train_loop") == 1
     assert _compiles(model, "train_chunk") == 2
+
+
+def test_whole_chunks_run_in_one_scan_and_match_step_by_step():
+    # 2 chunks of 32 batches and 5 batches more: two scans, then five single steps; the
+    # same weights as a fit whose callback looks at every batch (one step at a time)
+    x, y = _data(64 * 69, seed=5)
+    quiet, watched = _model(), _model()
+    watched.set_weights(quiet.get_weights())
+    quiet.fit(x, y, batch_size=64, epochs=1, shuffle=False, verbose=0)
+    assert _compiles(quiet, "train_scan") == 1
+    assert _compiles(quiet, "train_chunk") == 1
+    seen = []
+    watched.fit(x, y, batch_size=64, epochs=1, shuffle=False, verbose=0,
+                callbacks=[keras.callbacks.LambdaCallback(
+                    on_batch_end=lambda batch, logs: seen.append(batch))])
+    assert len(seen) == 69 and _compiles(watched, "train_scan") == 0
+    for a, b in zip(quiet.get_weights(), watched.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 class _PutCounter:
