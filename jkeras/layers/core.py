@@ -311,9 +311,6 @@ class ActivityRegularization(_Stateless):
         return config
 
 
-# ---------------------------------------------------------------------- tensor ops
-_BINARY_OPS = {"add": jnp.add, "subtract": jnp.subtract, "multiply": jnp.multiply,
-               "truediv": jnp.true_divide}
-
-
+# The ops that arithmetic on symbolic tensors records (layers/tensor_ops.py), importable
+# from here as in earlier versions.
 from jkeras.layers.tensor_ops import FunctionOp, SliceOp, TensorOp  # noqa: E402,F401
