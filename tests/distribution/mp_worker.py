@@ -15,7 +15,9 @@ from jkeras import distribution, layers  # noqa: E402
 def model_and_data():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((6,)), layers.Dense(16, activation="relu"),
-                              layers.BatchNormalization(),
+                              # global-batch statistics, so that two processes compute
+                              # what one does (the default takes them per replica)
+                              layers.BatchNormalization(synchronized=True),
                               layers.Dense(4, activation="softmax")])
     model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy",
                   metrics=["accuracy"])
