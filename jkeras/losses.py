@@ -353,6 +353,10 @@ class Loss:
         self._dtype = dtype if isinstance(dtype, str) else None
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if _symbolic_ops.has_symbolic((y_true, y_pred, sample_weight), {})[0]:
+            # On symbolic tensors (a Keras 2 graph): a node that rebuilds this loss from
+            # its config when the graph is loaded.
+            return _loss_object(serialize(self), y_true, y_pred, sample_weight)
         dtype = self._dtype or _config.floatx()
         y_pred = _float_array(y_pred, dtype)
         y_true = _float_array(y_true, dtype)
@@ -608,6 +612,14 @@ def per_sample_fn(loss):
     fn.__name__ = getattr(resolved, "__name__", "loss")
     return fn
 
+
+def _call_loss_object(config, y_true, y_pred, sample_weight=None):
+    """The loss object `config` serializes, called (what a Loss called on symbolic tensors
+    records: its config is JSON, so the node saves and loads like the others)."""
+    return deserialize(config)(y_true, y_pred, sample_weight)
+
+
+_loss_object = _symbolic_ops.symbolic(_call_loss_object, "losses")
 
 # Every public function above also records a graph node when called on symbolic tensors
 # (`binary_crossentropy(inputs, outputs)` in a Keras 2 VAE). Keep this last.

@@ -52,6 +52,21 @@ def test_loss_functions_on_symbolic_tensors_match_numpy():
     np.testing.assert_allclose(got_mse, np.mean((t_val - y_val) ** 2, -1), rtol=1e-5)
 
 
+def test_loss_objects_on_symbolic_tensors_match_numpy_and_round_trip():
+    rng = np.random.default_rng(2)
+    t_val = rng.random((6, 3)).astype("float32")
+    p_val = rng.uniform(0.05, 0.95, (6, 3)).astype("float32")
+    t, p = keras.Input((3,)), keras.Input((3,))
+    value = losses.BinaryCrossentropy(label_smoothing=0.1)(t, p)
+    assert isinstance(value, KerasTensor) and value.shape == ()
+    model, got = _run([t, p], value, t_val, p_val)
+    smooth = t_val * 0.9 + 0.05
+    want = -np.mean(smooth * np.log(p_val) + (1 - smooth) * np.log(1 - p_val))
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    again = keras.models.model_from_json(model.to_json())
+    np.testing.assert_allclose(again.predict([t_val, p_val], verbose=0), want, rtol=1e-5)
+
+
 def test_function_ops_round_trip_through_json():
     x = keras.Input((4,))
     h = keras.layers.Dense(3, name="d")(x)
