@@ -238,7 +238,8 @@ def _run_epoch(trainer, units, callback_list, progbar, batch_hooks):
     model = trainer.model
     counting_samples = progbar is not None and progbar.count_mode == "samples"
     step_index = 0
-    report = batch_hooks or (progbar is not None and progbar.verbose)
+    # verbose=2 prints one line an epoch: its bar only counts, so it needs no batch logs
+    report = batch_hooks or (progbar is not None and progbar.verbose == 1)
 
     def one(kind, size, count, *args):
         nonlocal step_index
@@ -261,6 +262,9 @@ def _run_epoch(trainer, units, callback_list, progbar, batch_hooks):
                     trainer.run_chunk(*unit.fetch(), unit.count)
                 else:
                     trainer.train_step(unit.kind, unit.fetch())
+                if progbar is not None:
+                    progbar.seen += unit.size * unit.count if counting_samples else \
+                        unit.count
                 if model.stop_training:
                     break
             return

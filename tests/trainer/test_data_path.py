@@ -65,6 +65,16 @@ def test_whole_chunks_run_in_one_scan_and_match_step_by_step():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_one_line_an_epoch_takes_the_quiet_path(capsys):
+    # verbose=2 prints only at the epoch's end: whole chunks still run as one scan
+    x, y = _data(64 * 40, seed=6)
+    model = _model()
+    model.fit(x, y, batch_size=64, epochs=1, shuffle=False, verbose=2)
+    assert _compiles(model, "train_scan") == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "Epoch 1/1" and "loss:" in lines[-1] and len(lines) == 2
+
+
 class _PutCounter:
     def __init__(self, monkeypatch):
         self.count = 0
