@@ -12,3 +12,17 @@ from jkeras.engine.input_layer import Input  # noqa: E402
 from jkeras.engine.model import Model  # noqa: E402
 from jkeras.engine.sequential import Sequential  # noqa: E402
 from jkeras._version import __version__  # noqa: E402
+from jkeras.utils import multi_gpu_utils as _multi_gpu_utils  # noqa: E402
+from jkeras.utils import vis_utils as _vis_utils  # noqa: E402
+
+# keras.utils's model-level tools and preprocessing helpers, added here because they
+# import the engine or jkeras.preprocessing (see jkeras/utils/__init__.py).
+utils.vis_utils = _vis_utils
+utils.multi_gpu_model = _multi_gpu_utils.multi_gpu_model
+utils.plot_model = _vis_utils.plot_model
+utils.model_to_dot = _vis_utils.model_to_dot
+for _name in ("array_to_img", "image_dataset_from_directory", "img_to_array", "load_img",
+              "save_img"):
+    setattr(utils, _name, getattr(preprocessing.image, _name))
+utils.pad_sequences = preprocessing.sequence.pad_sequences
+del _name

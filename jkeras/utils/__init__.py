@@ -1,4 +1,11 @@
-"""Utilities users import from `keras.utils`."""
+"""Utilities users import from `keras.utils`.
+
+The model-level tools Keras 2 also lists here (`multi_gpu_model`, `plot_model`,
+`model_to_dot` and the `vis_utils` module) import the engine, and the image and sequence
+helpers Keras 3 lists here (`load_img`, `pad_sequences`, ...) live in
+`jkeras.preprocessing`, which imports modules of this package: `jkeras/__init__.py` adds
+them to this namespace once everything is loaded, so that importing
+`jkeras.utils.conv_utils` from a low module loads neither."""
 import random as _random
 
 import numpy as _np
@@ -8,17 +15,12 @@ from jkeras._config import enable_op_determinism
 from jkeras.serialization.object_registry import (
     CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
     get_registered_object, register_keras_serializable)
-from jkeras.preprocessing.image import (array_to_img, image_dataset_from_directory,
-                                        img_to_array, load_img, save_img)
-from jkeras.preprocessing.sequence import pad_sequences
-from jkeras.utils import data_utils, generic_utils, np_utils, vis_utils
+from jkeras.utils import data_utils, generic_utils, np_utils
 from jkeras.utils.data_utils import PyDataset, Sequence, get_file, validate_file
 from jkeras.utils.enqueuers import GeneratorEnqueuer, OrderedEnqueuer
 from jkeras.utils.generic_utils import Progbar, deserialize_keras_object, serialize_keras_object
 from jkeras.utils.layer_utils import get_source_inputs, print_summary
-from jkeras.utils.multi_gpu_utils import multi_gpu_model
 from jkeras.utils.np_utils import normalize, to_categorical
-from jkeras.utils.vis_utils import model_to_dot, plot_model
 
 
 def set_random_seed(seed):
