@@ -15,6 +15,23 @@ from jkeras.engine import symbolic_ops as _symbolic_ops
 from jkeras.serialization.serialize import (deserialize_instance, deserialize_keras_object,
                                             get_object, serialize_keras_object)
 
+__all__ = ["align_ranks", "divide_no_nan", "l2_normalize", "snake_case",
+           "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+           "mean_squared_logarithmic_error", "hinge", "squared_hinge", "categorical_hinge",
+           "log_cosh", "huber", "categorical_crossentropy", "sparse_labels",
+           "sparse_categorical_crossentropy", "binary_crossentropy",
+           "binary_focal_crossentropy", "kl_divergence", "poisson", "cosine_similarity",
+           "Reduction", "fit_weight_rank", "compute_weighted_loss", "Loss",
+           "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError",
+           "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "Hinge",
+           "SquaredHinge", "CategoricalHinge", "LogCosh", "Huber", "KLDivergence",
+           "Poisson", "CosineSimilarity", "CategoricalCrossentropy",
+           "SparseCategoricalCrossentropy", "BinaryCrossentropy",
+           "BinaryFocalCrossentropy", "serialize", "deserialize", "get", "as_loss",
+           "per_sample_fn", "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE",
+           "logcosh", "kld", "KLD", "kullback_leibler_divergence", "huber_loss", "cosine",
+           "cosine_proximity"]
+
 # ----------------------------------------------------------------------------- helpers
 
 

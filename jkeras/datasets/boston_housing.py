@@ -3,6 +3,8 @@ import numpy as np
 
 from jkeras.datasets import _fetch
 
+__all__ = ["load_data"]
+
 DEFAULT_ORIGIN = _fetch.KERAS_DATASETS_ORIGIN
 ORIGIN = DEFAULT_ORIGIN
 FILE_HASH = "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"

@@ -3,6 +3,8 @@ import numpy as np
 
 from jkeras.datasets._fetch import RestrictedUnpickler
 
+__all__ = ["load_batch"]
+
 
 def load_batch(fpath, label_key="labels"):
     """`(data, labels)` of one CIFAR batch file: uint8 data of shape (N, 3, 32, 32) and

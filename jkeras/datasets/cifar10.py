@@ -7,6 +7,8 @@ from jkeras import _config
 from jkeras.datasets import _fetch
 from jkeras.datasets.cifar import load_batch
 
+__all__ = ["load_data"]
+
 DEFAULT_ORIGIN = "https://www.cs.toronto.edu/~kriz/"
 ORIGIN = DEFAULT_ORIGIN
 FILE_HASH = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"

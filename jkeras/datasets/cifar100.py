@@ -8,6 +8,8 @@ from jkeras import _config
 from jkeras.datasets import _fetch
 from jkeras.datasets.cifar import load_batch
 
+__all__ = ["load_data"]
+
 DEFAULT_ORIGIN = "https://www.cs.toronto.edu/~kriz/"
 ORIGIN = DEFAULT_ORIGIN
 FILE_HASH = "85cd44d02ba6437773c5bbd22e183051d648de2e7d6b014e1ef29b855ba677a7"

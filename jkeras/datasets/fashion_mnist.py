@@ -6,6 +6,8 @@ import numpy as np
 
 from jkeras.datasets import _fetch
 
+__all__ = ["load_data"]
+
 DEFAULT_ORIGIN = _fetch.KERAS_DATASETS_ORIGIN
 ORIGIN = DEFAULT_ORIGIN
 FILES = ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",

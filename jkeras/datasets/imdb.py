@@ -7,6 +7,8 @@ import numpy as np
 
 from jkeras.datasets import _fetch
 
+__all__ = ["load_data", "get_word_index"]
+
 DEFAULT_ORIGIN = _fetch.KERAS_DATASETS_ORIGIN
 ORIGIN = DEFAULT_ORIGIN
 FILE_HASH = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"

@@ -3,6 +3,8 @@ import numpy as np
 
 from jkeras.datasets import _fetch
 
+__all__ = ["load_data"]
+
 DEFAULT_ORIGIN = _fetch.KERAS_DATASETS_ORIGIN
 ORIGIN = DEFAULT_ORIGIN
 FILE_HASH = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"

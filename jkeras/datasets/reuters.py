@@ -6,6 +6,8 @@ import numpy as np
 
 from jkeras.datasets import _fetch
 
+__all__ = ["load_data", "get_word_index", "get_label_names"]
+
 DEFAULT_ORIGIN = _fetch.KERAS_DATASETS_ORIGIN
 ORIGIN = DEFAULT_ORIGIN
 FILE_HASH = "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"

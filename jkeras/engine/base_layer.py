@@ -20,6 +20,9 @@ from jkeras.engine.structure import _Spec, flatten, map_structure  # noqa: F401 
 from jkeras.engine.variables import Variable
 from jkeras.engine.weight_spec import WeightSpec, declare_weight
 
+__all__ = ["shape_of", "standardize_shape", "dtype_name", "Weight", "Layer", "to_specs",
+           "eval_specs", "input_shape_to_specs", "standardize_nested_shape"]
+
 # The layer protocol's types: a shape (batch axis included, None where unknown) or a
 # list of them for several inputs; the variables `init` returns and `apply` takes.
 Shape = Union[Tuple[Optional[int], ...], list]

@@ -16,6 +16,9 @@ import numpy as np
 
 from jkeras.utils.data_utils import Sequence
 
+__all__ = ["is_generator_like", "match_structure", "check_array_shapes", "check_lengths",
+           "batch_indices", "unpack_batch", "is_sequence", "BatchQueue"]
+
 
 def is_generator_like(x):
     return isinstance(x, Sequence) or (hasattr(x, "__next__") and not hasattr(x, "shape")) \

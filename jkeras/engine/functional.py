@@ -14,6 +14,8 @@ from jkeras.engine.input_layer import InputLayer
 from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.model import Model, activity_loss
 
+__all__ = ["Functional"]
+
 
 def _accepts(fn, name):
     import inspect

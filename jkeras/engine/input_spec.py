@@ -1,5 +1,7 @@
 """InputSpec: what rank, dtype and fixed axes a layer accepts, checked at call time."""
 
+__all__ = ["InputSpec", "assert_input_compatibility"]
+
 
 class InputSpec:
     """Constraints on one input of a layer (`ndim`, `min_ndim`, `max_ndim`, `axes`, `shape`)."""

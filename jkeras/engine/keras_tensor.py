@@ -3,6 +3,8 @@ import numpy as np
 
 from jkeras.serialization import builtin_tables
 
+__all__ = ["KerasTensor", "is_keras_tensor"]
+
 
 class KerasTensor:
     """The output of a layer called on symbolic inputs; it holds no data."""

@@ -14,6 +14,8 @@ from jkeras.engine.base_layer import Layer, flatten, map_structure, standardize_
 from jkeras.engine.training import TrainingMixin
 from jkeras.serialization import builtin_tables
 
+__all__ = ["Model"]
+
 
 def _functional_class():
     # Functional subclasses Model (engine.functional imports this module): found by name.

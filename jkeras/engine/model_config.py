@@ -29,6 +29,11 @@ from jkeras.serialization import builtin_tables
 from jkeras.serialization.object_registry import (CustomObjectScope, get_registered_name,
                                                   get_registered_object)
 
+__all__ = ["serialize_layer", "keras3_tensor", "functional_config", "sequential_config",
+           "model_to_dict", "portable_layer_config", "layer_to_keras3",
+           "resolve_layer_class", "deserialize_layer", "functional_from_config",
+           "sequential_from_config", "model_from_config"]
+
 KERAS2 = "keras2"
 KERAS3 = "keras3"
 _CONSTANT_VALUE = "_CONSTANT_VALUE"

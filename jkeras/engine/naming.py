@@ -2,6 +2,8 @@
 import re
 from collections import defaultdict
 
+__all__ = ["to_snake_case", "unique_name", "reset_uids"]
+
 _UIDS = defaultdict(int)
 
 

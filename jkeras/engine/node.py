@@ -4,6 +4,8 @@ import jax
 from jkeras.engine.structure import _Spec, flatten, map_structure
 from jkeras.engine.keras_tensor import KerasTensor
 
+__all__ = ["Node"]
+
 
 class Node:
     def __init__(self, layer, inputs, args, kwargs, out_specs, mask_specs, training=None):

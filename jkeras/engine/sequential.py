@@ -7,6 +7,8 @@ from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.model import Model
 from jkeras.engine.sequential_legacy import SequentialLegacyMixin
 
+__all__ = ["Sequential"]
+
 
 class Sequential(SequentialLegacyMixin, Functional):
     """A linear stack of layers. The graph exists as soon as the input shape is known

@@ -4,6 +4,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+__all__ = ["TrainingMixin"]
+
 
 def _trainer_modules():
     from jkeras.trainer import loop, trainer

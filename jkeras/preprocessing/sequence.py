@@ -6,6 +6,9 @@ import numpy as np
 
 from jkeras.utils.data_utils import Sequence
 
+__all__ = ["pad_sequences", "make_sampling_table", "skipgrams", "TimeseriesGenerator",
+           "timeseries_generator_from_json"]
+
 
 def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre",
                   value=0.0):

@@ -6,6 +6,9 @@ import warnings
 
 import numpy as np
 
+__all__ = ["text_to_word_sequence", "hashing_trick", "one_hot", "Tokenizer",
+           "tokenizer_from_json"]
+
 DEFAULT_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 
 

@@ -6,6 +6,9 @@ built-in tables each package module passes in, the user's `custom_objects`, the 
 """
 import threading
 
+__all__ = ["CustomObjectScope", "get_custom_objects", "register_keras_serializable",
+           "get_registered_name", "get_registered_object", "custom_object_scope"]
+
 _GLOBAL_CUSTOM_OBJECTS = {}
 _GLOBAL_CUSTOM_NAMES = {}
 _SCOPE = threading.local()

@@ -1,6 +1,8 @@
 """Whether configs being loaded may carry Python bytecode (Lambda layers): off by default."""
 import threading
 
+__all__ = ["is_safe_mode", "SafeModeScope", "enable_unsafe_deserialization"]
+
 _STATE = threading.local()
 
 

@@ -7,6 +7,9 @@ import inspect
 
 from jkeras.serialization.object_registry import get_registered_name, get_registered_object
 
+__all__ = ["serialize_keras_object", "class_and_config", "deserialize_keras_object",
+           "deserialize_instance", "get_object"]
+
 
 def serialize_keras_object(obj):
     """Keras 2 layout: `None`, a plain value, a function's name, or class_name + config."""

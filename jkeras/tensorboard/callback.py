@@ -14,6 +14,8 @@ import numpy as np
 from jkeras.callbacks.callback import Callback
 from jkeras.tensorboard.summary import EventFileWriter
 
+__all__ = ["weight_image", "TensorBoard"]
+
 _LEGACY_KWARGS = ("write_grads", "batch_size", "embeddings_layer_names", "embeddings_data")
 
 

@@ -6,6 +6,9 @@ those bytes. Fields equal to their default are left out by the callers, as proto
 """
 import struct
 
+__all__ = ["varint", "tag", "int_field", "double_field", "float_field", "bytes_field",
+           "packed_doubles", "message_field"]
+
 VARINT, FIXED64, LENGTH_DELIMITED, FIXED32 = 0, 1, 2, 5
 
 

@@ -5,6 +5,8 @@ masked CRC-32C of the data (uint32 LE).
 """
 import struct
 
+__all__ = ["crc32c", "masked_crc32c", "frame"]
+
 _CASTAGNOLI = 0x82F63B78  # the CRC-32C polynomial, bit-reversed
 _MASK_DELTA = 0xA282EAD8
 

@@ -16,6 +16,9 @@ import numpy as np
 from jkeras.tensorboard import protobuf as pb
 from jkeras.tensorboard.records import frame
 
+__all__ = ["plugin_metadata", "string_tensor", "summary_value", "summary", "event",
+           "histogram_proto", "encode_png", "image_proto", "EventFileWriter"]
+
 FILE_VERSION = "brain.Event:2"
 DT_FLOAT, DT_STRING = 1, 7
 

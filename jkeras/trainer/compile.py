@@ -9,6 +9,8 @@ import numpy as np
 from jkeras import losses as losses_module
 from jkeras import metrics as metrics_module
 
+__all__ = ["CompiledTargets", "class_weight_vector", "class_weights_for"]
+
 _ACCURACY_NAMES = ("accuracy", "acc")
 _CROSSENTROPY_NAMES = ("crossentropy", "ce")
 

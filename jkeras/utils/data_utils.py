@@ -296,3 +296,5 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
 from jkeras.utils.enqueuers import (  # noqa: E402
     GeneratorEnqueuer, OrderedEnqueuer, SequenceEnqueuer, get_index, init_pool,
     init_pool_generator, next_sample)
+
+__all__ = ["Sequence", "validate_file", "get_file", "PyDataset"]

@@ -1,6 +1,8 @@
 """NumPy helpers for labels and vectors: one-hot encoding and norm scaling."""
 import numpy as np
 
+__all__ = ["to_categorical", "normalize"]
+
 
 def to_categorical(y, num_classes=None, dtype="float32"):
     """One-hot encodes integer class labels.
