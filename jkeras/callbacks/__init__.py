@@ -19,7 +19,7 @@ from jkeras.callbacks.remote_logging import CSVLogger, RemoteMonitor
 from jkeras.callbacks.lambda_callback import LambdaCallback
 from jkeras.callbacks.backup_and_restore import (  # noqa: F401 (the backup file helpers)
     BackupAndRestore, pack_training_state, unpack_training_state, write_atomically)
-from jkeras.tensorboard.callback import TensorBoard
+from jkeras.callbacks.tensorboard import TensorBoard
 
 __all__ = [
     "Callback", "CallbackList", "BaseLogger", "History", "ProgbarLogger", "TerminateOnNaN",

@@ -1,0 +1,3 @@
+"""The engine: layers, symbolic tensors, graphs and models (used through its modules)."""
+
+__all__ = []

@@ -1,11 +1,5 @@
-"""TensorBoard support without TensorFlow: event files written by hand, and the callback."""
+"""TensorBoard event files written without TensorFlow (the `TensorBoard` callback that
+writes them is jkeras.callbacks.TensorBoard, in callbacks/tensorboard.py)."""
 from jkeras.tensorboard.summary import EventFileWriter
 
-__all__ = ["EventFileWriter", "TensorBoard"]
-
-
-def __getattr__(name):
-    if name == "TensorBoard":
-        from jkeras.tensorboard.callback import TensorBoard
-        return TensorBoard
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["EventFileWriter"]

@@ -6,8 +6,14 @@
 - `step.py`: the pure train, test and predict steps (jitted by the trainer).
 - `epoch_iterator.py`: batches for every kind of input (device-resident arrays, streamed
   arrays, generators, Sequences).
-- `trainer.py`: the `Trainer` (one per compiled model) and its loops, the only callback
-  scheduler. `Model`'s training methods delegate to it.
+- `trainer.py`: the `Trainer` (one per compiled model): the state between calls and the
+  jitted programs. `Model`'s training methods delegate to it.
+
+- `loop.py`: fit, evaluate, predict and the batch methods, the only callback scheduler;
+  `placement.py`: where arrays go (one device, or a mesh); `inputs.py`: user data matched
+  to the model and checked.
 
 `docs/TRAINER.md` says why it is shaped this way.
 """
+
+__all__ = []  # the package is used through its modules

@@ -141,8 +141,8 @@ def _for_this_process(callbacks, verbose):
     """In a multi-process job, processes other than 0 neither print nor write files."""
     if jax.process_index() == 0:
         return callbacks, verbose
-    from jkeras.tensorboard.callback import TensorBoard
-    writers = (callbacks_module.ModelCheckpoint, callbacks_module.CSVLogger, TensorBoard,
+    writers = (callbacks_module.ModelCheckpoint, callbacks_module.CSVLogger,
+               callbacks_module.TensorBoard,
                callbacks_module.ProgbarLogger, callbacks_module.RemoteMonitor)
     return [c for c in callbacks or [] if not isinstance(c, writers)], 0
 

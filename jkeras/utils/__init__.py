@@ -22,6 +22,17 @@ from jkeras.utils.generic_utils import Progbar, deserialize_keras_object, serial
 from jkeras.utils.layer_utils import get_source_inputs, print_summary
 from jkeras.utils.np_utils import normalize, to_categorical
 
+# The last ten are added by jkeras/__init__.py (see above).
+__all__ = ["enable_op_determinism", "CustomObjectScope", "custom_object_scope",
+           "get_custom_objects", "get_registered_name", "get_registered_object",
+           "register_keras_serializable", "data_utils", "generic_utils", "np_utils",
+           "PyDataset", "Sequence", "get_file", "validate_file", "GeneratorEnqueuer",
+           "OrderedEnqueuer", "Progbar", "deserialize_keras_object",
+           "serialize_keras_object", "get_source_inputs", "print_summary", "normalize",
+           "to_categorical", "set_random_seed", "multi_gpu_model", "plot_model",
+           "model_to_dot", "vis_utils", "array_to_img", "image_dataset_from_directory",
+           "img_to_array", "load_img", "save_img", "pad_sequences"]
+
 
 def set_random_seed(seed):
     """Seeds Python's `random`, NumPy and jkeras, so a script's run repeats bit for bit.

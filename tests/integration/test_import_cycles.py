@@ -216,12 +216,6 @@ def test_no_import_cycles(graph):
     assert not comps, "import cycles in jkeras:\n" + "\n".join(report)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "16 modules still cycle through package __init__ files: jkeras/callbacks/__init__.py "
-    "imports TensorBoard (whose module imports the callbacks package back) and "
-    "BackupAndRestore (which imports jkeras.saving, whose __init__ imports saving_api and "
-    "so the engine, whose training loop imports jkeras.callbacks). jkeras.utils no longer "
-    "takes part (its model-level names are added by jkeras/__init__.py)."))
 def test_no_cycles_through_other_packages_init():
     # Stricter than test_no_import_cycles: also counts the __init__ of every package an
     # import passes through (the root `jkeras` excepted: it imports everything).
