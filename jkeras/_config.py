@@ -88,6 +88,13 @@ def next_key():
     return jax.random.fold_in(jax.random.PRNGKey(_SEED_STATE["seed"]), counter)
 
 
+def next_key_bits():
+    """A new raw threefry key (uint32[2]) from the global stream, made on the host: a jit
+    takes it as an argument, with no PRNG op dispatched to make it."""
+    import numpy as np
+    return np.array([0, next_seed()], np.uint32)
+
+
 def next_seed():
     """A new integer seed from the global stream (for NumPy-side randomness), made on the
     host: the same sequence for the same seed, with no device work."""

@@ -151,7 +151,10 @@ class CompiledTargets:
         states = [self.loss_metric.init_state()]
         states += [m.init_state() for m in self.output_loss_metrics]
         states += [metric.init_state() for _, metric, _, _ in self.metrics]
-        return states + [m.init_state() for m in self.added_metrics]
+        states += [m.init_state() for m in self.added_metrics]
+        # Last: the latest batch's total loss. Keras 2 reports it as a batch's "loss"
+        # (train_on_batch, on_batch_end); the other values are running ones.
+        return states + [jnp.zeros((), jnp.float32)]
 
     def compute_loss(self, outputs, ys, sws):
         """Weighted sum over outputs of each Loss object's reduced value; Keras's default
@@ -191,7 +194,7 @@ class CompiledTargets:
         for i, metric in enumerate(self.added_metrics):
             value = jnp.mean(jnp.asarray((added or {})[metric.name], jnp.float32))
             new.append(metric.update(states[offset + i], value, sample_weight=size))
-        return new
+        return new + [jnp.asarray(total_loss, jnp.float32)]
 
     def results(self, states):
         values = [self.loss_metric.compute(states[0])]
@@ -200,7 +203,8 @@ class CompiledTargets:
         values += [metric.compute(states[offset + i])
                    for i, (_, metric, _, _) in enumerate(self.metrics)]
         offset += len(self.metrics)
-        return values + [m.compute(states[offset + i]) for i, m in enumerate(self.added_metrics)]
+        values += [m.compute(states[offset + i]) for i, m in enumerate(self.added_metrics)]
+        return values + [states[-1]]  # one more than `metric_names`: the batch's loss
 
 
 def class_weight_vector(class_weight):

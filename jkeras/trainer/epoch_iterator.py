@@ -159,15 +159,18 @@ def _gather_fn(length, sharding=None):
     return _GATHERS[key]
 
 
-def _index_table(run, length, placement):
+def _index_table(run, length, placement, key=None):
     """The run's index batches as an int32 table, padded with -1 rows (never valid) to a
-    whole number of chunks and then to a size bucket (so its shape rarely changes)."""
-    rows = -(-len(run) // length) * length
-    rows = bucket(rows)
-    rows += (-rows) % length
-    table = np.full((rows, len(run[0])), -1, np.int32)
-    table[:len(run)] = np.stack(run)
-    return placement.put_replicated(table)
+    whole number of chunks and then to a size bucket (so its shape rarely changes). With a
+    `key` (a plan that never changes) the device table is made once and kept."""
+    def make():
+        rows = -(-len(run) // length) * length
+        rows = bucket(rows)
+        rows += (-rows) % length
+        table = np.full((rows, len(run[0])), -1, np.int32)
+        table[:len(run)] = np.stack(run)
+        return placement.put_replicated(table)
+    return make() if key is None else placement.kept(("index table", key, length), make)
 
 
 class Unit:
@@ -211,9 +214,11 @@ class ArrayFeed:
     batch_plan: `epoch -> list of index arrays` (the batches of that epoch, in order).
     """
 
-    def __init__(self, arrays, batch_plan, cache=None, resident=None, placement=_DEFAULT):
+    def __init__(self, arrays, batch_plan, cache=None, resident=None, placement=_DEFAULT,
+                 order_key=None):
         self.arrays = arrays
         self.batch_plan = batch_plan
+        self.order_key = order_key  # set when the plan is the same every epoch
         self.placement = placement
         if resident is None:
             resident = _nbytes(arrays) <= _config.device_data_budget()
@@ -244,11 +249,12 @@ class ArrayFeed:
 
     def _resident_units(self, batches, group, scanned=False):
         data = self.device_arrays()
-        for size, run in _runs(batches):
+        for number, (size, run) in enumerate(_runs(batches)):
             # a chunk's bytes on each device: a split batch is spread over the mesh
             length = group if group > 1 else chunk_length(
                 size * self._row_bytes() // self.placement.batch_split(size))
-            table = _index_table(run, length, self.placement)
+            key = None if self.order_key is None else self.order_key + (number,)
+            table = _index_table(run, length, self.placement, key)
             gather = _gather_fn(length, self.placement.chunk_sharding(size))
             cursor = {"start": self.placement.zero()}
 

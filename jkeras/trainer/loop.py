@@ -283,18 +283,30 @@ def _run_epoch(trainer, units, callback_list, progbar, batch_hooks):
 
 def _batch_end(trainer, callback_list, progbar, batch_hooks, step_index, seen,
                counting_samples):
-    metrics = trainer.state["metrics"]
-    logs = callbacks_module.LazyLogs(lambda: trainer.metric_logs(metrics),
+    logs, running = _lazy_batch_logs(trainer, trainer.state["metrics"],
                                      {"batch": step_index, "size": seen})
-    hooks = list(batch_hooks)
+    for callback in batch_hooks:
+        callback.on_train_batch_end(step_index, logs)
     if progbar is not None:
         advance = seen if counting_samples else 1
         if progbar.wants_logs(progbar.seen + advance):
-            hooks.append(progbar)
+            progbar.on_train_batch_end(step_index, running)
         else:
             progbar.seen += advance
-    for callback in hooks:
-        callback.on_train_batch_end(step_index, logs)
+
+
+def _lazy_batch_logs(trainer, metrics, extra=None):
+    """Batch logs for callbacks ("loss" is the batch's own, as in Keras 2) and the
+    running values (what the progress bar shows, as Keras 2's bar averaged them), both
+    fetched on first access by one device read."""
+    fetched = []
+
+    def values():
+        if not fetched:
+            fetched.append(jax.device_get(trainer.metric_results(metrics)))
+        return fetched[0]
+    return (callbacks_module.LazyLogs(lambda: trainer.logs_from(values(), batch=True), extra),
+            callbacks_module.LazyLogs(lambda: trainer.logs_from(values()), extra))
 
 
 # ---------------------------------------------------------------------------- evaluate
@@ -319,7 +331,7 @@ def evaluate(trainer, x=None, y=None, batch_size=None, verbose=1, sample_weight=
 def _evaluate(trainer, val, batch_size, steps, callback_list=None, verbose=0):
     state = trainer.read_state()
     test = trainer._fn("test")
-    metrics = trainer.fresh_metrics()
+    metrics = trainer.shared_zero_metrics()  # the test programs donate nothing
     if callback_list:
         callback_list.on_test_begin()
     if val[0] == "arrays":
@@ -364,14 +376,13 @@ def _evaluate(trainer, val, batch_size, steps, callback_list=None, verbose=0):
                 metrics = test(state, metrics, step_module.pick(chunk, trainer.index(i)))
                 batches += 1
                 if hooks:
-                    callback_list.on_test_batch_end(index + i, callbacks_module.LazyLogs(
-                        lambda m=metrics: trainer.metric_logs(m)))
+                    callback_list.on_test_batch_end(
+                        index + i, _lazy_batch_logs(trainer, metrics)[0])
         else:
             metrics = test(state, metrics, unit.fetch())
             batches = 1
             if hooks:
-                callback_list.on_test_batch_end(index, callbacks_module.LazyLogs(
-                    lambda m=metrics: trainer.metric_logs(m)))
+                callback_list.on_test_batch_end(index, _lazy_batch_logs(trainer, metrics)[0])
         index += batches
         seen += unit.size * batches if val[0] == "arrays" else batches
         if progbar is not None and progbar.due(seen):
@@ -437,9 +448,9 @@ def _predict_units(trainer, units, steps=None):
     all outputs at the end (padding batches' outputs are cut off on the host)."""
     state = dict(trainer.read_state())
     placement = trainer.placement()
-    key = _config.next_key()
+    key = _config.next_key_bits()
     if placement.distributed:
-        key = placement.put_replicated(np.asarray(key))
+        key = placement.put_replicated(key)
     limit = None if steps is None else int(math.ceil(steps))
     pieces, index = [], 0  # (device outputs, real batches, stacked?)
     for unit in units:
@@ -452,13 +463,13 @@ def _predict_units(trainer, units, steps=None):
             if take < unit.count:
                 valid = valid & (jnp.arange(valid.shape[0]) < take)
             out, state["non_trainable"] = trainer._fn("predict_chunk")(
-                state, chunk, valid, jax.random.fold_in(key, index))
+                state, chunk, valid, key, trainer.index(index))
             pieces.append((out, take, True))
         else:
             x = unit.fetch()
             x = x[0] if isinstance(x, tuple) else x
             out, state["non_trainable"] = trainer._fn("predict")(
-                state, x, jax.random.fold_in(key, index))
+                state, x, key, trainer.index(index))
             pieces.append((out, 1, False))
         index += take
     if trainer.model._has_stateful_layers():
@@ -490,7 +501,10 @@ def _concat(pieces):
 
 def predict_on_batch(trainer, x):
     xs = epoch_iterator.host_batch(inputs.prepare_x(trainer.model, x), slice(None))
-    unit = epoch_iterator.Unit("batch", lambda: trainer.placement().put_batch(xs), len(xs[0]))
+    placement = trainer.placement()
+    # Off a mesh the host arrays go straight into the program call, which moves them.
+    unit = epoch_iterator.Unit(
+        "batch", lambda: placement.put_batch(xs) if placement.distributed else xs, len(xs[0]))
     return _predict_units(trainer, [unit])
 
 
@@ -504,33 +518,15 @@ def _host_triplet(trainer, x, y, sample_weight, class_weight=None):
 def train_on_batch(trainer, x, y=None, sample_weight=None, class_weight=None,
                    reset_metrics=True, return_dict=False):
     trainer.check_trainable_discrepancy()
-    batch = trainer.placement().put_batch(_host_triplet(trainer, x, y, sample_weight,
-                                                        class_weight))
-    started = trainer.begin()
-    try:
-        if not reset_metrics and trainer._batch_metrics is not None:
-            trainer.state = dict(trainer.state, metrics=trainer._batch_metrics)
-        elif not started:  # begin() made zeroed metrics; otherwise zero them here
-            trainer.state = dict(trainer.state, metrics=trainer.fresh_metrics())
-        trainer.train_step("batch", batch)
-        metrics = trainer.state["metrics"]
-        trainer._batch_metrics = None if reset_metrics else metrics
-    finally:
-        if started:
-            trainer.end()
-    return _format(trainer, trainer.metric_logs(metrics), return_dict)
+    values = trainer.train_batch(_host_triplet(trainer, x, y, sample_weight, class_weight),
+                                 reset_metrics)
+    return _format(trainer, trainer.logs_from(values, batch=True), return_dict)
 
 
 def test_on_batch(trainer, x, y=None, sample_weight=None, reset_metrics=True,
                   return_dict=False):
-    batch = trainer.placement().put_batch(_host_triplet(trainer, x, y, sample_weight))
-    if reset_metrics or trainer._test_batch_metrics is None:
-        metrics = trainer.fresh_metrics()
-    else:
-        metrics = trainer._test_batch_metrics
-    metrics = trainer._fn("test")(trainer.read_state(), metrics, batch)
-    trainer._test_batch_metrics = None if reset_metrics else metrics
-    return _format(trainer, trainer.metric_logs(metrics), return_dict)
+    values = trainer.test_batch(_host_triplet(trainer, x, y, sample_weight), reset_metrics)
+    return _format(trainer, trainer.logs_from(values, batch=True), return_dict)
 
 
 def _format(trainer, logs, return_dict):

@@ -26,6 +26,7 @@ class Placement:
         self.distribution = distribution
         self._zero = None
         self._indices = []
+        self._kept = {}
 
     @property
     def distributed(self):
@@ -88,7 +89,7 @@ class Placement:
         With `auto_shard_dataset=False` each process gives only its own part."""
         dist = self.distribution
         if dist is None:
-            return jax.tree_util.tree_map(jnp.asarray, tree)
+            return jax.device_put(tree)
 
         def put(array):
             array = _host(array)
@@ -99,15 +100,32 @@ class Placement:
         return jax.tree_util.tree_map(put, tree)
 
     # ---- small constants, made once
+    def kept(self, key, make):
+        """`make()`'s device value, made once per `key` (the last few kept)."""
+        value = self._kept.pop(key, None)
+        if value is None:
+            value = make()
+        self._kept[key] = value
+        while len(self._kept) > _KEPT_VALUES:
+            self._kept.pop(next(iter(self._kept)))
+        return value
+
     def zero(self):
         if self._zero is None:
             self._zero = self._put(np.int32(0), self.replicated())
         return self._zero
 
     def index(self, i):
+        """`i` as an int32 device scalar; the first few are made once and kept."""
+        if i >= _KEPT_INDICES:
+            return self._put(np.int32(i), self.replicated())
         while len(self._indices) <= i:
             self._indices.append(self._put(np.int32(len(self._indices)), self.replicated()))
         return self._indices[i]
+
+
+_KEPT_INDICES = 256
+_KEPT_VALUES = 16
 
 
 def _placed(array, sharding):

@@ -161,12 +161,14 @@ def make_test_step(model, mvars, targets):
 
 
 def make_predict_step(model, mvars):
-    """`step(state, x, key) -> (outputs, non_trainable)`; the non-trainable values move on
-    only for stateful layers (an RNN's carry), as in Keras. `key` matters only for layers
-    called with `training=True` inside the model (Monte Carlo dropout)."""
-    def step(state, x, key):
+    """`step(state, x, key, index) -> (outputs, non_trainable)`; the non-trainable values
+    move on only for stateful layers (an RNN's carry), as in Keras. Batch `index` of a call
+    draws from `fold_in(key, index)`, which matters only for layers called with
+    `training=True` inside the model (Monte Carlo dropout)."""
+    def step(state, x, key, index):
         variables = mvars.assemble(state["trainable"], state["non_trainable"])
-        outputs, new_state, _ = forward(model, variables, x, False, key)
+        outputs, new_state, _ = forward(model, variables, x, False,
+                                        jax.random.fold_in(key, index))
         return outputs, mvars.new_state(new_state, state["non_trainable"])
 
     return step
@@ -208,19 +210,18 @@ def scan_chunk_test(test_step):
 
 
 def scan_chunk_predict(predict_step):
-    """`run(state, chunk, valid, key) -> (outputs, non_trainable)` over a chunk's batches;
-    padding batches are skipped by a conditional (their outputs are zeros, cut off on the
-    host) and change no state."""
-    def run(state, chunk, valid, key):
+    """`run(state, chunk, valid, key, start) -> (outputs, non_trainable)` over a chunk's
+    batches, numbered from `start`; padding batches are skipped by a conditional (their
+    outputs are zeros, cut off on the host) and change no state."""
+    def run(state, chunk, valid, key, start):
         first = jax.tree_util.tree_map(lambda c: c[0], chunk)
-        shapes = jax.eval_shape(lambda: predict_step(state, first, key)[0])
+        shapes = jax.eval_shape(lambda: predict_step(state, first, key, start)[0])
 
         def body(non_trainable, item):
             x, ok, i = item
 
             def compute(nt):
-                out, new = predict_step(dict(state, non_trainable=nt), x,
-                                        jax.random.fold_in(key, i))
+                out, new = predict_step(dict(state, non_trainable=nt), x, key, start + i)
                 return out, new
 
             def skip(nt):

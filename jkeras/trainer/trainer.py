@@ -20,6 +20,14 @@ from jkeras.trainer.state import ModelVariables, StateBinding, trainable_mask
 __all__ = ["Trainer"]
 
 
+def _with_results(step, targets):
+    """`step`, also returning the values of the new state's metrics."""
+    def run(state, batch):
+        state = step(state, batch)
+        return state, targets.results(state["metrics"])
+    return run
+
+
 class Trainer:
     """Training state and loops for `model`, compiled with `optimizer` and `targets`."""
 
@@ -44,6 +52,7 @@ class Trainer:
         self._placement = None
         self._shardings = None
         self._zero_metrics = None
+        self._shared_zero_metrics = None
 
     def resume_at(self, epoch):
         """Makes the running `fit` start at `epoch` (a callback restoring a backup)."""
@@ -75,6 +84,7 @@ class Trainer:
             self.cache = epoch_iterator.DeviceCache(placement=self._placement)
             self._jitted = {}
             self._shardings = None
+            self._shared_zero_metrics = None
         return self._placement
 
     def state_shardings(self, state):
@@ -147,8 +157,11 @@ class Trainer:
         self._opt_signature = signature
         if self.key is None:
             # Raw threefry key bits from the host seed stream: no PRNG op to compile.
-            self.key = np.array([0, _config.next_seed()], np.uint32)
-        step = self.step if isinstance(self.step, jax.Array) else np.int32(self.step)
+            self.key = jax.device_put(_config.next_key_bits())
+        # Device arrays from the first call on, like the step's outputs later: a numpy
+        # argument would make a second cache entry (a second compile) of each program.
+        step = self.step if isinstance(self.step, jax.Array) else \
+            jax.device_put(np.int32(self.step))
         return {"trainable": trainable, "non_trainable": non_trainable,
                 "opt_state": self.opt_state, "key": self.key, "step": step}
 
@@ -159,6 +172,12 @@ class Trainer:
             self._zero_metrics = jax.device_get(
                 jax.jit(self.targets.init_metric_state)())
         return self.placement().put_replicated_tree(self._zero_metrics)
+
+    def shared_zero_metrics(self):
+        """Zeroed accumulators for programs that donate nothing, uploaded once."""
+        if self._shared_zero_metrics is None:
+            self._shared_zero_metrics = self.fresh_metrics()
+        return self._shared_zero_metrics
 
     def begin(self):
         """Binds the model's cells to a new train state (own copies: it is donated)."""
@@ -234,13 +253,17 @@ class Trainer:
     def _jit(self, fn, donate=(), out=None):
         """jax.jit, with output shardings under a distribution (`out`: "state" for the
         train state, "replicated", or a function of the state shardings)."""
+        # Donated inputs the program never reads (the last batch's loss, overwritten) are
+        # kept: JAX pairs donated buffers with outputs of the same shape in order, and a
+        # dropped one shifts every later pair, which costs a copy of each.
+        kwargs = {"donate_argnums": donate, "keep_unused": bool(donate)}
         if out is None or not self.placement().distributed:
-            return jax.jit(fn, donate_argnums=donate)
+            return jax.jit(fn, **kwargs)
         shardings = self._shardings
         rep = self.distribution().replicated()
         outs = {"state": shardings, "replicated": rep}.get(out) if isinstance(out, str) \
             else out(shardings, rep)
-        return jax.jit(fn, donate_argnums=donate, out_shardings=outs)
+        return jax.jit(fn, out_shardings=outs, **kwargs)
 
     def _replicated_trace(self, fn):
         """`fn`, traced (under a distribution) with the batch's replica split declared, so
@@ -265,15 +288,31 @@ class Trainer:
         predict_out = (lambda sh, rep: (rep, sh["non_trainable"]))
         if kind.startswith("train"):
             train = step_module.make_train_step(model, mvars, targets, self.tx)
-            wrap = {"train": lambda step: step, "train_scan": step_module.scan_steps,
-                    "train_chunk": step_module.chunk_step}[kind]
-            fn = self._jit(self._replicated_trace(wrap(train)), (0,), "state")
+            if kind == "train_detached":
+                # train_on_batch outside fit: reads the cells' own arrays, so it donates
+                # nothing (no copy of the weights each call), and returns the metrics'
+                # values with the new state (no second program to dispatch).
+                fn = self._jit(self._replicated_trace(_with_results(train, targets)), (),
+                               lambda shardings, rep: (shardings, rep))
+            else:
+                wrap = {"train": lambda step: step, "train_scan": step_module.scan_steps,
+                        "train_chunk": step_module.chunk_step}[kind]
+                fn = self._jit(self._replicated_trace(wrap(train)), (0,), "state")
         elif kind == "test":
-            fn = self._jit(step_module.make_test_step(model, mvars, targets), (1,),
+            # The test programs donate nothing: their accumulators are a few scalars,
+            # and zeros uploaded once can start every evaluate.
+            fn = self._jit(step_module.make_test_step(model, mvars, targets), (),
                            "replicated")
+        elif kind == "test_results":  # test_on_batch: no donation, values returned too
+            test = step_module.make_test_step(model, mvars, targets)
+
+            def test_results(state, metrics, batch):
+                metrics = test(state, metrics, batch)
+                return metrics, targets.results(metrics)
+            fn = self._jit(test_results, (), lambda _, rep: (rep, rep))
         elif kind == "test_chunk":
             fn = self._jit(step_module.scan_chunk_test(
-                step_module.make_test_step(model, mvars, targets)), (1,), "replicated")
+                step_module.make_test_step(model, mvars, targets)), (), "replicated")
         elif kind == "predict":
             fn = self._jit(step_module.make_predict_step(model, mvars), (), predict_out)
         elif kind == "predict_chunk":
@@ -292,6 +331,8 @@ class Trainer:
                 return dict(copied, step=copied["step"].astype(jnp.int32),
                             metrics=targets.init_metric_state())
             fn = self._jit(begin, (), "state")
+        elif kind == "opt_init":
+            fn = self._jit(self.tx.init, (), lambda shardings, _: shardings["opt_state"])
         elif kind == "results":
             fn = self._jit(targets.results, (), "replicated")
         self._jitted[kind] = fn
@@ -301,27 +342,37 @@ class Trainer:
         """The metrics' results, dispatched (device values: nothing waits yet)."""
         return self._fn("results")(metrics)
 
-    def logs_from(self, results):
-        """`{name: value}` on the host from `metric_results`' values (waits for them)."""
+    def logs_from(self, results, batch=False):
+        """`{name: value}` on the host from `metric_results`' values (waits for them).
+        Running values (an epoch's, as Keras 2's BaseLogger averaged them); `batch=True`
+        gives "loss" as the latest batch's own, as Keras 2 reported it per batch."""
         values = jax.device_get(results)
-        return {name: float(np.asarray(v)) if np.ndim(v) == 0 else np.asarray(v)
+        logs = {name: float(np.asarray(v)) if np.ndim(v) == 0 else np.asarray(v)
                 for name, v in zip(self.targets.metric_names, values)}
+        if batch:
+            logs["loss"] = float(np.asarray(values[-1]))
+        return logs
 
-    def metric_logs(self, metrics):
-        return self.logs_from(self.metric_results(metrics))
+    def metric_logs(self, metrics, batch=False):
+        return self.logs_from(self.metric_results(metrics), batch)
 
-    def _sync_optimizer(self):
+    def _synced(self, state):
+        """`state` with the optimizer's host-side changes (lr, iterations) written in."""
         sync = getattr(self.optimizer, "sync_state", None)
         if sync is not None:
-            opt_state = self.state["opt_state"]
+            opt_state = state["opt_state"]
             new = sync(opt_state)
             if new is not opt_state:
-                self.state = dict(self.state, opt_state=new)
+                state = dict(state, opt_state=new)
+        return state
 
-    def _observe_optimizer(self):
+    def _sync_optimizer(self):
+        self.state = self._synced(self.state)
+
+    def _observe_optimizer(self, opt_state=None):
         observe = getattr(self.optimizer, "observe_state", None)
         if observe is not None:
-            observe(self.state["opt_state"])
+            observe(self.state["opt_state"] if opt_state is None else opt_state)
 
     def index(self, i):
         """Batch number `i` of a chunk as a device scalar, made once and reused (no
@@ -339,6 +390,52 @@ class Trainer:
             self.state = self._fn("train_scan" if kind == "stack" else "train")(self.state,
                                                                               *args)
         self._observe_optimizer()
+
+    def train_batch(self, host_batch, reset_metrics):
+        """One step on a host batch (train_on_batch); returns `(metrics, values)`, the new
+        accumulators and their values on the device (`reset_metrics=False`: the previous
+        call's accumulators run on). Inside `fit` (a callback's train_on_batch) it steps
+        the live state and leaves the epoch's metrics as they were. Outside, one program
+        reads the cells' arrays, donates nothing, returns the values with the new state,
+        and the new weights go back into the cells: no copy of the weights, no `begin`."""
+        kept = None if reset_metrics else self._batch_metrics
+        placement = self.placement()
+        if self.binding is not None:
+            metrics = self.fresh_metrics() if kept is None else kept
+            epoch_metrics = self.state["metrics"]
+            self.state = dict(self.state, metrics=metrics)
+            self.train_step("batch", placement.put_batch(host_batch))
+            metrics = self.state["metrics"]
+            self.state = dict(self.state, metrics=epoch_metrics)
+            values = self.metric_results(metrics)
+        else:
+            mvars = self.variables()
+            parts = self._place_state(self._fresh_state(mvars))
+            if parts["opt_state"] is None:
+                parts["opt_state"] = self._fn("opt_init")(parts["trainable"])
+            metrics = self.shared_zero_metrics() if kept is None else kept
+            state = self._synced(self._place_state(dict(parts, metrics=metrics)))
+            batch = placement.put_batch(host_batch) if placement.distributed else host_batch
+            state, values = self._fn("train_detached")(state, batch)
+            binding = StateBinding(mvars)
+            binding.state = state
+            binding.release()
+            self.opt_state, self.key, self.step = (state["opt_state"], state["key"],
+                                                   state["step"])
+            self._observe_optimizer(self.opt_state)
+            metrics = state["metrics"]
+        self._batch_metrics = None if reset_metrics else metrics
+        return values
+
+    def test_batch(self, host_batch, reset_metrics):
+        """test_on_batch's accumulators' values on the device (see `train_batch`)."""
+        kept = None if reset_metrics else self._test_batch_metrics
+        placement = self.placement()
+        batch = placement.put_batch(host_batch) if placement.distributed else host_batch
+        metrics, values = self._fn("test_results")(
+            self.read_state(), self.shared_zero_metrics() if kept is None else kept, batch)
+        self._test_batch_metrics = None if reset_metrics else metrics
+        return values
 
     def run_chunk(self, chunk, valid, count):
         """The first `count` batches of a gathered chunk, with no host work in between (no
@@ -364,8 +461,11 @@ class Trainer:
                                          _config.next_seed() if seed is None else seed,
                                          steps)
         placement = self.placement()
+        # An unshuffled plan is the same every epoch and call: its index tables are kept
+        # on the device (no upload at the start of each evaluate, predict or fit).
+        order_key = None if shuffle else (count, batch_size, steps)
         return epoch_iterator.ArrayFeed(tuple(arrays), plan, cache=self.cache,
-                                        placement=placement), count
+                                        placement=placement, order_key=order_key), count
 
     def source_batches(self, feed, steps):
         """Host `(xs, ys, sws)` and size for each batch a generator or Sequence yields."""
