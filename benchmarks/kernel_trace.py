@@ -1,0 +1,116 @@
+"""Where a `fit`'s time goes on the GPU, against the hand-written loop: kernel time by kind,
+and the device's idle gaps with the Python frames that ran during each (issue 12's
+profile).
+
+Traces one timed run of each contender of `gpu_suite.py` (same model, data and loop) with
+`jax.profiler` into a Perfetto trace, then reads the trace: kernels on the compute stream
+are summed by kind (matmul, cuDNN attention, reductions, other fusions, copies), and every
+gap of `--gap-us` or more between consecutive kernels is attributed to the innermost Python
+frames running at its middle (the profiler's Python tracer records them).
+
+Usage: python benchmarks/kernel_trace.py [--case gpt|mlp|cnn] [--steps 8] [--out DIR]
+On a CPU the trace has no GPU stream and the tables stay empty.
+"""
+import argparse
+import collections
+import glob
+import gzip
+import json
+import os
+import sys
+import tempfile
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import jax  # noqa: E402
+
+import jkeras  # noqa: E402
+from benchmarks import gpu_suite  # noqa: E402
+
+_KINDS = (("attention (cuDNN)", ("flash", "sdpa", "fmha", "cudnn")),
+          ("matmul", ("gemm", "nvjet", "cutlass", "xmma", "cublas", "dot")),
+          ("reductions", ("reduce", "softmax")),
+          ("copies", ("memcpy", "memset", "copy")))
+
+
+def kind_of(name):
+    lowered = name.lower()
+    for kind, marks in _KINDS:
+        if any(mark in lowered for mark in marks):
+            return kind
+    return "other fusions"
+
+
+def traced(run, directory):
+    run()  # warm
+    with jax.profiler.trace(directory, create_perfetto_trace=True):
+        run()
+    return glob.glob(os.path.join(directory, "**", "perfetto_trace.json.gz"),
+                     recursive=True)[0]
+
+
+def read(path):
+    events = json.load(gzip.open(path))
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    meta = {(e["pid"], e.get("tid")): e["args"]["name"] for e in events
+            if e.get("ph") == "M" and e.get("name") in ("process_name", "thread_name")}
+    gpus = {pid for (pid, tid), name in meta.items() if tid is None and "GPU" in name}
+    kernels = sorted((e for e in events if e.get("ph") == "X" and e["pid"] in gpus and
+                      "Compute" in meta.get((e["pid"], e["tid"]), "")),
+                     key=lambda e: e["ts"])
+    frames = [e for e in events if e.get("ph") == "X" and e["pid"] not in gpus and
+              e["name"].startswith("$")]
+    return kernels, frames
+
+
+def report(name, kernels, frames, gap_us, steps):
+    if not kernels:
+        print(f"{name}: no GPU kernels in the trace")
+        return
+    busy = collections.Counter()
+    for k in kernels:
+        busy[kind_of(k["name"])] += k["dur"]
+    span = kernels[-1]["ts"] + kernels[-1]["dur"] - kernels[0]["ts"]
+    total = sum(busy.values())
+    print(f"{name}: {len(kernels)} kernels, {total / 1e3:.2f} ms busy over {span / 1e3:.2f} ms "
+          f"({total / 1e3 / steps:.3f} ms of kernels a step)")
+    for kind, us in busy.most_common():
+        print(f"   {kind:<20}{us / 1e3:9.2f} ms {us / total:6.1%}")
+    end, gaps = kernels[0]["ts"], []
+    for before, after in zip(kernels, kernels[1:]):
+        end = max(end, before["ts"] + before["dur"])
+        if after["ts"] - end >= gap_us:
+            gaps.append((after["ts"] - end, end, after["ts"]))
+    print(f"   idle gaps >= {gap_us} us: {len(gaps)}, {sum(g for g, _, _ in gaps) / 1e3:.2f} ms")
+    for gap, start, stop in sorted(gaps, reverse=True)[:6]:
+        middle = (start + stop) / 2
+        inner = sorted((f for f in frames if f["ts"] <= middle <= f["ts"] + f["dur"]),
+                       key=lambda f: f["dur"])[:5]
+        print(f"     {gap / 1e3:7.2f} ms in: " + " < ".join(f["name"][1:] for f in inner))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--case", default="gpt", choices=sorted(gpu_suite.SHAPES))
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--gap-us", type=float, default=200.0)
+    parser.add_argument("--out", help="keep the traces here (default: a temporary folder)")
+    args = parser.parse_args()
+    size = "tiny" if jax.default_backend() == "cpu" else "full"
+    shape = gpu_suite.SHAPES[args.case][size]
+    data = gpu_suite.make_data(args.case, shape, gpu_suite.N_BATCHES * shape["batch"])
+    model = gpu_suite.build_compiled(jkeras, args.case, shape,
+                                     jkeras.mixed_precision.set_global_policy, None)
+    hand = gpu_suite.run_hand(args.case, shape, model, data, args.steps)
+    fit, steps = gpu_suite.run_fit(model, data, shape, args.steps)
+    out = args.out or tempfile.mkdtemp(prefix="kernel_trace_")
+    print(f"device: {jax.devices()[0].device_kind}; case {args.case}, {steps} steps a run")
+    for name, run, count in (("hand-written jax", hand, args.steps),
+                             ("jkeras fit", fit, steps)):
+        path = traced(run, os.path.join(out, name.split()[0]))
+        report(name, *read(path), args.gap_us, count)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
