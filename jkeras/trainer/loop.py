@@ -449,6 +449,10 @@ def _predict_units(trainer, units, steps=None):
     state = dict(trainer.read_state())
     placement = trainer.placement()
     key = _config.next_key_bits()
+    # The key and each batch's number go into the program call as host values (moved
+    # with the call, no separate transfer); on a mesh they are placed on every device.
+    number = (lambda i: placement.put_replicated(np.int32(i))) if placement.distributed \
+        else np.int32
     if placement.distributed:
         key = placement.put_replicated(key)
     limit = None if steps is None else int(math.ceil(steps))
@@ -463,13 +467,13 @@ def _predict_units(trainer, units, steps=None):
             if take < unit.count:
                 valid = valid & (jnp.arange(valid.shape[0]) < take)
             out, state["non_trainable"] = trainer._fn("predict_chunk")(
-                state, chunk, valid, key, trainer.index(index))
+                state, chunk, valid, key, number(index))
             pieces.append((out, take, True))
         else:
             x = unit.fetch()
             x = x[0] if isinstance(x, tuple) else x
             out, state["non_trainable"] = trainer._fn("predict")(
-                state, x, key, trainer.index(index))
+                state, x, key, number(index))
             pieces.append((out, 1, False))
         index += take
     if trainer.model._has_stateful_layers():

@@ -116,15 +116,12 @@ class Placement:
         return self._zero
 
     def index(self, i):
-        """`i` as an int32 device scalar; the first few are made once and kept."""
-        if i >= _KEPT_INDICES:
-            return self._put(np.int32(i), self.replicated())
+        """`i` (a batch's place in a chunk) as an int32 device scalar, made once."""
         while len(self._indices) <= i:
             self._indices.append(self._put(np.int32(len(self._indices)), self.replicated()))
         return self._indices[i]
 
 
-_KEPT_INDICES = 256
 _KEPT_VALUES = 16
 
 
