@@ -5,7 +5,6 @@ functions keep `jkeras.losses` as their `__module__`: that is their public home,
 Lambda configs and pickles record, and how the trainer tells a built-in loss from a user's.
 """
 import math
-import types
 
 import jax
 import jax.numpy as jnp
@@ -221,11 +220,7 @@ kld = KLD = kullback_leibler_divergence = kl_divergence
 huber_loss = huber
 cosine = cosine_proximity = cosine_similarity
 
-for _fn in list(globals().values()):
-    if isinstance(_fn, types.FunctionType) and _fn.__module__ == __name__ \
-            and not _fn.__name__.startswith("_"):
-        _fn.__module__ = "jkeras.losses"
-del _fn
+_symbolic_ops.set_public_module(globals(), "jkeras.losses")
 
 # Every public function above also records a graph node when called on symbolic tensors
 # (`binary_crossentropy(inputs, outputs)` in a Keras 2 VAE). Keep this last.
