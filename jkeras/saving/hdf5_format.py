@@ -25,7 +25,8 @@ import warnings
 from typing import Optional, Union
 
 from jkeras.engine.model import Model
-from jkeras.engine.model_config import model_from_config, model_to_dict
+from jkeras.engine.model_config import model_from_config
+from jkeras.engine.model_config_writer import model_to_dict
 from jkeras.saving import atomic
 from jkeras.serialization.object_registry import CustomObjectScope
 from jkeras.serialization.safe_mode import SafeModeScope

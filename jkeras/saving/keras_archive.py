@@ -20,7 +20,7 @@ from typing import Optional, Union
 from jkeras import _version, losses, metrics
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.model import Model
-from jkeras.engine.model_config import layer_to_keras3
+from jkeras.engine.model_config_writer import layer_to_keras3
 from jkeras.layers import recurrent, wrappers
 from jkeras.layers.recurrent import StackedRNNCells
 from jkeras.saving import (atomic, file_guard, h5_files, hdf5_format, optimizer_weights,
