@@ -1,4 +1,11 @@
-"""The `K` module: Keras 2 backend functions on jax.numpy, for custom losses and metrics."""
+"""The `K` module: Keras 2 backend functions on jax.numpy, for custom losses and metrics.
+
+This module holds the session, shape, creation, control-flow, random and value functions;
+the arithmetic (`jkeras/ops/math.py`), the activations and cross-entropies
+(`jkeras/ops/activations.py`) and the rest of Keras 2's numeric functions (`jkeras/ops/`)
+are re-exported here. At the end every public function is wrapped to also work on
+symbolic tensors.
+"""
 import contextlib
 import warnings
 
@@ -13,10 +20,17 @@ from jkeras.engine import symbolic_ops as _symbolic_ops
 from jkeras.engine.keras_tensor import KerasTensor as _KerasTensor
 from jkeras.engine.graph_mode import (  # noqa: F401 - Keras 2's graph-mode functions
     function, gradients, learning_phase, placeholder, set_learning_phase, variable)
-from jkeras import activations as _activations
 from jkeras import deterministic_ops as _deterministic_ops
 from jkeras._config import (  # noqa: F401 - re-exported as K.floatx() etc.
     epsilon, floatx, image_data_format, set_epsilon, set_floatx, set_image_data_format)
+from jkeras.ops.activations import (
+    binary_crossentropy, categorical_crossentropy, elu, hard_sigmoid, l2_normalize, relu,
+    sigmoid, softmax, softplus, softsign, sparse_categorical_crossentropy, tanh)
+from jkeras.ops.math import (
+    _axis, abs, all, any, argmax, argmin, batch_dot, cast, cast_to_floatx, clip, cos, cumprod,
+    cumsum, dot, equal, exp, greater, greater_equal, less, less_equal, log, logsumexp, max,
+    maximum, mean, min, minimum, not_equal, pow, prod, round, sign, sin, sqrt, square, std,
+    stop_gradient, sum, var)
 
 __all__ = ["abs", "all", "any", "arange", "argmax", "argmin", "backend", "batch_dot",
            "batch_flatten", "batch_get_value", "batch_normalization", "batch_set_value",
@@ -108,15 +122,6 @@ def is_variable(x):
 # ----------------------------------------------------------------------------- helpers
 
 
-def _axis(axis):
-    return tuple(axis) if isinstance(axis, list) else axis
-
-
-def _float_if_bool(x):
-    x = jnp.asarray(x)
-    return x.astype(floatx()) if x.dtype == jnp.bool_ else x
-
-
 def _key(seed):
     """A key for a random op: the seed's, else the traced call's stream (fresh at every
     step), else the global stream (eager code)."""
@@ -124,208 +129,6 @@ def _key(seed):
         return jax.random.PRNGKey(int(seed))
     key = call_context.next_key()
     return _config.next_key() if key is None else key
-
-
-# ----------------------------------------------------------------------------- reductions
-
-
-def sum(x, axis=None, keepdims=False):
-    return jnp.sum(jnp.asarray(x), axis=_axis(axis), keepdims=keepdims)
-
-
-def prod(x, axis=None, keepdims=False):
-    return jnp.prod(jnp.asarray(x), axis=_axis(axis), keepdims=keepdims)
-
-
-def max(x, axis=None, keepdims=False):
-    return jnp.max(jnp.asarray(x), axis=_axis(axis), keepdims=keepdims)
-
-
-def min(x, axis=None, keepdims=False):
-    return jnp.min(jnp.asarray(x), axis=_axis(axis), keepdims=keepdims)
-
-
-def mean(x, axis=None, keepdims=False):
-    return jnp.mean(_float_if_bool(x), axis=_axis(axis), keepdims=keepdims)
-
-
-def var(x, axis=None, keepdims=False):
-    """Population variance (no Bessel correction), as Keras."""
-    return jnp.var(_float_if_bool(x), axis=_axis(axis), keepdims=keepdims)
-
-
-def std(x, axis=None, keepdims=False):
-    """Population standard deviation, as Keras."""
-    return jnp.std(_float_if_bool(x), axis=_axis(axis), keepdims=keepdims)
-
-
-def any(x, axis=None, keepdims=False):
-    return jnp.any(jnp.asarray(x).astype(bool), axis=_axis(axis), keepdims=keepdims)
-
-
-def all(x, axis=None, keepdims=False):
-    return jnp.all(jnp.asarray(x).astype(bool), axis=_axis(axis), keepdims=keepdims)
-
-
-def argmax(x, axis=-1):
-    return jnp.argmax(jnp.asarray(x), axis=axis)
-
-
-def argmin(x, axis=-1):
-    return jnp.argmin(jnp.asarray(x), axis=axis)
-
-
-def cumsum(x, axis=0):
-    return jnp.cumsum(jnp.asarray(x), axis=axis)
-
-
-def cumprod(x, axis=0):
-    return jnp.cumprod(jnp.asarray(x), axis=axis)
-
-
-def logsumexp(x, axis=None, keepdims=False):
-    return jax.scipy.special.logsumexp(jnp.asarray(x), axis=_axis(axis), keepdims=keepdims)
-
-
-# ----------------------------------------------------------------------------- elementwise
-
-
-def abs(x):
-    return jnp.abs(jnp.asarray(x))
-
-
-def square(x):
-    return jnp.square(jnp.asarray(x))
-
-
-def sqrt(x):
-    """Square root with negative inputs clipped to 0 first (Keras 2)."""
-    x = jnp.asarray(x)
-    return jnp.sqrt(jnp.maximum(x, jnp.zeros((), x.dtype)))
-
-
-def exp(x):
-    return jnp.exp(jnp.asarray(x))
-
-
-def log(x):
-    return jnp.log(jnp.asarray(x))
-
-
-def pow(x, a):
-    return jnp.power(jnp.asarray(x), a)
-
-
-def sin(x):
-    return jnp.sin(jnp.asarray(x))
-
-
-def cos(x):
-    return jnp.cos(jnp.asarray(x))
-
-
-def round(x):
-    """Rounds half to even."""
-    return jnp.round(jnp.asarray(x))
-
-
-def sign(x):
-    return jnp.sign(jnp.asarray(x))
-
-
-def clip(x, min_value, max_value):
-    """Clips to `[min_value, max_value]`; None means unbounded, max below min means min."""
-    if (isinstance(min_value, (int, float)) and isinstance(max_value, (int, float))
-            and max_value < min_value):
-        max_value = min_value
-    min_value = -np.inf if min_value is None else min_value
-    max_value = np.inf if max_value is None else max_value
-    x = jnp.asarray(x)
-    return jnp.clip(x, min_value, max_value).astype(x.dtype)
-
-
-def cast(x, dtype):
-    return jnp.asarray(x).astype(dtype)
-
-
-def cast_to_floatx(x):
-    """A NumPy array (or scalar) of the default float type."""
-    return np.asarray(x, dtype=floatx())
-
-
-def equal(x, y):
-    return jnp.equal(x, y)
-
-
-def not_equal(x, y):
-    return jnp.not_equal(x, y)
-
-
-def greater(x, y):
-    return jnp.greater(x, y)
-
-
-def greater_equal(x, y):
-    return jnp.greater_equal(x, y)
-
-
-def less(x, y):
-    return jnp.less(x, y)
-
-
-def less_equal(x, y):
-    return jnp.less_equal(x, y)
-
-
-def maximum(x, y):
-    return jnp.maximum(x, y)
-
-
-def minimum(x, y):
-    return jnp.minimum(x, y)
-
-
-def stop_gradient(variables):
-    """Blocks gradients through an array (or each array of a list)."""
-    if isinstance(variables, (list, tuple)):
-        return type(variables)(jax.lax.stop_gradient(v) for v in variables)
-    return jax.lax.stop_gradient(variables)
-
-
-# ----------------------------------------------------------------------------- products
-
-
-def dot(x, y):
-    """Theano-style dot: contracts the last axis of x with the second-to-last of y."""
-    return jnp.dot(x, y)
-
-
-def batch_dot(x, y, axes=None):
-    """Per-sample dot product over `axes` (Keras 2 rules for the result's shape)."""
-    x, y = jnp.asarray(x), jnp.asarray(y)
-    if x.ndim < 2 or y.ndim < 2:
-        raise ValueError(
-            "batch_dot needs inputs of rank >= 2. Received: "
-            f"x.shape={x.shape}, y.shape={y.shape}")
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(
-            "batch_dot needs the same batch size for both inputs. Received: "
-            f"x.shape={x.shape}, y.shape={y.shape}")
-    if isinstance(axes, int):
-        axes = (axes, axes)
-    if axes is None:
-        axes = (x.ndim - 1, y.ndim - 1 if y.ndim == 2 else y.ndim - 2)
-    a0, a1 = (int(a) % n for a, n in zip(axes, (x.ndim, y.ndim)))
-    if a0 == 0 or a1 == 0:
-        raise ValueError(f"batch_dot cannot contract the batch axis. Received: axes={axes}")
-    if x.shape[a0] != y.shape[a1]:
-        raise ValueError(
-            f"batch_dot axes must have equal sizes. Received: x.shape={x.shape}, "
-            f"y.shape={y.shape}, axes={axes}")
-    out = jax.vmap(lambda a, b: jnp.tensordot(a, b, axes=(a0 - 1, a1 - 1)))(x, y)
-    if x.ndim == 2 and y.ndim == 2:
-        out = out[:, None]
-    return out
 
 
 # ----------------------------------------------------------------------------- shapes
@@ -515,81 +318,6 @@ def print_tensor(x, message="", summarize=3):
     """Prints `message` and `x` when the computation runs; returns `x`."""
     jax.debug.print(message + "{x}", x=x)
     return x
-
-
-# ----------------------------------------------------------------------------- nn
-
-
-def relu(x, alpha=0.0, max_value=None, threshold=0.0):
-    return _activations.relu(x, alpha=alpha, max_value=max_value, threshold=threshold)
-
-
-def elu(x, alpha=1.0):
-    return _activations.elu(x, alpha=alpha)
-
-
-def softmax(x, axis=-1):
-    return _activations.softmax(x, axis=axis)
-
-
-def softplus(x):
-    return _activations.softplus(x)
-
-
-def softsign(x):
-    return _activations.softsign(x)
-
-
-def sigmoid(x):
-    return _activations.sigmoid(x)
-
-
-def hard_sigmoid(x):
-    return _activations.hard_sigmoid(x)
-
-
-def tanh(x):
-    return _activations.tanh(x)
-
-
-def l2_normalize(x, axis=None):
-    """`x / sqrt(max(sum(x**2), 1e-12))` along `axis`."""
-    x = jnp.asarray(x)
-    squared = jnp.sum(jnp.square(x), axis=_axis(axis), keepdims=True)
-    return x * jax.lax.rsqrt(jnp.maximum(squared, 1e-12))
-
-
-def categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    """Cross-entropy with one-hot `target`; probabilities are renormalized and clipped."""
-    target, output = jnp.asarray(target), jnp.asarray(output)
-    if from_logits:
-        return -jnp.sum(target * jax.nn.log_softmax(output, axis=axis), axis=axis)
-    output = output / jnp.sum(output, axis=axis, keepdims=True)
-    output = jnp.clip(output, epsilon(), 1.0 - epsilon())
-    return -jnp.sum(target * jnp.log(output), axis=axis)
-
-
-def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    """Cross-entropy with integer `target` (a trailing axis of size 1 is allowed)."""
-    output = jnp.asarray(output)
-    if not from_logits:
-        output = jnp.log(jnp.clip(output, epsilon(), 1.0 - epsilon()))
-    output = jnp.moveaxis(output, axis, -1)
-    labels = jnp.asarray(target).astype(jnp.int32).reshape(output.shape[:-1])
-    log_probs = jax.nn.log_softmax(output, axis=-1)
-    return -_deterministic_ops.pick_labels(log_probs, labels)
-
-
-def binary_crossentropy(target, output, from_logits=False):
-    """Elementwise cross-entropy; probabilities are clipped to [eps, 1 - eps] (Keras 2)."""
-    target, output = jnp.asarray(target), jnp.asarray(output)
-    if from_logits:
-        return (jnp.maximum(output, 0) - output * target
-                + jnp.log1p(jnp.exp(-jnp.abs(output))))
-    eps = epsilon()
-    output = jnp.clip(output, eps, 1.0 - eps)
-    return -(target * jnp.log(output + eps) + (1 - target) * jnp.log(1 - output + eps))
-
 
 # ----------------------------------------------------------------------------- random
 

@@ -3,6 +3,10 @@
 A layer also keeps its live variables once built, records the nodes it was called on
 (for the functional API), and adapts Keras-style subclasses (`build` + `add_weight` +
 `call`) to the pure pair.
+
+The weight handles (`weight_handle.Weight`), the shape and spec helpers (`layer_specs`)
+and the node accessors (`node_accessors`, a base class of `Layer`) live beside it; their
+public names are re-exported here.
 """
 import inspect
 import threading
@@ -16,8 +20,13 @@ from jkeras import _config, dtype_policies
 from jkeras.engine import call_context, naming
 from jkeras.engine.input_spec import assert_input_compatibility
 from jkeras.engine.keras_tensor import KerasTensor
+from jkeras.engine.layer_specs import (_shapes_to_specs, dtype_name, eval_specs,
+                                       input_shape_to_specs, shape_of, standardize_nested_shape,
+                                       standardize_shape, to_specs)
+from jkeras.engine.node_accessors import NodeAccessors
 from jkeras.engine.structure import _Spec, flatten, map_structure  # noqa: F401 - re-exported
 from jkeras.engine.variables import Variable
+from jkeras.engine.weight_handle import Weight
 from jkeras.engine.weight_spec import WeightSpec, declare_weight
 
 __all__ = ["shape_of", "standardize_shape", "dtype_name", "Weight", "Layer", "to_specs",
@@ -33,77 +42,6 @@ _LAYER_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", 
                  "input_length")
 
 
-def shape_of(x):
-    return tuple(x.shape)
-
-
-def standardize_shape(shape):
-    if shape is None:
-        return None
-    if isinstance(shape, int):
-        return (shape,)
-    return tuple(None if d is None or (isinstance(d, int) and d < 0) else int(d)
-                 for d in shape)
-
-
-def dtype_name(dtype):
-    """The variables' dtype name of a dtype argument (a name, numpy dtype, policy or policy
-    config): 'float32' for 'mixed_bfloat16'."""
-    if dtype is None:
-        return None
-    return dtype_policies.get(dtype).variable_dtype
-
-
-class Weight:
-    """A read-only view of one weight (`.name`, `.shape`, `.numpy()`), like a Keras variable."""
-
-    def __init__(self, layer, key, kind, trainable):
-        self._layer = layer
-        self._key = key
-        self._kind = kind
-        self.trainable = trainable
-
-    @property
-    def name(self):
-        return f"{self._layer.name}/{self._key}:0"
-
-    def value(self):
-        return self._layer._get_vars()[self._kind][self._key]
-
-    def numpy(self):
-        return np.asarray(self.value())
-
-    @property
-    def shape(self):
-        return tuple(self.value().shape)
-
-    @property
-    def dtype(self):
-        return np.dtype(self.value().dtype).name
-
-    def assign(self, value):
-        variables = self._layer._get_vars()
-        current = variables[self._kind][self._key]
-        value = jnp.asarray(value, dtype=current.dtype)
-        if value.shape != current.shape:
-            raise ValueError(
-                f"Cannot assign a value of shape {value.shape} to weight {self.name} of "
-                f"shape {current.shape}.")
-        new = {kind: dict(tree) for kind, tree in variables.items()}
-        new[self._kind][self._key] = value
-        self._layer._set_vars(new)
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self.value(), dtype=dtype)
-
-    def __jkeras_value__(self):
-        """The current array (traced inside a train step), for backend functions."""
-        return self.value()
-
-    def __repr__(self):
-        return f"<Weight {self.name} shape={self.shape} dtype={self.dtype}>"
-
-
 class _BuildRecorder(threading.local):
     """Collects `add_weight` calls while a Keras-style `build` runs inside `init`."""
     active = None
@@ -112,7 +50,7 @@ class _BuildRecorder(threading.local):
 _RECORDER = _BuildRecorder()
 
 
-class Layer:
+class Layer(NodeAccessors):
     """Base class of all layers. Subclasses implement `init` and `apply` (pure), or the
     Keras-style `build` + `call`, which this class adapts to the same pure pair."""
 
@@ -553,71 +491,6 @@ class Layer:
                 + [fn() for fn in self.__dict__.get("_callable_losses") or []]
                 + list(self.__dict__.get("_eager_losses") or []))
 
-    # ------------------------------------------------------------------ node accessors
-    def _node_attr(self, attr, index, attr_name):
-        if not self._inbound_nodes:
-            raise AttributeError(
-                f'The layer "{self.name}" has never been called and thus has no defined '
-                f"{attr_name}.")
-        if not 0 <= index < len(self._inbound_nodes):
-            raise ValueError(
-                f"Asked to get {attr_name} at node {index}, but the layer has only "
-                f"{len(self._inbound_nodes)} inbound nodes.")
-        values = getattr(self._inbound_nodes[index], attr)
-        return values
-
-    def _unique_attr(self, attr, attr_name):
-        if not self._inbound_nodes:
-            raise AttributeError(
-                f'The layer "{self.name}" has never been called and thus has no defined '
-                f"{attr_name}.")
-        values = [getattr(n, attr) for n in self._inbound_nodes]
-        if attr.endswith("shapes"):
-            if all(v == values[0] for v in values):
-                return values[0]
-            raise AttributeError(
-                f'The layer "{self.name}" has multiple inbound nodes with different '
-                f"{attr_name}s. Hence the notion of \"{attr_name}\" is ill-defined for the "
-                f"layer. Use `get_{attr_name.replace(' ', '_')}_at(node_index)` instead.")
-        if len(values) > 1:
-            raise AttributeError(
-                f'Layer "{self.name}" has multiple inbound nodes, hence the notion of '
-                f'"layer {attr_name}" is ill-defined. Use `get_{attr_name}_at(node_index)` '
-                "instead.")
-        return values[0]
-
-    @property
-    def input(self):
-        return self._unique_attr("input_tensors", "input")
-
-    @property
-    def output(self):
-        return self._unique_attr("output_tensors", "output")
-
-    @property
-    def input_shape(self):
-        return self._unique_attr("input_shapes", "input shape")
-
-    @property
-    def output_shape(self):
-        return self._unique_attr("output_shapes", "output shape")
-
-    @property
-    def input_mask(self):
-        return None
-
-    def get_input_at(self, node_index):
-        return self._node_attr("input_tensors", node_index, "input")
-
-    def get_output_at(self, node_index):
-        return self._node_attr("output_tensors", node_index, "output")
-
-    def get_input_shape_at(self, node_index):
-        return self._node_attr("input_shapes", node_index, "input shape")
-
-    def get_output_shape_at(self, node_index):
-        return self._node_attr("output_shapes", node_index, "output shape")
-
     # ------------------------------------------------------------------ config
     def get_config(self) -> Dict[str, Any]:
         config = {"name": self.name, "trainable": self.trainable,
@@ -642,61 +515,3 @@ def _new_cells(variables):
     return {kind: {k: v if isinstance(v, Variable) else Variable(v)
                    for k, v in variables.get(kind, {}).items()}
             for kind in ("params", "state")}
-
-
-def to_specs(tree):
-    """KerasTensors and arrays in `tree` as `_Spec`s; other leaves stay as they are."""
-    def convert(x):
-        if isinstance(x, KerasTensor) or hasattr(x, "shape") and hasattr(x, "dtype"):
-            return _Spec(x.shape, x.dtype)
-        return x
-    return map_structure(convert, tree)
-
-
-def _fill(shape, value):
-    return tuple(value if d is None else d for d in shape)
-
-
-def eval_specs(fn, *trees):
-    """Runs `fn` under `jax.eval_shape` with each unknown dimension set to 5, then to 7;
-    returns its outputs as `_Spec`s with None where the two runs disagree."""
-    leaves, treedef = jax.tree_util.tree_flatten(
-        trees, is_leaf=lambda x: isinstance(x, _Spec) or x is None)
-    dynamic = [i for i, leaf in enumerate(leaves) if isinstance(leaf, _Spec)]
-
-    def run(fill):
-        def wrapped(values):
-            full = list(leaves)
-            for i, value in zip(dynamic, values):
-                full[i] = value
-            return fn(*jax.tree_util.tree_unflatten(treedef, full))
-        structs = [jax.ShapeDtypeStruct(_fill(leaves[i].shape, fill), leaves[i].dtype)
-                   for i in dynamic]
-        return jax.eval_shape(wrapped, structs)
-
-    first, second = run(5), run(7)
-    return jax.tree_util.tree_map(
-        lambda a, b: _Spec(tuple(x if x == y else None for x, y in zip(a.shape, b.shape)),
-                           a.dtype), first, second)
-
-
-def _shapes_to_specs(shapes, dtype):
-    if isinstance(shapes, dict):
-        return {k: _shapes_to_specs(v, dtype) for k, v in shapes.items()}
-    if isinstance(shapes, (list, tuple)) and shapes and \
-            isinstance(shapes[0], (list, tuple, dict)):
-        return [_shapes_to_specs(s, dtype) for s in shapes]
-    return _Spec(tuple(shapes), dtype)
-
-
-def input_shape_to_specs(input_shape, dtype):
-    if isinstance(input_shape, (list, tuple)) and input_shape and \
-            isinstance(input_shape[0], (list, tuple)):
-        return [input_shape_to_specs(s, dtype) for s in input_shape]
-    return _Spec(tuple(input_shape), dtype)
-
-
-def standardize_nested_shape(shape):
-    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
-        return [standardize_nested_shape(s) for s in shape]
-    return standardize_shape(shape)

@@ -366,7 +366,7 @@ class Functional(Model):
 
     # ------------------------------------------------------------------ config
     def get_config(self):
-        from jkeras.engine.model_config import functional_config
+        from jkeras.engine.model_config_writer import functional_config
         return functional_config(self)
 
     @classmethod

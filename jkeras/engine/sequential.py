@@ -142,7 +142,7 @@ class Sequential(SequentialLegacyMixin, Functional):
             self.build(data_shape)
 
     def get_config(self):
-        from jkeras.engine.model_config import sequential_config
+        from jkeras.engine.model_config_writer import sequential_config
         return sequential_config(self)
 
     @classmethod

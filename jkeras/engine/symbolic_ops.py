@@ -2,7 +2,8 @@
 
 Keras 2 scripts build graphs with backend functions on layer outputs (`K.mean(x)`,
 `binary_crossentropy(inputs, outputs)`). One wrapper, applied by `wrap_namespace` over the
-public functions of `jkeras.backend` and `jkeras.losses` at the end of those modules, makes
+public functions of `jkeras.backend` and `jkeras.losses` (and of `loss_functions` and
+`loss_reduction`, which `jkeras.losses` re-exports) at the end of those modules, makes
 each of them record a graph node (a `FunctionOp` layer) when any argument, nested lists and
 dicts included, is a `KerasTensor`; on arrays they run as before. Variable-like arguments
 (`K.variable`, weight handles) are read to arrays first.
@@ -17,7 +18,7 @@ from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.structure import flatten, map_structure
 from jkeras.serialization import builtin_tables
 
-__all__ = ["symbolic", "wrap_namespace", "registered_function", "registered_name",
+__all__ = ["symbolic", "wrap_namespace", "set_public_module", "registered_function", "registered_name",
            "has_symbolic", "read_variables", "is_variable_like"]
 
 _REGISTRY = {}    # family -> {name: raw function}
@@ -76,6 +77,16 @@ def symbolic(fn, family):
 
     wrapper.__symbolic_wrapped__ = fn
     return wrapper
+
+
+def set_public_module(namespace, module):
+    """Gives the public functions a module defines (its `globals()`) `module` as their
+    `__module__`: for functions written in a helper module and re-exported from `module`,
+    so pickles, Lambda configs and checks by module name see them where users import them."""
+    for name, value in list(namespace.items()):
+        if isinstance(value, types.FunctionType) and not name.startswith("_") \
+                and value.__module__ == namespace["__name__"]:
+            value.__module__ = module
 
 
 def wrap_namespace(namespace, family, skip=()):

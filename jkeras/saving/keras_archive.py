@@ -20,10 +20,11 @@ from typing import Optional, Union
 from jkeras import _version, losses, metrics
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.model import Model
-from jkeras.engine.model_config import layer_to_keras3
+from jkeras.engine.model_config_writer import layer_to_keras3
 from jkeras.layers import recurrent, wrappers
 from jkeras.layers.recurrent import StackedRNNCells
-from jkeras.saving import atomic, file_guard, h5_files, hdf5_format
+from jkeras.saving import (atomic, file_guard, h5_files, hdf5_format, optimizer_weights,
+                           training_config)
 from jkeras.serialization.object_registry import get_registered_name
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "weight_pairs_from_file",
@@ -57,7 +58,7 @@ def _unique(base, used):
 # ---------------------------------------------------------------------------- configs
 def _keras3_optimizer_config(optimizer):
     name = get_registered_name(type(optimizer))
-    config = hdf5_format.portable_optimizer_config(name, optimizer.get_config())
+    config = training_config.portable_optimizer_config(name, optimizer.get_config())
     if not config.get("decay"):
         config.pop("decay", None)
     custom = name != type(optimizer).__name__
@@ -66,7 +67,7 @@ def _keras3_optimizer_config(optimizer):
 
 
 def _compile_config(model):
-    serialize = hdf5_format.serialize_compile_arg
+    serialize = training_config.serialize_compile_arg
     return {"optimizer": _keras3_optimizer_config(model.optimizer),
             "loss": serialize(model.loss, losses.serialize, "keras.losses"),
             "loss_weights": getattr(model, "loss_weights", None),
@@ -89,7 +90,7 @@ def _compile_args_from_keras3(config, custom_objects):
                 "metrics": config.get("metrics"),
                 "weighted_metrics": config.get("weighted_metrics"),
                 "loss_weights": config.get("loss_weights")}
-    args = hdf5_format.compile_args(training, custom_objects)
+    args = training_config.compile_args(training, custom_objects)
     if config.get("steps_per_execution"):
         args["steps_per_execution"] = int(config["steps_per_execution"])
     return args
@@ -314,12 +315,12 @@ def load_weights(model: Model, filepath: Union[str, "os.PathLike[str]"], by_name
 
 # ---------------------------------------------------------------------------- optimizer
 def _write_optimizer(f, model):
-    state = hdf5_format.optimizer_state(model)
+    state = optimizer_weights.optimizer_state(model)
     if state is None:
         return
     group = f.require_group("optimizer").create_group("vars")
     group.attrs["name"] = model.optimizer.name.lower()
-    for index, (_, getter) in enumerate(hdf5_format.keras3_optimizer_names(model, state)):
+    for index, (_, getter) in enumerate(optimizer_weights.keras3_optimizer_names(model, state)):
         group.create_dataset(str(index), data=getter(state))
 
 
@@ -332,7 +333,7 @@ def _optimizer_values(f, filepath):
 
 
 def _restore_optimizer(model, values, filepath):
-    names = hdf5_format.keras3_optimizer_slots(model) if values else None
+    names = optimizer_weights.keras3_optimizer_slots(model) if values else None
     if names is None:
         return
     if len(values) != len(names):
@@ -341,7 +342,7 @@ def _restore_optimizer(model, values, filepath):
             f"optimizer has {len(names)}; the optimizer starts with a fresh state.",
             stacklevel=3)
         return
-    hdf5_format.restore_optimizer_weights(model, list(zip(names, values)), filepath)
+    optimizer_weights.restore_optimizer_weights(model, list(zip(names, values)), filepath)
 
 
 # ---------------------------------------------------------------------------- archives

@@ -10,7 +10,7 @@ import json
 import os
 from typing import Any, Callable, Optional, Union
 
-from jkeras.engine import model_config
+from jkeras.engine import model_config, model_config_writer
 from jkeras.engine.base_layer import Layer, flatten
 from jkeras.engine.functional import Functional
 from jkeras.engine.input_layer import InputLayer
@@ -214,7 +214,7 @@ def load_weights(model: Model, filepath: Union[str, "os.PathLike[str]"], by_name
 
 # ---------------------------------------------------------------------------- configs
 def _wrapped_config(model):
-    return {**model_config.model_to_dict(model),
+    return {**model_config_writer.model_to_dict(model),
             "keras_version": h5_files.KERAS_FORMAT_VERSION,
             "backend": h5_files.BACKEND_NAME}
 
@@ -333,7 +333,7 @@ def _clone_functional(model, input_tensors, clone_function):
                 InputLayer.from_config(layer.get_config())
         else:
             created[layer.name] = _check_clone(layer, clone_function(layer))
-    config = model_config.functional_config(model)
+    config = model_config_writer.functional_config(model)
     return model_config.functional_from_config(Functional, config, created_layers=created)
 
 
@@ -347,7 +347,7 @@ def clone_model(model: Model, input_tensors: Any = None,
     clone_function = clone_function or _clone_layer
     if isinstance(model, Sequential):
         return _clone_sequential(model, input_tensors, clone_function)
-    if not model_config._is_graph_model(model):
+    if not model_config_writer._is_graph_model(model):
         raise ValueError(
             "Expected `model` to be a functional or Sequential model. Subclassed models "
             f"cannot be cloned. Received: {type(model).__name__}")

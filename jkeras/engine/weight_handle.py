@@ -1,0 +1,58 @@
+"""`Weight`: the read-only handle a layer hands out for one of its weights
+(`layer.weights`, `layer.trainable_weights`), with the `.name`, `.shape`, `.numpy()` and
+`.assign()` of a Keras variable; the array itself stays in the layer's variables tree.
+"""
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["Weight"]
+
+
+class Weight:
+    """A read-only view of one weight (`.name`, `.shape`, `.numpy()`), like a Keras variable."""
+
+    def __init__(self, layer, key, kind, trainable):
+        self._layer = layer
+        self._key = key
+        self._kind = kind
+        self.trainable = trainable
+
+    @property
+    def name(self):
+        return f"{self._layer.name}/{self._key}:0"
+
+    def value(self):
+        return self._layer._get_vars()[self._kind][self._key]
+
+    def numpy(self):
+        return np.asarray(self.value())
+
+    @property
+    def shape(self):
+        return tuple(self.value().shape)
+
+    @property
+    def dtype(self):
+        return np.dtype(self.value().dtype).name
+
+    def assign(self, value):
+        variables = self._layer._get_vars()
+        current = variables[self._kind][self._key]
+        value = jnp.asarray(value, dtype=current.dtype)
+        if value.shape != current.shape:
+            raise ValueError(
+                f"Cannot assign a value of shape {value.shape} to weight {self.name} of "
+                f"shape {current.shape}.")
+        new = {kind: dict(tree) for kind, tree in variables.items()}
+        new[self._kind][self._key] = value
+        self._layer._set_vars(new)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.value(), dtype=dtype)
+
+    def __jkeras_value__(self):
+        """The current array (traced inside a train step), for backend functions."""
+        return self.value()
+
+    def __repr__(self):
+        return f"<Weight {self.name} shape={self.shape} dtype={self.dtype}>"
