@@ -169,10 +169,11 @@ def test_stacked_cells_match_keras(keras_ref, rng):
     x = _inputs(rng)
     theirs = keras_ref.layers.RNN([keras_ref.layers.LSTMCell(3), keras_ref.layers.GRUCell(2, reset_after=False),
                                    keras_ref.layers.SimpleRNNCell(2)],
-                                  return_sequences=True, return_state=True)
+                                  return_sequences=True, return_state=True, name="rnn")
     theirs.build(x.shape)
+    # Both named: Keras 3's name counter runs on across tests (rnn_1 after another RNN).
     ours = RNN(StackedRNNCells([LSTMCell(3), GRUCell(2), SimpleRNNCell(2)]),
-               return_sequences=True, return_state=True)
+               return_sequences=True, return_state=True, name="rnn")
     ours.build_from_shape((None, 5, 4))
     assert [w.name[:-2] for w in ours.weights] == [w.path for w in theirs.weights]
     ours.set_weights(theirs.get_weights())
