@@ -18,8 +18,8 @@ from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.structure import flatten, map_structure
 from jkeras.serialization import builtin_tables
 
-__all__ = ["symbolic", "wrap_namespace", "set_public_module", "registered_function", "registered_name",
-           "has_symbolic", "read_variables", "is_variable_like"]
+__all__ = ["symbolic", "wrap_namespace", "set_public_module", "registered_function",
+           "registered_name", "has_symbolic", "read_variables", "is_variable_like"]
 
 _REGISTRY = {}    # family -> {name: raw function}
 _NAMES = {}       # id(raw function) -> (family, name)

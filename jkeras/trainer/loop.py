@@ -506,9 +506,7 @@ def _concat(pieces):
 def predict_on_batch(trainer, x):
     xs = epoch_iterator.host_batch(inputs.prepare_x(trainer.model, x), slice(None))
     placement = trainer.placement()
-    # Off a mesh the host arrays go straight into the program call, which moves them.
-    unit = epoch_iterator.Unit(
-        "batch", lambda: placement.put_batch(xs) if placement.distributed else xs, len(xs[0]))
+    unit = epoch_iterator.Unit("batch", lambda: placement.batch_argument(xs), len(xs[0]))
     return _predict_units(trainer, [unit])
 
 

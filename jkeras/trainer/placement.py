@@ -99,6 +99,11 @@ class Placement:
             return self._put(array, sharding)
         return jax.tree_util.tree_map(put, tree)
 
+    def batch_argument(self, tree):
+        """A host batch as a program's argument: off a mesh the host arrays themselves
+        (the call moves them, with no separate transfer), on a mesh `put_batch`'s."""
+        return self.put_batch(tree) if self.distributed else tree
+
     # ---- small constants, made once
     def kept(self, key, make):
         """`make()`'s device value, made once per `key` (the last few kept)."""

@@ -197,7 +197,10 @@ class Trainer:
         if self.binding is None:
             return
         binding, self.binding = self.binding, None
-        state = binding.release()
+        self._keep(binding.release())
+
+    def _keep(self, state):
+        """Keeps what outlives a call besides the weights: optimizer state, key, step."""
         self.opt_state = state["opt_state"]
         self.key = state["key"]
         self.step = state["step"]
@@ -353,8 +356,8 @@ class Trainer:
             logs["loss"] = float(np.asarray(values[-1]))
         return logs
 
-    def metric_logs(self, metrics, batch=False):
-        return self.logs_from(self.metric_results(metrics), batch)
+    def metric_logs(self, metrics):
+        return self.logs_from(self.metric_results(metrics))
 
     def _synced(self, state):
         """`state` with the optimizer's host-side changes (lr, iterations) written in."""
@@ -392,12 +395,12 @@ class Trainer:
         self._observe_optimizer()
 
     def train_batch(self, host_batch, reset_metrics):
-        """One step on a host batch (train_on_batch); returns `(metrics, values)`, the new
-        accumulators and their values on the device (`reset_metrics=False`: the previous
-        call's accumulators run on). Inside `fit` (a callback's train_on_batch) it steps
-        the live state and leaves the epoch's metrics as they were. Outside, one program
-        reads the cells' arrays, donates nothing, returns the values with the new state,
-        and the new weights go back into the cells: no copy of the weights, no `begin`."""
+        """One step on a host batch (train_on_batch); returns the metrics' values on the
+        device (`reset_metrics=False`: the previous call's accumulators run on). Inside
+        `fit` (a callback's train_on_batch) it steps the live state and leaves the epoch's
+        metrics as they were. Outside, one program reads the cells' arrays, donates
+        nothing, returns the values with the new state, and the new weights go back into
+        the cells: no copy of the weights, no `begin`."""
         kept = None if reset_metrics else self._batch_metrics
         placement = self.placement()
         if self.binding is not None:
@@ -414,14 +417,12 @@ class Trainer:
             if parts["opt_state"] is None:
                 parts["opt_state"] = self._fn("opt_init")(parts["trainable"])
             metrics = self.shared_zero_metrics() if kept is None else kept
-            state = self._synced(self._place_state(dict(parts, metrics=metrics)))
-            batch = placement.put_batch(host_batch) if placement.distributed else host_batch
-            state, values = self._fn("train_detached")(state, batch)
+            state = self._synced(dict(parts, metrics=metrics))  # metrics already placed
+            state, values = self._fn("train_detached")(state,
+                                                       placement.batch_argument(host_batch))
             binding = StateBinding(mvars)
             binding.state = state
-            binding.release()
-            self.opt_state, self.key, self.step = (state["opt_state"], state["key"],
-                                                   state["step"])
+            self._keep(binding.release())  # the cells take the new weights
             self._observe_optimizer(self.opt_state)
             metrics = state["metrics"]
         self._batch_metrics = None if reset_metrics else metrics
@@ -430,10 +431,9 @@ class Trainer:
     def test_batch(self, host_batch, reset_metrics):
         """test_on_batch's accumulators' values on the device (see `train_batch`)."""
         kept = None if reset_metrics else self._test_batch_metrics
-        placement = self.placement()
-        batch = placement.put_batch(host_batch) if placement.distributed else host_batch
         metrics, values = self._fn("test_results")(
-            self.read_state(), self.shared_zero_metrics() if kept is None else kept, batch)
+            self.read_state(), self.shared_zero_metrics() if kept is None else kept,
+            self.placement().batch_argument(host_batch))
         self._test_batch_metrics = None if reset_metrics else metrics
         return values
 
