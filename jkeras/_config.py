@@ -136,6 +136,16 @@ def device_data_budget():
             pass
     return 2 << 30
 
+
+# ----------------------------------------------------------------------------- compile ahead
+COMPILE_AHEAD_VARIABLE = "JKERAS_COMPILE_AHEAD"
+
+
+def compile_ahead():
+    """Whether `fit` compiles its first step on a worker thread while the host prepares
+    the rest (on by default; `JKERAS_COMPILE_AHEAD=0` turns it off)."""
+    return os.environ.get(COMPILE_AHEAD_VARIABLE, "1").strip().lower() not in _FALSE
+
 # ----------------------------------------------------------------------------- op determinism
 # XLA reads XLA_FLAGS once, when jax starts its first backend; after that the flag is fixed
 # for the life of the process. `--xla_gpu_deterministic_ops` is the superset of

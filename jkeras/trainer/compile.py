@@ -174,27 +174,51 @@ class CompiledTargets:
 
     def update_metrics(self, states, total_loss, per_output, outputs, ys, sws, batch_size,
                        added=None):
-        size = jnp.asarray(batch_size, jnp.float32)
-        new = [self.loss_metric.update(states[0], total_loss, sample_weight=size)]
-        offset = 1
-        for i, metric in enumerate(self.output_loss_metrics):
-            new.append(metric.update(states[offset + i], per_output[i], sample_weight=size))
-        offset += len(self.output_loss_metrics)
+        """`states` after one batch of `batch_size` samples."""
+        states = self.update_output_metrics(states, outputs, ys, sws, added)
+        values = self.loss_values(total_loss, per_output, added)
+        return self.add_loss_values(states, values[None], batch_size)
+
+    def loss_values(self, total_loss, per_output, added=None):
+        """The batch's values that the running loss means take, as one vector: the total
+        loss, each output's loss (several outputs), the mean of each added metric."""
+        values = [total_loss] + (list(per_output) if self.multi else [])
+        values += [jnp.mean(jnp.asarray((added or {})[m.name], jnp.float32))
+                   for m in self.added_metrics]
+        return jnp.stack([jnp.asarray(v, jnp.float32) for v in values])
+
+    def update_output_metrics(self, states, outputs, ys, sws, added=None):
+        """`states` with the compiled metrics (those of outputs and targets) updated."""
+        new = list(states)
+        offset = 1 + len(self.output_loss_metrics)
         for i, (_, metric, index, weighted) in enumerate(self.metrics):
             weight = sws[index] if (weighted and sws is not None) else None
-            new.append(metric.update(states[offset + i], ys[index], outputs[index],
-                                     sample_weight=weight))
-        offset += len(self.metrics)
+            new[offset + i] = metric.update(states[offset + i], ys[index], outputs[index],
+                                            sample_weight=weight)
         unknown = sorted(set(added or {}) - {m.name for m in self.added_metrics})
         if unknown:  # runs while the step is traced: once per compiled step
             warnings.warn(
                 f"Metrics added with add_metric() inside call() are not reported: {unknown}."
                 " Add them to the functional model with add_metric(tensor, name) instead.",
-                stacklevel=2)
-        for i, metric in enumerate(self.added_metrics):
-            value = jnp.mean(jnp.asarray((added or {})[metric.name], jnp.float32))
-            new.append(metric.update(states[offset + i], value, sample_weight=size))
-        return new + [jnp.asarray(total_loss, jnp.float32)]
+                stacklevel=3)
+        return new
+
+    def add_loss_values(self, states, values, batch_size):
+        """`states` after batches of `batch_size` samples each whose `loss_values` are the
+        rows of `values`; the last row is the latest batch's. A scanned run of steps adds
+        its rows after the scan, in one update instead of one per step."""
+        rows = values.shape[0]
+        size = jnp.full((rows,), batch_size, jnp.float32)
+        means = [self.loss_metric] + self.output_loss_metrics
+        slots = list(range(len(means)))
+        means += self.added_metrics
+        first_added = 1 + len(self.output_loss_metrics) + len(self.metrics)
+        slots += [first_added + i for i in range(len(self.added_metrics))]
+        new = list(states)
+        for column, (metric, slot) in enumerate(zip(means, slots)):
+            new[slot] = metric.update(states[slot], values[:, column], sample_weight=size)
+        new[-1] = values[-1, 0]
+        return new
 
     def results(self, states):
         values = [self.loss_metric.compute(states[0])]

@@ -176,12 +176,15 @@ def _index_table(run, length, placement, key=None):
 class Unit:
     """Work for the loops. kind "batch": `fetch()` gives one batch; "stack": `count`
     batches stacked on a leading axis, all real; "chunk": `(chunk, valid)` with
-    `chunk_length` batches stacked, the first `count` real (`valid` marks them)."""
+    `chunk_length` batches stacked, the first `count` real (`valid` marks them).
+    `spec()`: what `fetch()` will give, as arrays or their shapes (without cutting
+    anything), so that the step can be compiled before the data is ready."""
 
-    __slots__ = ("kind", "fetch", "size", "count")
+    __slots__ = ("kind", "fetch", "size", "count", "spec")
 
-    def __init__(self, kind, fetch, size, count=1):
+    def __init__(self, kind, fetch, size, count=1, spec=None):
         self.kind, self.fetch, self.size, self.count = kind, fetch, size, count
+        self.spec = fetch if spec is None else spec
 
 
 def started(units):
@@ -261,13 +264,17 @@ class ArrayFeed:
             def fetch(cursor=cursor, table=table, gather=gather):
                 chunk, valid, cursor["start"] = gather(data, table, cursor["start"])
                 return chunk, valid
+
+            def spec(cursor=cursor, table=table, gather=gather):
+                return jax.eval_shape(gather, data, table, cursor["start"])[:2]
             for done in range(0, len(run), length):
                 count = min(length, len(run) - done)
                 kind = "stack" if group > 1 and count == length else "chunk"
                 if kind == "stack":
-                    yield Unit(kind, lambda fetch=fetch: fetch()[0], size, count)
+                    yield Unit(kind, lambda fetch=fetch: fetch()[0], size, count,
+                               lambda spec=spec: spec()[0])
                 else:
-                    yield Unit(kind, fetch, size, count)
+                    yield Unit(kind, fetch, size, count, spec)
 
     def _streamed_units(self, batches, group):
         def host_units():

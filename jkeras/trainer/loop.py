@@ -4,6 +4,7 @@ These are the only place callbacks are called. The host never waits on the devic
 something reads a value: a callback's batch logs, the progress bar when it redraws, or an
 epoch's end.
 """
+import itertools
 import math
 
 import jax
@@ -137,14 +138,31 @@ def _should_validate(epoch, validation_freq):
     return (epoch + 1) in validation_freq
 
 
-def _for_this_process(callbacks, verbose):
-    """In a multi-process job, processes other than 0 neither print nor write files."""
+def _for_this_process(trainer, callbacks, verbose):
+    """In a multi-process job, processes other than 0 neither print nor write files. When
+    the model's weights are split over processes, reading them is a collective that every
+    process must join: checkpoints then run everywhere (`save` writes in process 0 only),
+    and callbacks that would read weights in process 0 alone are refused."""
+    callbacks = list(callbacks or [])
+    spans = trainer.weights_span_processes()
+    if spans:
+        for c in callbacks:
+            if isinstance(c, callbacks_module.TensorBoard) and (c.histogram_freq or
+                                                                 c.embeddings_freq):
+                raise ValueError(
+                    "TensorBoard(histogram_freq=..., embeddings_freq=...) reads weights in "
+                    "process 0 only, but this model's weights are split over several "
+                    "processes' devices (ModelParallel), and reading them takes every "
+                    "process. Use histogram_freq=0 and embeddings_freq=0 here. Received: "
+                    f"histogram_freq={c.histogram_freq}, "
+                    f"embeddings_freq={c.embeddings_freq}")
     if jax.process_index() == 0:
         return callbacks, verbose
-    writers = (callbacks_module.ModelCheckpoint, callbacks_module.CSVLogger,
-               callbacks_module.TensorBoard,
+    writers = (callbacks_module.CSVLogger, callbacks_module.TensorBoard,
                callbacks_module.ProgbarLogger, callbacks_module.RemoteMonitor)
-    return [c for c in callbacks or [] if not isinstance(c, writers)], 0
+    if not spans:
+        writers += (callbacks_module.ModelCheckpoint,)
+    return [c for c in callbacks if not isinstance(c, writers)], 0
 
 
 def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samples, val,
@@ -153,7 +171,7 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
     logs are read (which waits for the device), so the device does not sit idle while the
     host reads them and runs the epoch-end callbacks (data only: no weight is read)."""
     model = trainer.model
-    callbacks, verbose = _for_this_process(callbacks, verbose)
+    callbacks, verbose = _for_this_process(trainer, callbacks, verbose)
     names = list(trainer.targets.metric_names)
     callback_list = callbacks_module.CallbackList(
         callbacks, add_history=True, add_progbar=verbose != 0, model=model,
@@ -173,20 +191,29 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
         type(c) in _OBSERVERS for c in callback_list.callbacks)
     model.stop_training = False
     trainer.resume_epoch = None
+    # Batch logs wanted after every step (verbose=2 prints one line an epoch: its bar only
+    # counts, so it needs none).
+    report = bool(batch_hooks) or (progbar is not None and
+                                   progbar.params.get("verbose", 1) == 1)
+    group = 1 if batch_hooks else trainer.steps_per_execution
+    pending = None
+    if ahead and initial_epoch < epochs:
+        # Arrays on the device: the first unit's shapes are known now, so its step
+        # compiles on a worker thread while `begin` and the first gather compile here.
+        pending = _compile_first_step(trainer, epoch_units(initial_epoch, group), report)
     trainer.begin()
     epoch_logs = {}
-    pending, started_next = None, False
+    started_next = False
     try:
         callback_list.on_train_begin()
         if trainer.resume_epoch is not None:  # set by a callback restoring a backup
-            initial_epoch, trainer.resume_epoch = trainer.resume_epoch, None
-        group = 1 if batch_hooks else trainer.steps_per_execution
+            initial_epoch, trainer.resume_epoch, pending = trainer.resume_epoch, None, None
         for epoch in range(initial_epoch, epochs):
             if epoch > initial_epoch and not started_next:  # `begin` zeroed the first's
                 trainer.state = dict(trainer.state, metrics=trainer.fresh_metrics())
             callback_list.on_epoch_begin(epoch)
             units, pending = pending or epoch_units(epoch, group), None
-            _run_epoch(trainer, units, callback_list, progbar, batch_hooks)
+            _run_epoch(trainer, units, callback_list, progbar, batch_hooks, report)
             started_next = False
             if ahead and epoch + 1 < epochs and not model.stop_training:
                 pending = epoch_iterator.started(epoch_units(epoch + 1, group))
@@ -213,6 +240,16 @@ _OBSERVERS = (callbacks_module.History, callbacks_module.ProgbarLogger,
               callbacks_module.BaseLogger)
 
 
+def _compile_first_step(trainer, units, stepwise):
+    """`units`, after starting the compile of the program that runs the first."""
+    units = iter(units)
+    first = next(units, None)
+    if first is None:
+        return units
+    trainer.compile_first_step(first, stepwise)
+    return itertools.chain([first], units)
+
+
 def _run_first_unit(trainer, units):
     """Runs the first unit of `units` (in one dispatch); returns the rest."""
     units = iter(units)
@@ -234,12 +271,10 @@ def _finalize_ema(trainer):
     trainer.state = dict(state, trainable=jax.tree_util.tree_map(lambda a: a + 0, trainable))
 
 
-def _run_epoch(trainer, units, callback_list, progbar, batch_hooks):
+def _run_epoch(trainer, units, callback_list, progbar, batch_hooks, report):
     model = trainer.model
     counting_samples = progbar is not None and progbar.count_mode == "samples"
     step_index = 0
-    # verbose=2 prints one line an epoch: its bar only counts, so it needs no batch logs
-    report = batch_hooks or (progbar is not None and progbar.verbose == 1)
 
     def one(kind, size, count, *args):
         nonlocal step_index

@@ -111,8 +111,10 @@ def _losses(model, mvars, targets, trainable, non_trainable, batch, training, ke
     return total + added, per_output, outputs, new_state, metrics
 
 
-def make_train_step(model, mvars, targets, tx, cw_table=None):
-    """`step(state, batch) -> state`: one optimizer update and the metrics' update."""
+def make_train_step(model, mvars, targets, tx, cw_table=None, deferred=False):
+    """`step(state, batch) -> state`: one optimizer update and the metrics' update.
+    `deferred=True`: `step(state, batch) -> (state, loss values)`, the running loss means
+    left for the caller to update (`scan_steps` does it once for a whole scan)."""
     has_constraints = model.has_constraints()
 
     def loss_fn(trainable, non_trainable, x, y, sw, key, opt_state):
@@ -137,11 +139,14 @@ def make_train_step(model, mvars, targets, tx, cw_table=None):
         if has_constraints:
             trainable = _constrained(model, mvars, trainable, state["non_trainable"])
         non_trainable = mvars.new_state(new_state, state["non_trainable"])
-        batch_size = flatten(x)[0].shape[0]
-        metrics = targets.update_metrics(state["metrics"], total, per_output, outputs, y, sw,
-                                         batch_size, added)
-        return dict(state, trainable=trainable, non_trainable=non_trainable,
-                    opt_state=opt_state, metrics=metrics, step=state["step"] + 1)
+        metrics = targets.update_output_metrics(state["metrics"], outputs, y, sw, added)
+        values = targets.loss_values(total, per_output, added)
+        state = dict(state, trainable=trainable, non_trainable=non_trainable,
+                     opt_state=opt_state, metrics=metrics, step=state["step"] + 1)
+        if deferred:
+            return state, values
+        return dict(state, metrics=targets.add_loss_values(metrics, values[None],
+                                                           flatten(x)[0].shape[0]))
 
     return step
 
@@ -174,13 +179,15 @@ def make_predict_step(model, mvars):
     return step
 
 
-def scan_steps(step):
-    """`run(state, stacked_batch) -> state`: `step` over the leading axis, in one scan."""
+def scan_steps(deferred_step, targets):
+    """`run(state, stacked_batch) -> state`: a `deferred=True` train step over the leading
+    axis, in one scan. The running loss means take the scan's loss values after it, in one
+    update: per step that saves the few scalar kernels of their update, which on a GPU cost
+    as much as a small model's step would lose to them (a launch each)."""
     def run(state, stacked):
-        def body(carry, batch):
-            return step(carry, batch), None
-        state, _ = jax.lax.scan(body, state, stacked)
-        return state
+        state, values = jax.lax.scan(deferred_step, state, stacked)
+        size = flatten(stacked[0])[0].shape[1]
+        return dict(state, metrics=targets.add_loss_values(state["metrics"], values, size))
     return run
 
 

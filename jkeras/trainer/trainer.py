@@ -5,6 +5,8 @@ train state from the model's weight cells when a call starts, binds the cells to
 the call's duration (so callbacks read and write the live state), and gives them their
 arrays back when the call ends. Its loops are the only place callbacks are scheduled.
 """
+import concurrent.futures
+import threading
 import warnings
 
 import jax
@@ -18,6 +20,26 @@ from jkeras.trainer.placement import Placement
 from jkeras.trainer.state import ModelVariables, StateBinding, trainable_mask
 
 __all__ = ["Trainer"]
+
+
+_COMPILER = None
+_COMPILER_LOCK = threading.Lock()
+
+
+def _compiler():
+    """Threads for XLA compiles started ahead of a program's first call."""
+    global _COMPILER
+    with _COMPILER_LOCK:
+        if _COMPILER is None:
+            _COMPILER = concurrent.futures.ThreadPoolExecutor(
+                max_workers=2, thread_name_prefix="jkeras-compile")
+        return _COMPILER
+
+
+def whole_chunk(count, chunk):
+    """Whether a chunk whose first `count` batches are real runs in one scan (all of it
+    real, more than one batch) rather than a dispatch per batch."""
+    return count > 1 and count == jax.tree_util.tree_leaves(chunk)[0].shape[0]
 
 
 def _with_results(step, targets):
@@ -46,6 +68,7 @@ class Trainer:
         self._trainable_ids = trainable_mask(model) if model.built else None
         self._variables = None
         self._jitted = {}
+        self._ahead = {}
         self._warned_discrepancy = False
         self._batch_metrics = None
         self._test_batch_metrics = None
@@ -66,7 +89,7 @@ class Trainer:
         if self._variables is None or self._variables_ids != ids:
             self._variables = ModelVariables(self.model, self.trainable_ids())
             self._variables_ids = ids
-            self._jitted = {}
+            self._jitted, self._ahead = {}, {}
         return self._variables
 
     # ------------------------------------------------------------------ placement
@@ -82,7 +105,7 @@ class Trainer:
         if self._placement is None or self._placement.distribution is not dist:
             self._placement = Placement(dist)
             self.cache = epoch_iterator.DeviceCache(placement=self._placement)
-            self._jitted = {}
+            self._jitted, self._ahead = {}, {}
             self._shardings = None
             self._shared_zero_metrics = None
         return self._placement
@@ -93,12 +116,8 @@ class Trainer:
         dist = self.distribution()
         if dist is None:
             return None
-        mvars = self.variables()
         rep = dist.replicated()
-        trainable = mvars.trainable_tree(
-            lambda path, cell: dist.get_variable_layout("/".join(path), cell.shape).sharding())
-        non_trainable = [dist.get_variable_layout(mvars.names[id(c)], c.shape).sharding()
-                         for c in mvars.non_trainable]
+        trainable, non_trainable = self._variable_shardings(dist)
         placed = jax.tree_util.tree_map(
             lambda a, sh: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=sh),
             state["trainable"], trainable)
@@ -112,6 +131,26 @@ class Trainer:
         return {"trainable": trainable, "non_trainable": non_trainable, "opt_state": opt,
                 "key": rep, "step": rep,
                 "metrics": jax.tree_util.tree_map(lambda _: rep, metrics)}
+
+    def _variable_shardings(self, dist):
+        """The variables' shardings under `dist`: a tree like the trainable part of the
+        state, and a list for the non-trainable part."""
+        mvars = self.variables()
+        trainable = mvars.trainable_tree(
+            lambda path, cell: dist.get_variable_layout("/".join(path), cell.shape).sharding())
+        non_trainable = [dist.get_variable_layout(mvars.names[id(c)], c.shape).sharding()
+                         for c in mvars.non_trainable]
+        return trainable, non_trainable
+
+    def weights_span_processes(self):
+        """Whether the distribution splits some variable over several processes' devices
+        (then reading it is a collective every process joins)."""
+        dist = self.distribution()
+        if dist is None or jax.process_count() == 1:
+            return False
+        shardings = jax.tree_util.tree_leaves(self._variable_shardings(dist))
+        return any(not s.is_fully_replicated and not s.is_fully_addressable
+                   for s in shardings)
 
     def _place_state(self, state):
         """`state`'s parts (None ones left out of placing) where the distribution puts
@@ -253,20 +292,24 @@ class Trainer:
                 self.state = dict(self.state, step=jnp.asarray(self.step, jnp.int32))
 
     # ------------------------------------------------------------------ jitted functions
-    def _jit(self, fn, donate=(), out=None):
-        """jax.jit, with output shardings under a distribution (`out`: "state" for the
-        train state, "replicated", or a function of the state shardings)."""
+    def _jit(self, kind, fn, donate=(), out=None):
+        """jax.jit of `fn` as program `kind` (its name in JAX's logs and profiles), with
+        output shardings under a distribution (`out`: "state" for the train state,
+        "replicated", or a function of the state shardings)."""
+        def program(*args):
+            return fn(*args)
+        program.__name__ = program.__qualname__ = kind
         # Donated inputs the program never reads (the last batch's loss, overwritten) are
         # kept: JAX pairs donated buffers with outputs of the same shape in order, and a
         # dropped one shifts every later pair, which costs a copy of each.
         kwargs = {"donate_argnums": donate, "keep_unused": bool(donate)}
         if out is None or not self.placement().distributed:
-            return jax.jit(fn, **kwargs)
+            return jax.jit(program, **kwargs)
         shardings = self._shardings
         rep = self.distribution().replicated()
         outs = {"state": shardings, "replicated": rep}.get(out) if isinstance(out, str) \
             else out(shardings, rep)
-        return jax.jit(fn, out_shardings=outs, **kwargs)
+        return jax.jit(program, out_shardings=outs, **kwargs)
 
     def _replicated_trace(self, fn):
         """`fn`, traced (under a distribution) with the batch's replica split declared, so
@@ -285,26 +328,31 @@ class Trainer:
         self.placement()
         fn = self._jitted.get(kind)
         if fn is not None:
+            if self._ahead:
+                self._await(kind)
             return fn
         mvars = self.variables()
         model, targets = self.model, self.targets
         predict_out = (lambda sh, rep: (rep, sh["non_trainable"]))
         if kind.startswith("train"):
-            train = step_module.make_train_step(model, mvars, targets, self.tx)
+            train = step_module.make_train_step(model, mvars, targets, self.tx,
+                                                deferred=kind == "train_scan")
             if kind == "train_detached":
                 # train_on_batch outside fit: reads the cells' own arrays, so it donates
                 # nothing (no copy of the weights each call), and returns the metrics'
                 # values with the new state (no second program to dispatch).
-                fn = self._jit(self._replicated_trace(_with_results(train, targets)), (),
+                fn = self._jit(kind, self._replicated_trace(_with_results(train, targets)), (),
                                lambda shardings, rep: (shardings, rep))
             else:
-                wrap = {"train": lambda step: step, "train_scan": step_module.scan_steps,
-                        "train_chunk": step_module.chunk_step}[kind]
-                fn = self._jit(self._replicated_trace(wrap(train)), (0,), "state")
+                if kind == "train_scan":
+                    train = step_module.scan_steps(train, targets)
+                elif kind == "train_chunk":
+                    train = step_module.chunk_step(train)
+                fn = self._jit(kind, self._replicated_trace(train), (0,), "state")
         elif kind == "test":
             # The test programs donate nothing: their accumulators are a few scalars,
             # and zeros uploaded once can start every evaluate.
-            fn = self._jit(step_module.make_test_step(model, mvars, targets), (),
+            fn = self._jit(kind, step_module.make_test_step(model, mvars, targets), (),
                            "replicated")
         elif kind == "test_results":  # test_on_batch: no donation, values returned too
             test = step_module.make_test_step(model, mvars, targets)
@@ -312,14 +360,14 @@ class Trainer:
             def test_results(state, metrics, batch):
                 metrics = test(state, metrics, batch)
                 return metrics, targets.results(metrics)
-            fn = self._jit(test_results, (), lambda _, rep: (rep, rep))
+            fn = self._jit(kind, test_results, (), lambda _, rep: (rep, rep))
         elif kind == "test_chunk":
-            fn = self._jit(step_module.scan_chunk_test(
+            fn = self._jit(kind, step_module.scan_chunk_test(
                 step_module.make_test_step(model, mvars, targets)), (), "replicated")
         elif kind == "predict":
-            fn = self._jit(step_module.make_predict_step(model, mvars), (), predict_out)
+            fn = self._jit(kind, step_module.make_predict_step(model, mvars), (), predict_out)
         elif kind == "predict_chunk":
-            fn = self._jit(step_module.scan_chunk_predict(
+            fn = self._jit(kind, step_module.scan_chunk_predict(
                 step_module.make_predict_step(model, mvars)), (), predict_out)
         elif kind == "begin":
             # Own copies of the state (the step donates it; the cells, the kept optimizer
@@ -333,13 +381,63 @@ class Trainer:
                     copied["opt_state"] = tx.init(copied["trainable"])
                 return dict(copied, step=copied["step"].astype(jnp.int32),
                             metrics=targets.init_metric_state())
-            fn = self._jit(begin, (), "state")
+            fn = self._jit(kind, begin, (), "state")
         elif kind == "opt_init":
-            fn = self._jit(self.tx.init, (), lambda shardings, _: shardings["opt_state"])
+            fn = self._jit(kind, self.tx.init, (), lambda shardings, _: shardings["opt_state"])
         elif kind == "results":
-            fn = self._jit(targets.results, (), "replicated")
+            fn = self._jit(kind, targets.results, (), "replicated")
         self._jitted[kind] = fn
         return fn
+
+    # ------------------------------------------------------------------ compiling ahead
+    def compile_ahead(self, kind, *args):
+        """Starts XLA's compile of program `kind` for arguments like `args` (arrays or
+        their `ShapeDtypeStruct`s) on a worker thread; the program's first call waits for
+        it and then finds it in JAX's cache. Tracing and lowering run here, on the
+        calling thread (they run the model's Python); the compile releases the GIL, so
+        it runs beside the host's other work before the first step (the begin program,
+        the first batches' gather, the callbacks' on_train_begin)."""
+        if kind in self._ahead or not _config.compile_ahead():
+            return
+        lowered = self._fn(kind).lower(*args)
+        self._ahead[kind] = _compiler().submit(lowered.compile)
+
+    def _await(self, kind):
+        pending = self._ahead.pop(kind, None)
+        if pending is not None:
+            # A failed compile is left to the call, which compiles again and raises
+            # there, where the user's traceback makes sense.
+            concurrent.futures.wait([pending])
+
+    def _abstract(self, tree):
+        """Shapes of `tree`'s arrays, shardings kept only under a distribution (on one
+        device the call's committed arrays lower the same as no sharding)."""
+        distributed = self.placement().distributed
+
+        def spec(a):
+            return jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type,
+                                        sharding=a.sharding if distributed else None)
+        return jax.tree_util.tree_map(spec, tree)
+
+    def compile_first_step(self, unit, stepwise):
+        """Compiles ahead the program that will run `unit`, the first of a `fit`, on
+        the state `begin` will make, and the metrics' results program (see
+        `compile_ahead`). `stepwise`: the loop dispatches one batch at a time."""
+        if self.binding is not None:
+            return
+        parts = self._place_state(self._fresh_state(self.variables()))
+        state = self._abstract(jax.eval_shape(self._fn("begin"), parts))
+        spec = self._abstract(unit.spec())
+        if unit.kind == "chunk":
+            chunk = spec[0]
+            if not stepwise and whole_chunk(unit.count, chunk):
+                self.compile_ahead("train_scan", state, chunk)
+            else:
+                self.compile_ahead("train_chunk", state, chunk, self.index(0))
+        else:
+            self.compile_ahead("train_scan" if unit.kind == "stack" else "train", state,
+                               spec)
+        self.compile_ahead("results", state["metrics"])
 
     def metric_results(self, metrics):
         """The metrics' results, dispatched (device values: nothing waits yet)."""
@@ -445,7 +543,7 @@ class Trainer:
         reads its condition back each turn and the host waits for the whole loop."""
         self._sync_optimizer()
         state = self.state
-        if count > 1 and count == jax.tree_util.tree_leaves(chunk)[0].shape[0]:
+        if whole_chunk(count, chunk):
             state = self._fn("train_scan")(state, chunk)
         else:
             fn = self._fn("train_chunk")

@@ -1,6 +1,9 @@
 """The data path: no recompilation when only the sample count changes, no upload per step,
-arrays kept on the device across calls, arrays over the device budget streamed, and the
-`steps_per_execution` scan really taken."""
+arrays kept on the device across calls, arrays over the device budget streamed, the
+`steps_per_execution` scan really taken, and the first step compiled ahead, once."""
+import logging
+import re
+
 import jax
 import numpy as np
 import pytest
@@ -199,3 +202,88 @@ def test_steps_per_execution_matches_single_steps():
 def test_device_data_budget_rejects_bad_values():
     with pytest.raises(ValueError, match="nbytes"):
         _config.set_device_data_budget(-1)
+
+
+class _CompileLog(logging.Handler):
+    """The XLA compiles JAX logs, as (program, thread name) pairs."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.seen = []
+
+    def emit(self, record):
+        m = re.match(r"Finished XLA compilation of jit\((\w+)\)", record.getMessage())
+        if m:
+            self.seen.append((m.group(1), record.threadName))
+
+
+def _fit_compiles(model, x, y, **kwargs):
+    log, logger = _CompileLog(), logging.getLogger("jax")
+    logger.addHandler(log)
+    was = jax.config.jax_log_compiles
+    jax.config.update("jax_log_compiles", True)  # for every thread (the context is not)
+    try:
+        model.fit(x, y, verbose=0, **kwargs)
+    finally:
+        jax.config.update("jax_log_compiles", was)
+        logger.removeHandler(log)
+    return log.seen
+
+
+@pytest.mark.parametrize("case", ["stepwise", "scan", "validation"])
+def test_the_first_step_compiles_once_on_a_worker_thread(case):
+    """The first step's program compiles beside the host's other work, and its first call
+    finds it compiled (a lowering that differed would compile it a second time)."""
+    model = _model(steps_per_execution=4 if case == "scan" else 1)
+    x, y = _data(512)
+    kwargs = {"batch_size": 64, "epochs": 2}
+    if case == "stepwise":
+        kwargs["callbacks"] = [keras.callbacks.LambdaCallback(on_batch_end=lambda b, l: 0)]
+    if case == "validation":
+        kwargs["validation_data"] = _data(128, seed=1)
+    seen = _fit_compiles(model, x, y, **kwargs)
+    step = {"stepwise": "train_chunk", "scan": "train_scan", "validation": "train_chunk"}
+    ahead = [(name, thread) for name, thread in seen if name in (step[case], "results")]
+    assert sorted(name for name, _ in ahead) == sorted([step[case], "results"]), seen
+    assert all(thread.startswith("jkeras-compile") for _, thread in ahead), seen
+    assert len(seen) == len(set(name for name, _ in seen)), seen  # nothing twice
+    losses = model.fit(x, y, verbose=0, **kwargs).history["loss"]
+    assert losses[-1] < losses[0]
+
+
+def test_compile_ahead_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv(_config.COMPILE_AHEAD_VARIABLE, "0")
+    seen = _fit_compiles(_model(), *_data(256), batch_size=64, epochs=1)
+    assert ("train_chunk", "MainThread") in seen, seen
+    assert not any(thread.startswith("jkeras-compile") for _, thread in seen), seen
+
+
+def test_a_scanned_run_reports_the_running_means_numpy_gives():
+    """With `steps_per_execution`, the running loss means (total, per output, added
+    metrics) take the scan's values after it, in one update: the epoch's values are still
+    the means over every sample (weights frozen by a zero learning rate, so NumPy can say
+    what each batch's values are)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(256, 6)).astype("float32")
+    ya = rng.normal(size=(256, 1)).astype("float32")
+    yb = rng.normal(size=(256, 2)).astype("float32")
+    inputs = keras.Input((6,))
+    h = layers.Dense(4, activation="relu", name="h")(inputs)
+    model = keras.Model(inputs, [layers.Dense(1, name="a")(h), layers.Dense(2, name="b")(h)])
+    model.add_metric(keras.backend.mean(h), name="h_mean")
+    model.compile(keras.optimizers.SGD(0.0), loss={"a": "mse", "b": "mae"},
+                  loss_weights={"a": 1.0, "b": 0.5}, steps_per_execution=4)
+    kinds = []
+    real = model._trainer.train_step
+    model._trainer.train_step = lambda kind, *args: (kinds.append(kind), real(kind, *args))
+    logs = model.fit(x, [ya, yb], batch_size=32, epochs=1, shuffle=False,
+                     verbose=0).history
+    assert kinds == ["stack", "stack"]
+    kh, bh, ka, ba, kb, bb = model.get_weights()
+    hidden = np.maximum(x @ kh + bh, 0)
+    a_loss = np.mean((hidden @ ka + ba - ya) ** 2)
+    b_loss = np.mean(np.abs(hidden @ kb + bb - yb))
+    want = {"loss": a_loss + 0.5 * b_loss, "a_loss": a_loss, "b_loss": b_loss,
+            "h_mean": hidden.mean()}
+    for name, value in want.items():
+        np.testing.assert_allclose(logs[name][0], value, rtol=1e-5, err_msg=name)
