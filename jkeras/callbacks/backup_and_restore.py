@@ -205,9 +205,13 @@ class BackupAndRestore(Callback):
 
     def _backup(self, epoch, step):
         from jkeras.distribution.distribution_lib import is_chief
-        if not is_chief():
+        from jkeras.engine.host_values import model_spans_processes
+        if not is_chief() and not model_spans_processes(self.model):
             return  # in a multi-process job only process 0 writes files
+        # Every process reads state split over processes (a collective); process 0 writes.
         state = self.model.get_training_state()
+        if not is_chief():
+            return
         hypers = _host_changed_hyperparameters(self.model.optimizer)
         write_atomically(self.backup_path, pack_training_state(state, epoch, step, hypers))
         self._backed_up_hypers = hypers

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras import _config, dtype_policies
-from jkeras.engine import call_context, naming
+from jkeras.engine import call_context, host_values, naming
 from jkeras.engine.input_spec import assert_input_compatibility
 from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.layer_specs import (_shapes_to_specs, dtype_name, eval_specs,
@@ -341,7 +341,8 @@ class Layer(NodeAccessors):
         variables = self._get_vars()
         if variables is None:
             return []
-        return [np.asarray(variables[w._kind][w._key]) for w in self.weights]
+        return [np.asarray(host_values.to_host(variables[w._kind][w._key]))
+                for w in self.weights]
 
     def set_weights(self, weights):
         """Sets weights in `get_weights()` order; on any mismatch nothing is changed."""

@@ -4,6 +4,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jkeras.engine import host_values
+
 __all__ = ["TrainingMixin"]
 
 
@@ -246,8 +248,8 @@ class TrainingMixin:
         if trainer is not None:
             opt_state, key, step = (trainer.current_opt_state(), trainer.current_key(),
                                     trainer.current_step())
-        return jax.device_get({"variables": self._get_vars(), "opt_state": opt_state,
-                               "key": key, "step": jnp.asarray(step, jnp.int32)})
+        return host_values.to_host({"variables": self._get_vars(), "opt_state": opt_state,
+                                    "key": key, "step": jnp.asarray(step, jnp.int32)})
 
     def set_training_state(self, snapshot):
         """Restores what `get_training_state` returned (structures must match)."""

@@ -10,6 +10,8 @@ from typing import Any, Protocol
 import jax.numpy as jnp
 import numpy as np
 
+from jkeras.engine import host_values
+
 __all__ = ["Variable", "Binding"]
 
 
@@ -54,7 +56,7 @@ class Variable:
             self._value = value
 
     def numpy(self):
-        return np.asarray(self.value)
+        return np.asarray(host_values.to_host(self.value))
 
     # ---- binding (used by the trainer only)
     @property

@@ -5,6 +5,8 @@
 import jax.numpy as jnp
 import numpy as np
 
+from jkeras.engine import host_values
+
 __all__ = ["Weight"]
 
 
@@ -25,7 +27,7 @@ class Weight:
         return self._layer._get_vars()[self._kind][self._key]
 
     def numpy(self):
-        return np.asarray(self.value())
+        return np.asarray(host_values.to_host(self.value()))
 
     @property
     def shape(self):

@@ -6,11 +6,13 @@ file name when writing, and by the file's content when reading.
     .weights.h5     Keras 3's weights layout (`layers/<name>/vars/0..n`)
     .msgpack        a jkeras training checkpoint (weights, optimizer state, PRNG key)
 """
+import contextlib
 import json
 import os
+import tempfile
 from typing import Any, Callable, Optional, Union
 
-from jkeras.engine import model_config, model_config_writer
+from jkeras.engine import host_values, model_config, model_config_writer
 from jkeras.engine.base_layer import Layer, flatten
 from jkeras.engine.functional import Functional
 from jkeras.engine.input_layer import InputLayer
@@ -35,6 +37,22 @@ def _path(filepath):
         raise TypeError(
             "Expected `filepath` to be a string or path-like object. Received: "
             f"filepath={filepath!r} of type {type(filepath).__name__}") from None
+
+
+@contextlib.contextmanager
+def written_by_chief(model, filepath):
+    """Where this process writes `filepath`: the path itself in process 0 (or a job of
+    one); None elsewhere (skip the write), except when the model's arrays are split over
+    processes: reading them is a collective every process must join in the same order, so
+    the other processes run the same save into a scratch folder deleted afterwards."""
+    from jkeras.distribution.distribution_lib import is_chief
+    if is_chief():
+        yield filepath
+    elif not host_values.model_spans_processes(model):
+        yield None
+    else:
+        with tempfile.TemporaryDirectory(prefix="jkeras-replica-save-") as scratch:
+            yield os.path.join(scratch, os.path.basename(filepath) or "file")
 
 
 def _reject_unknown(kwargs, function):
@@ -116,15 +134,18 @@ def _sniff(filepath):
 def save_model(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite: bool = True,
                include_optimizer: bool = True, save_format: Optional[str] = None,
                **kwargs) -> None:
-    """Saves a model: Keras HDF5 (`.h5`) or a Keras 3 archive (`.keras`)."""
-    from jkeras.distribution.distribution_lib import is_chief
-    if not is_chief():
-        return  # in a multi-process job only process 0 writes files
+    """Saves a model: Keras HDF5 (`.h5`) or a Keras 3 archive (`.keras`). In a
+    multi-process job only process 0 writes (see `written_by_chief`)."""
     kwargs.pop("signatures", None)
     kwargs.pop("options", None)
     kwargs.pop("save_traces", None)
     _reject_unknown(kwargs, "save_model")
-    filepath = _path(filepath)
+    with written_by_chief(model, _path(filepath)) as filepath:
+        if filepath is not None:
+            _save_model(model, filepath, overwrite, include_optimizer, save_format)
+
+
+def _save_model(model, filepath, overwrite, include_optimizer, save_format):
     if _model_format(filepath, save_format) == "keras":
         keras_archive.save_model(model, filepath, overwrite=overwrite,
                                  include_optimizer=include_optimizer)
@@ -159,13 +180,15 @@ def load_model(filepath: Union[str, "os.PathLike[str]"], custom_objects: Optiona
 def save_weights(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite: bool = True,
                  save_format: Optional[str] = None, **kwargs) -> None:
     """Saves weights: Keras 2 HDF5 layout (`.h5`), Keras 3 layout (`.weights.h5`) or a
-    msgpack checkpoint (`.msgpack`)."""
-    from jkeras.distribution.distribution_lib import is_chief
-    if not is_chief():
-        return  # in a multi-process job only process 0 writes files
+    msgpack checkpoint (`.msgpack`). In a multi-process job only process 0 writes."""
     kwargs.pop("options", None)
     _reject_unknown(kwargs, "save_weights")
-    filepath = _path(filepath)
+    with written_by_chief(model, _path(filepath)) as filepath:
+        if filepath is not None:
+            _save_weights(model, filepath, overwrite, save_format)
+
+
+def _save_weights(model, filepath, overwrite, save_format):
     fmt = _weights_format(filepath, save_format)
     if fmt == "msgpack":
         checkpoint.save_checkpoint(model, filepath, overwrite=overwrite)

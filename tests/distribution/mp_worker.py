@@ -1,5 +1,6 @@
-"""One process of a two-process data-parallel job on 127.0.0.1 (one CPU device each).
-Usage: mp_worker.py PROCESS_ID PORT OUT_DIR. Prints one RESULT line of JSON."""
+"""One process of a two-process job on 127.0.0.1 (one CPU device each), data parallel or
+model parallel (Dense kernels split over the two processes' devices).
+Usage: mp_worker.py PROCESS_ID PORT OUT_DIR [data|model]. Prints one RESULT line of JSON."""
 import json
 import os
 import sys
@@ -29,11 +30,19 @@ def model_and_data():
 
 def main():
     process_id, port, out_dir = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    parallel = sys.argv[4] if len(sys.argv) > 4 else "data"
     distribution.initialize(job_addresses=f"127.0.0.1:{port}", num_processes=2,
                             process_id=process_id)
     import jax
     assert jax.device_count() == 2 and jax.local_device_count() == 1
-    distribution.set_distribution(distribution.DataParallel())
+    if parallel == "model":
+        mesh = distribution.DeviceMesh((1, 2), ["batch", "model"], jax.devices())
+        layout_map = distribution.LayoutMap(mesh)
+        layout_map["dense.*kernel"] = (None, "model")
+        distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map,
+                                                                 batch_dim_name="batch"))
+    else:
+        distribution.set_distribution(distribution.DataParallel())
     model, x, y = model_and_data()
     callbacks = [keras.callbacks.ModelCheckpoint(
                      os.path.join(out_dir, f"ckpt_from_process_{process_id}.h5")),
@@ -41,8 +50,14 @@ def main():
                      os.path.join(out_dir, f"log_from_process_{process_id}.csv"))]
     history = model.fit(x, y, batch_size=24, epochs=2, verbose=0, callbacks=callbacks)
     model.save(os.path.join(out_dir, f"model_from_process_{process_id}.h5"))
+    # Every process loads the file process 0 wrote, under the same distribution.
+    from jax.experimental import multihost_utils
+    multihost_utils.sync_global_devices("saved")
+    loaded = keras.models.load_model(os.path.join(out_dir, "model_from_process_0.h5"))
     print("RESULT " + json.dumps({"loss": history.history["loss"],
-                                  "weights": [w.tolist() for w in model.get_weights()]}),
+                                  "weights": [w.tolist() for w in model.get_weights()],
+                                  "evaluate": model.evaluate(x, y, batch_size=24, verbose=0),
+                                  "loaded": loaded.evaluate(x, y, batch_size=24, verbose=0)}),
           flush=True)
 
 

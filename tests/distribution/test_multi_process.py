@@ -12,6 +12,8 @@ import time
 import numpy as np
 import pytest
 
+import jkeras as keras
+
 from tests.distribution import mp_worker
 
 WORKER = os.path.join(os.path.dirname(__file__), "mp_worker.py")
@@ -24,11 +26,12 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _start(process_id, port, out_dir):
+def _start(process_id, port, out_dir, parallel="data"):
     env = dict(os.environ, JAX_PLATFORMS="cpu",
                PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
     env.pop("XLA_FLAGS", None)
-    return subprocess.Popen([sys.executable, WORKER, str(process_id), str(port), out_dir],
+    return subprocess.Popen([sys.executable, WORKER, str(process_id), str(port), out_dir,
+                             parallel],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
@@ -58,9 +61,13 @@ def _finish(procs):
 
 
 @pytest.mark.slow
-def test_two_processes_train_like_one(tmp_path):
+@pytest.mark.parametrize("parallel", ["data", "model"])
+def test_two_processes_train_like_one(tmp_path, parallel):
+    """Data parallel, and model parallel with the Dense kernels split over the two
+    processes' devices (reading them gathers from both: weights, checkpoints and saves
+    still work, and only process 0 writes)."""
     port = _free_port()
-    procs = [_start(i, port, str(tmp_path)) for i in range(2)]
+    procs = [_start(i, port, str(tmp_path), parallel) for i in range(2)]
     first, second = _finish(procs)
     for a, b in zip(first["weights"], second["weights"]):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
@@ -69,6 +76,28 @@ def test_two_processes_train_like_one(tmp_path):
     np.testing.assert_allclose(first["loss"], history.history["loss"], rtol=1e-5)
     for a, b in zip(first["weights"], model.get_weights()):
         np.testing.assert_allclose(np.asarray(a), b, rtol=1e-5, atol=1e-5)
+    for result in (first, second):  # the saved model, loaded under the distribution
+        np.testing.assert_allclose(result["loaded"], result["evaluate"], rtol=1e-6)
+    np.testing.assert_allclose(first["evaluate"], model.evaluate(x, y, batch_size=24,
+                                                                 verbose=0), rtol=1e-5)
     written = sorted(os.listdir(tmp_path))
     assert written == ["ckpt_from_process_0.h5", "log_from_process_0.csv",
                        "model_from_process_0.h5"], written
+    saved = keras.models.load_model(os.path.join(tmp_path, "ckpt_from_process_0.h5"))
+    for a, b in zip(first["weights"], saved.get_weights()):
+        np.testing.assert_array_equal(np.asarray(a, np.float32), b)
+
+
+def test_weight_reading_callbacks_are_refused_when_weights_span_processes(monkeypatch,
+                                                                          tmp_path):
+    """TensorBoard's histograms read weights in process 0 only, which would leave the
+    gather of weights split over processes waiting for the others: a clear error instead,
+    before any step."""
+    model, x, y = mp_worker.model_and_data()
+    monkeypatch.setattr(type(model._trainer), "weights_span_processes", lambda self: True)
+    before = [w.copy() for w in model.get_weights()]
+    board = keras.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)
+    with pytest.raises(ValueError, match="histogram_freq=1"):
+        model.fit(x, y, batch_size=24, epochs=1, verbose=0, callbacks=[board])
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
