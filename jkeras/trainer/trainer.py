@@ -69,6 +69,7 @@ class Trainer:
         self._variables = None
         self._jitted = {}
         self._ahead = {}
+        self._compiled_ahead = False
         self._warned_discrepancy = False
         self._batch_metrics = None
         self._test_batch_metrics = None
@@ -89,7 +90,7 @@ class Trainer:
         if self._variables is None or self._variables_ids != ids:
             self._variables = ModelVariables(self.model, self.trainable_ids())
             self._variables_ids = ids
-            self._jitted, self._ahead = {}, {}
+            self._jitted, self._ahead, self._compiled_ahead = {}, {}, False
         return self._variables
 
     # ------------------------------------------------------------------ placement
@@ -105,7 +106,7 @@ class Trainer:
         if self._placement is None or self._placement.distribution is not dist:
             self._placement = Placement(dist)
             self.cache = epoch_iterator.DeviceCache(placement=self._placement)
-            self._jitted, self._ahead = {}, {}
+            self._jitted, self._ahead, self._compiled_ahead = {}, {}, False
             self._shardings = None
             self._shared_zero_metrics = None
         return self._placement
@@ -422,9 +423,13 @@ class Trainer:
     def compile_first_step(self, unit, stepwise):
         """Compiles ahead the program that will run `unit`, the first of a `fit`, on
         the state `begin` will make, and the metrics' results program (see
-        `compile_ahead`). `stepwise`: the loop dispatches one batch at a time."""
-        if self.binding is not None:
+        `compile_ahead`). `stepwise`: the loop dispatches one batch at a time. Only a
+        trainer's first `fit` does this: later ones find their programs compiled (or
+        compile a new shape as they go), and the shapes' tracing would cost every `fit`
+        about a millisecond of host time."""
+        if self.binding is not None or self._compiled_ahead:
             return
+        self._compiled_ahead = True
         parts = self._place_state(self._fresh_state(self.variables()))
         state = self._abstract(jax.eval_shape(self._fn("begin"), parts))
         spec = self._abstract(unit.spec())
