@@ -10,7 +10,8 @@ state"):
   upload of the new array (the hand loop cuts its batches from it too).
 - cnn: conv 64-128-256 with BatchNormalization, batch 512, Adam.
 - mlp spe=32: fit with steps_per_execution=32 against 32 steps in one lax.scan over
-  batches stacked on the device.
+  batches stacked on the device; and against the same scan summing its steps' losses (fit
+  reports the epoch's mean loss, which the plain loop never computes).
 - predict: samples/s on the cnn, jkeras against Keras 3 (and a jitted forward loop).
 - first step: seconds from the `fit` call to the first step done, fresh model (compile
   included), jkeras against Keras 3.
@@ -122,24 +123,33 @@ def _loss_fn(forward):
     return loss
 
 
-def hand_step(forward, tx):
+def hand_step(forward, tx, with_loss=False):
+    """`step(carry, batch) -> carry` (`with_loss`: `-> (carry, loss)`)."""
     loss_fn = _loss_fn(forward)
 
     def step(carry, batch):
         p, s, o = carry
-        (_, s), grads = jax.value_and_grad(loss_fn, has_aux=True)(p, s, *batch)
+        (loss, s), grads = jax.value_and_grad(loss_fn, has_aux=True)(p, s, *batch)
         updates, o = tx.update(grads, o, p)
-        return (optax.apply_updates(p, updates), s, o)
+        carry = (optax.apply_updates(p, updates), s, o)
+        return (carry, loss) if with_loss else carry
     return step
 
 
 class HandLoop:
-    """The baseline: a jitted, donated step (or a scan of `scan` steps) over device batches."""
+    """The baseline: a jitted, donated step (or a scan of `scan` steps) over device batches.
+    `with_loss` (scans only): the loop also sums its steps' losses, as a loop that logs an
+    epoch's mean loss does (the plain loop never computes the loss's value)."""
 
-    def __init__(self, forward, params, state, scan=1):
+    def __init__(self, forward, params, state, scan=1, with_loss=False):
         self.tx = optax.adam(1e-3, eps=1e-7)
-        step = hand_step(forward, self.tx)
-        if scan > 1:
+        step = hand_step(forward, self.tx, with_loss)
+        if scan > 1 and with_loss:
+            def run(carry, stacked):
+                new, losses = jax.lax.scan(step, carry[:3], stacked)
+                return new + (carry[3] + jnp.sum(losses),)
+            self.step = jax.jit(run, donate_argnums=(0,))
+        elif scan > 1:
             def run(carry, stacked):
                 return jax.lax.scan(lambda c, b: (step(c, b), None), carry, stacked)[0]
             self.step = jax.jit(run, donate_argnums=(0,))
@@ -147,6 +157,8 @@ class HandLoop:
             self.step = jax.jit(step, donate_argnums=(0,))
         self.scan = scan
         self.carry = jax.tree_util.tree_map(jnp.copy, (params, state, self.tx.init(params)))
+        if with_loss:
+            self.carry += (jnp.zeros((), jnp.float32),)
 
     def batches(self, x, y, batch_size):
         xd, yd = jax.device_put(x), jax.device_put(y)
@@ -196,11 +208,11 @@ def _sync(model):
     jax.block_until_ready(model.variables_tree())  # on the device: no copy to the host
 
 
-def bench_fit(kind, n, batch_size, epochs, repeats, spe=1):
+def bench_fit(kind, n, batch_size, epochs, repeats, spe=1, hand_with_loss=False):
     forward = mlp_forward if kind == "mlp" else conv_forward
     x, y = _data(kind, n)
     model = _compiled(kind, spe)
-    hand = HandLoop(forward, *hand_params(model, kind), scan=spe)
+    hand = HandLoop(forward, *hand_params(model, kind), scan=spe, with_loss=hand_with_loss)
     batches = hand.batches(x, y, batch_size)
     model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
     hand.run(batches, 1)
@@ -319,6 +331,9 @@ def main():
                                   args.repeats))
     row("mlp spe=32 vs scan of 32", *bench_fit("mlp", 128 * 32 * scale, 128, 2,
                                                args.repeats, spe=32))
+    row("  vs a scan that sums its losses", *bench_fit("mlp", 128 * 32 * scale, 128, 2,
+                                                       args.repeats, spe=32,
+                                                       hand_with_loss=True))
     pred = bench_predict(512 * (4 if args.quick else 40), 512, args.repeats, keras3)
     row("cnn predict (jitted loop)", 1 / pred["jkeras"], 1 / pred["hand"], "s/sample")
     if "keras3" in pred:

@@ -4,7 +4,7 @@ For the MLP of fit_vs_jax.py (784-256-256-10, batch 128, Adam), in one run:
 
 - kernels: the number of device kernels in the compiled step (top-level instructions of
   the optimized HLO that launch work), jkeras's train step against the hand step, with the
-  kinds that differ. On a GPU a step this small is bound by kernel launches, so each extra
+  kinds that differ; and the same for one step of a scan of 32 (the while loop's body). On a GPU a step this small is bound by kernel launches, so each extra
   kernel costs a few microseconds.
 - device time per step: both steps inside one `lax.scan` of 32 (no host dispatch), and
   jkeras's inside a loop whose trip count is a device value.
@@ -38,14 +38,17 @@ _NOT_KERNELS = {"parameter", "tuple", "get-tuple-element", "bitcast", "constant"
                 "copy-start", "copy-done", "after-all", "partition-id", "replica-id"}
 
 
-def kernels(compiled):
-    """Counts of the launching instructions of the entry computation, by kind (a fusion is
-    named by its kind, a custom call by its target)."""
-    text = compiled.as_text()
-    entry = text[text.index("\nENTRY"):]
-    entry = entry[:entry.index("\n}")]
+def _computation(text, name):
+    """The text of HLO computation `name` (its header line included)."""
+    start = text.index("\n" + name + " ") if name != "ENTRY" else text.index("\nENTRY")
+    return text[start:text.index("\n}", start)]
+
+
+def _launches(computation):
+    """Counts of a computation's launching instructions, by kind (a fusion is named by
+    its kind, a custom call by its target)."""
     counts = collections.Counter()
-    for line in entry.splitlines()[1:]:
+    for line in computation.splitlines()[2:]:
         m = re.search(r"=\s*\S+\s+([a-z\-]+)\(", line)
         if not m or m.group(1) in _NOT_KERNELS:
             continue
@@ -58,6 +61,18 @@ def kernels(compiled):
             op = f"custom-call:{target.group(1) if target else '?'}"
         counts[op] += 1
     return counts
+
+
+def kernels(compiled):
+    """Counts of the launching instructions of the entry computation, by kind."""
+    return _launches(_computation(compiled.as_text(), "ENTRY"))
+
+
+def scan_body_kernels(compiled):
+    """The same for the body of the program's first while loop (one step of a scan)."""
+    text = compiled.as_text()
+    body = re.search(r"while\(.*?body=(%[\w.\-]+)", text).group(1)
+    return _launches(_computation(text, body))
 
 
 def timed(fn, repeats=5):
@@ -92,11 +107,28 @@ def main():
     hand_compiled = hand.step.lower(hand.carry, batches[0]).compile()
     ours_k, hand_k = kernels(ours_compiled), kernels(hand_compiled)
     if args.dump:
+        os.makedirs(args.dump, exist_ok=True)
         for name, compiled in (("jkeras", ours_compiled), ("hand", hand_compiled)):
             with open(os.path.join(args.dump, f"mlp_step_{name}.hlo.txt"), "w") as f:
                 f.write(compiled.as_text())
     print(f"device: {jax.devices()[0].device_kind}, jax {jax.__version__}")
     print(f"kernels per step: jkeras {sum(ours_k.values())}, hand {sum(hand_k.values())}")
+    for op in sorted(set(ours_k) | set(hand_k)):
+        if ours_k[op] != hand_k[op]:
+            print(f"  {op:<40}{ours_k[op]:>5}{hand_k[op]:>5}")
+    # ---- the same in a scan of 32 (fit's steps_per_execution and quiet-fit chunks)
+    scan_model = _compiled("mlp", 32)
+    scan_model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    scan_trainer = scan_model._trainer
+    scan_trainer.begin()
+    hand32 = HandLoop(mlp_forward, *hand_params(scan_model, "mlp"), scan=32)
+    stacked = hand32.batches(x, y, batch)[0]
+    ours_k = scan_body_kernels(scan_trainer._fn("train_scan").lower(
+        scan_trainer.state, ([stacked[0]], [stacked[1]], [None])).compile())
+    hand_k = scan_body_kernels(hand32.step.lower(hand32.carry, stacked).compile())
+    scan_trainer.end()
+    print(f"kernels per step in a scan of 32: jkeras {sum(ours_k.values())}, "
+          f"hand {sum(hand_k.values())}")
     for op in sorted(set(ours_k) | set(hand_k)):
         if ours_k[op] != hand_k[op]:
             print(f"  {op:<40}{ours_k[op]:>5}{hand_k[op]:>5}")
