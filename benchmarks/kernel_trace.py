@@ -8,7 +8,7 @@ are summed by kind (matmul, cuDNN attention, reductions, other fusions, copies),
 gap of `--gap-us` or more between consecutive kernels is attributed to the innermost Python
 frames running at its middle (the profiler's Python tracer records them).
 
-Usage: python benchmarks/kernel_trace.py [--case gpt|mlp|cnn] [--steps 8] [--out DIR]
+Usage: python benchmarks/kernel_trace.py [--case gpt|mlp|cnn] [--steps 8] [--out DIR] [--top N]
 On a CPU the trace has no GPU stream and the tables stay empty.
 """
 import argparse
@@ -64,7 +64,7 @@ def read(path):
     return kernels, frames
 
 
-def report(name, kernels, frames, gap_us, steps):
+def report(name, kernels, frames, gap_us, steps, top=0, depth=5):
     if not kernels:
         print(f"{name}: no GPU kernels in the trace")
         return
@@ -77,6 +77,15 @@ def report(name, kernels, frames, gap_us, steps):
           f"({total / 1e3 / steps:.3f} ms of kernels a step)")
     for kind, us in busy.most_common():
         print(f"   {kind:<20}{us / 1e3:9.2f} ms {us / total:6.1%}")
+    if top:
+        by_name = collections.Counter()
+        calls = collections.Counter()
+        for k in kernels:
+            by_name[k["name"]] += k["dur"]
+            calls[k["name"]] += 1
+        print(f"   the {top} kernels with the most time (ms a step, launches a step):")
+        for kernel, us in by_name.most_common(top):
+            print(f"     {us / 1e3 / steps:7.3f} {calls[kernel] / steps:5.1f}  {kernel[:90]}")
     end, gaps = kernels[0]["ts"], []
     for before, after in zip(kernels, kernels[1:]):
         end = max(end, before["ts"] + before["dur"])
@@ -86,7 +95,7 @@ def report(name, kernels, frames, gap_us, steps):
     for gap, start, stop in sorted(gaps, reverse=True)[:6]:
         middle = (start + stop) / 2
         inner = sorted((f for f in frames if f["ts"] <= middle <= f["ts"] + f["dur"]),
-                       key=lambda f: f["dur"])[:5]
+                       key=lambda f: f["dur"])[:depth]
         print(f"     {gap / 1e3:7.2f} ms in: " + " < ".join(f["name"][1:] for f in inner))
 
 
@@ -96,6 +105,10 @@ def main():
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--gap-us", type=float, default=200.0)
     parser.add_argument("--out", help="keep the traces here (default: a temporary folder)")
+    parser.add_argument("--frames", type=int, default=5,
+                        help="Python frames shown for each idle gap, innermost first")
+    parser.add_argument("--top", type=int, default=0,
+                        help="also list the kernels with the most time, by name")
     args = parser.parse_args()
     size = "tiny" if jax.default_backend() == "cpu" else "full"
     shape = gpu_suite.SHAPES[args.case][size]
@@ -109,7 +122,7 @@ def main():
     for name, run, count in (("hand-written jax", hand, args.steps),
                              ("jkeras fit", fit, steps)):
         path = traced(run, os.path.join(out, name.split()[0]))
-        report(name, *read(path), args.gap_us, count)
+        report(name, *read(path), args.gap_us, count, args.top, args.frames)
 
 
 if __name__ == "__main__":

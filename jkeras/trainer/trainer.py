@@ -75,7 +75,6 @@ class Trainer:
         self._test_batch_metrics = None
         self._placement = None
         self._shardings = None
-        self._zero_metrics = None
         self._shared_zero_metrics = None
 
     def resume_at(self, epoch):
@@ -206,15 +205,14 @@ class Trainer:
                 "opt_state": self.opt_state, "key": self.key, "step": step}
 
     def fresh_metrics(self):
-        """Zeroed metric accumulators in buffers of their own (the step donates them): the
-        values `begin` made, kept on the host and copied up (no program to compile)."""
-        if self._zero_metrics is None:
-            self._zero_metrics = jax.device_get(
-                jax.jit(self.targets.init_metric_state)())
-        return self.placement().put_replicated_tree(self._zero_metrics)
+        """Zeroed metric accumulators in buffers of their own (the step donates them),
+        made by a program with no inputs. A copy from the host instead blocked the H200
+        machine's host for 1-2 ms at each epoch's start, with the device idle (traced by
+        `benchmarks/kernel_trace.py`)."""
+        return self._fn("zero_metrics")()
 
     def shared_zero_metrics(self):
-        """Zeroed accumulators for programs that donate nothing, uploaded once."""
+        """Zeroed accumulators for programs that donate nothing, made once."""
         if self._shared_zero_metrics is None:
             self._shared_zero_metrics = self.fresh_metrics()
         return self._shared_zero_metrics
@@ -227,8 +225,6 @@ class Trainer:
         self.placement()
         parts = self._fresh_state(mvars)
         state = self._fn("begin")(self._place_state(parts))
-        if self._zero_metrics is None:
-            self._zero_metrics = jax.device_get(state["metrics"])
         self.binding = StateBinding(mvars)
         self.binding.bind(state)
         return True
@@ -387,6 +383,8 @@ class Trainer:
             fn = self._jit(kind, self.tx.init, (), lambda shardings, _: shardings["opt_state"])
         elif kind == "results":
             fn = self._jit(kind, targets.results, (), "replicated")
+        elif kind == "zero_metrics":
+            fn = self._jit(kind, targets.init_metric_state, (), "replicated")
         self._jitted[kind] = fn
         return fn
 
@@ -443,6 +441,7 @@ class Trainer:
             self.compile_ahead("train_scan" if unit.kind == "stack" else "train", state,
                                spec)
         self.compile_ahead("results", state["metrics"])
+        self.compile_ahead("zero_metrics")  # the next epoch's accumulators
 
     def metric_results(self, metrics):
         """The metrics' results, dispatched (device values: nothing waits yet)."""
