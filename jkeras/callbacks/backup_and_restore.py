@@ -144,14 +144,20 @@ class BackupAndRestore(Callback):
         return self.save_freq != "epoch"
 
     def on_train_begin(self, logs=None):
+        from jkeras.engine.host_values import model_spans_processes
         self._batches_count = 0
         self._replay = None
+        # The restore's template reads the state: when it is split over processes that is
+        # a collective, so every process reads it, whether or not it sees the file.
+        template = self.model.get_training_state() \
+            if model_spans_processes(self.model) else None
         if not os.path.exists(self.backup_path):
             return
         with open(self.backup_path, "rb") as f:
             data = f.read()
-        snapshot, record = unpack_training_state(data, self.model.get_training_state(),
-                                                 self.backup_path)
+        if template is None:
+            template = self.model.get_training_state()
+        snapshot, record = unpack_training_state(data, template, self.backup_path)
         self.model.set_training_state(snapshot)
         for name, value in record.get("hyperparameters", {}).items():
             setattr(self.model.optimizer, name, value)
@@ -200,18 +206,21 @@ class BackupAndRestore(Callback):
             self._backup(epoch, None)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.exists(self.backup_path):
-            os.remove(self.backup_path)
+        from jkeras.distribution.distribution_lib import is_chief
+        if self.delete_checkpoint and is_chief() and os.path.exists(self.backup_path):
+            os.remove(self.backup_path)  # process 0 wrote it; only it deletes it
 
     def _backup(self, epoch, step):
         from jkeras.distribution.distribution_lib import is_chief
         from jkeras.engine.host_values import model_spans_processes
+        # Every process keeps the same record of what was backed up, so that
+        # `_after_epoch_end` decides alike in all of them.
+        hypers = _host_changed_hyperparameters(self.model.optimizer)
+        self._backed_up_hypers = hypers
         if not is_chief() and not model_spans_processes(self.model):
             return  # in a multi-process job only process 0 writes files
         # Every process reads state split over processes (a collective); process 0 writes.
         state = self.model.get_training_state()
-        if not is_chief():
-            return
-        hypers = _host_changed_hyperparameters(self.model.optimizer)
-        write_atomically(self.backup_path, pack_training_state(state, epoch, step, hypers))
-        self._backed_up_hypers = hypers
+        if is_chief():
+            write_atomically(self.backup_path,
+                             pack_training_state(state, epoch, step, hypers))

@@ -91,6 +91,11 @@ class ModelCheckpoint(MonitorMixin, Callback):
                            f"Reason: {error}. Available keys: {sorted(fields)}") from None
 
     def _save(self, epoch, batch, logs):
+        from jkeras.distribution.distribution_lib import is_chief
+        # In a multi-process job whose weights are split over processes this runs in
+        # every process (their saves gather the weights together); process 0 alone prints
+        # and writes.
+        verbose = self.verbose if is_chief() else 0
         self.epochs_since_last_save = 0
         logs = dict(logs or {})
         filepath = self._file_path(epoch, batch, logs)
@@ -99,22 +104,23 @@ class ModelCheckpoint(MonitorMixin, Callback):
             if current is None:
                 return
             if not self.monitor_op(current, self.best):
-                if self.verbose > 0:
+                if verbose > 0:
                     print(f"\nEpoch {epoch + 1:05d}: {self.monitor} did not improve from "
                           f"{self.best:0.5f}", flush=True)
                 return
-            if self.verbose > 0:
+            if verbose > 0:
                 print(f"\nEpoch {epoch + 1:05d}: {self.monitor} improved from "
                       f"{self.best:0.5f} to {current:0.5f}, saving model to {filepath}",
                       flush=True)
             self.best = current
-        elif self.verbose > 0:
+        elif verbose > 0:
             print(f"\nEpoch {epoch + 1:05d}: saving model to {filepath}", flush=True)
         self._write(filepath)
 
     def _write(self, filepath):
+        from jkeras.distribution.distribution_lib import is_chief
         dirname = os.path.dirname(filepath)
-        if dirname:
+        if dirname and is_chief():
             os.makedirs(dirname, exist_ok=True)
         extra = {} if self.options is None else {"options": self.options}
         try:

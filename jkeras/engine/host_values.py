@@ -6,10 +6,15 @@ gathers the parts from every process: a collective, so every process must read t
 arrays in the same order, as an SPMD script does. Arrays a process holds whole (anything
 on one process, replicated state) are read locally, with no collective.
 """
+import contextlib
+
 import jax
 import numpy as np
 
-__all__ = ["to_host", "spans_processes", "model_spans_processes", "needs_gather"]
+__all__ = ["to_host", "spans_processes", "model_spans_processes", "model_state", "gathered",
+           "needs_gather"]
+
+_SNAPSHOTS = []  # values gathered on entering `gathered`, innermost last
 
 
 def needs_gather(value):
@@ -23,17 +28,45 @@ def spans_processes(tree):
     return any(needs_gather(leaf) for leaf in jax.tree_util.tree_leaves(tree))
 
 
+def model_state(model):
+    """What saving a model reads: its variables and its optimizer's state."""
+    trainer = getattr(model, "_trainer", None)
+    opt_state = trainer.current_opt_state() if trainer is not None else None
+    return model._get_vars(), opt_state
+
+
 def model_spans_processes(model):
     """Whether reading `model`'s weights or optimizer state gathers parts from other
     processes (a `ModelParallel` layout over several hosts' devices)."""
-    trainer = getattr(model, "_trainer", None)
-    opt_state = trainer.current_opt_state() if trainer is not None else None
-    return spans_processes((model._get_vars(), opt_state))
+    return spans_processes(model_state(model))
 
 
 def _gathered(value):
     from jax.experimental import multihost_utils
     return np.asarray(multihost_utils.process_allgather(value, tiled=True))
+
+
+@contextlib.contextmanager
+def gathered(tree):
+    """Within: reads of `tree`'s arrays that are split over processes use values gathered
+    once, on entry. Every process enters with the same tree, so the gathers pair one for
+    one; what runs inside may then read them in any order, or not at all (a process that
+    writes nothing, or one that fails before its first read)."""
+    values = {id(leaf): (leaf, _gathered(leaf))
+              for leaf in jax.tree_util.tree_leaves(tree) if needs_gather(leaf)}
+    _SNAPSHOTS.append(values)
+    try:
+        yield
+    finally:
+        _SNAPSHOTS.remove(values)
+
+
+def _read(leaf):
+    for values in reversed(_SNAPSHOTS):
+        hit = values.get(id(leaf))
+        if hit is not None and hit[0] is leaf:
+            return hit[1]
+    return _gathered(leaf)
 
 
 def to_host(tree):
@@ -42,4 +75,4 @@ def to_host(tree):
     if not spans_processes(tree):
         return jax.device_get(tree)
     return jax.device_get(jax.tree_util.tree_map(
-        lambda leaf: _gathered(leaf) if needs_gather(leaf) else leaf, tree))
+        lambda leaf: _read(leaf) if needs_gather(leaf) else leaf, tree))

@@ -164,10 +164,12 @@ class HostVariable:
 
 
 def put_like(value, old, dtype):
-    """A new device scalar holding `value`, placed like `old` (replicated stays replicated)."""
+    """A new device scalar holding `value`, placed like `old` (replicated stays replicated,
+    and an array JAX may move stays movable: a committed one in its place would change the
+    signature of the programs it is passed to, and compile them again)."""
     array = np.asarray(value, dtype=dtype)
     sharding = getattr(old, "sharding", None)
-    if sharding is not None:
+    if sharding is not None and getattr(old, "_committed", True):
         try:
             return jax.device_put(array, sharding)
         except Exception:  # noqa: BLE001 - fall back to the default device

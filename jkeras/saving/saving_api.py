@@ -9,7 +9,6 @@ file name when writing, and by the file's content when reading.
 import contextlib
 import json
 import os
-import tempfile
 from typing import Any, Callable, Optional, Union
 
 from jkeras.engine import host_values, model_config, model_config_writer
@@ -42,17 +41,17 @@ def _path(filepath):
 @contextlib.contextmanager
 def written_by_chief(model, filepath):
     """Where this process writes `filepath`: the path itself in process 0 (or a job of
-    one); None elsewhere (skip the write), except when the model's arrays are split over
-    processes: reading them is a collective every process must join in the same order, so
-    the other processes run the same save into a scratch folder deleted afterwards."""
+    one), None elsewhere (nothing to write). When the model's arrays are split over
+    processes, every process first gathers them (a collective every process enters alike,
+    before any check that could fail in one process only); process 0 then writes from
+    those copies."""
     from jkeras.distribution.distribution_lib import is_chief
-    if is_chief():
-        yield filepath
-    elif not host_values.model_spans_processes(model):
-        yield None
-    else:
-        with tempfile.TemporaryDirectory(prefix="jkeras-replica-save-") as scratch:
-            yield os.path.join(scratch, os.path.basename(filepath) or "file")
+    target = filepath if is_chief() else None
+    if not host_values.model_spans_processes(model):
+        yield target
+        return
+    with host_values.gathered(host_values.model_state(model)):
+        yield target
 
 
 def _reject_unknown(kwargs, function):

@@ -171,7 +171,8 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
     logs are read (which waits for the device), so the device does not sit idle while the
     host reads them and runs the epoch-end callbacks (data only: no weight is read)."""
     model = trainer.model
-    callbacks, verbose = _for_this_process(trainer, callbacks, verbose)
+    job_callbacks, job_verbose = list(callbacks or []), verbose
+    callbacks, verbose = _for_this_process(trainer, job_callbacks, verbose)
     names = list(trainer.targets.metric_names)
     callback_list = callbacks_module.CallbackList(
         callbacks, add_history=True, add_progbar=verbose != 0, model=model,
@@ -180,22 +181,22 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
         metrics=names + (["val_" + n for n in names] if val is not None else []))
     progbar = next((c for c in callback_list if isinstance(c, callbacks_module.ProgbarLogger)),
                    None)
-    batch_hooks = [c for c in callback_list.callbacks if
-                   not isinstance(c, callbacks_module.ProgbarLogger) and
-                   callbacks_module._overrides(c, "on_train_batch_end", "on_batch_end",
-                                               "on_train_batch_begin", "on_batch_begin")]
+    batch_hooks = _batch_hooks(callback_list.callbacks)
+    # How steps are grouped into dispatches follows the job's callbacks and verbosity, not
+    # this process's share of them: in a multi-process job every process must run the
+    # same programs in the same order (their collectives pair one for one).
+    job_hooks = bool(batch_hooks) or bool(_batch_hooks(job_callbacks))
     # With only observers that record what they are given (no validation either), the
     # next epoch's first unit of steps is queued before this epoch's logs are read: the
     # device works while the host waits for the logs and runs the epoch's end.
-    overlap = ahead and val is None and not batch_hooks and not verbose and all(
-        type(c) in _OBSERVERS for c in callback_list.callbacks)
+    overlap = ahead and val is None and not job_hooks and not job_verbose and all(
+        type(c) in _OBSERVERS for c in callback_list.callbacks + job_callbacks)
     model.stop_training = False
     trainer.resume_epoch = None
     # Batch logs wanted after every step (verbose=2 prints one line an epoch: its bar only
     # counts, so it needs none).
-    report = bool(batch_hooks) or (progbar is not None and
-                                   progbar.params.get("verbose", 1) == 1)
-    group = 1 if batch_hooks else trainer.steps_per_execution
+    report = job_hooks or job_verbose == 1
+    group = 1 if job_hooks else trainer.steps_per_execution
     pending = None
     if ahead and initial_epoch < epochs:
         # Arrays on the device: the first unit's shapes are known now, so its step
@@ -238,6 +239,13 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
 
 _OBSERVERS = (callbacks_module.History, callbacks_module.ProgbarLogger,
               callbacks_module.BaseLogger)
+
+
+def _batch_hooks(callbacks):
+    """The callbacks that look at single batches (a progress bar only counts them)."""
+    return [c for c in callbacks if not isinstance(c, callbacks_module.ProgbarLogger) and
+            callbacks_module._overrides(c, "on_train_batch_end", "on_batch_end",
+                                        "on_train_batch_begin", "on_batch_begin")]
 
 
 def _compile_first_step(trainer, units, stepwise):

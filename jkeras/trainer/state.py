@@ -150,16 +150,32 @@ class StateBinding:
     """Lets a model's cells read and write a running trainer's state.
 
     `state` is the newest train state (replaced after every step). A read returns a copy,
-    since the state's buffers are donated to the next step.
+    since the state's buffers are donated to the next step; reads of one state share one
+    copy per weight (a save reads each weight more than once, and a gather of weights
+    split over processes, made once for the save, must find the same arrays again).
     """
 
     def __init__(self, variables):
         self.variables = variables
-        self.state = None
+        self._state = None
+        self._reads = {}
         self.active = False
 
+    @property
+    def state(self):
+        return self._state
+
+    @state.setter
+    def state(self, value):
+        self._state = value
+        self._reads = {}
+
     def read(self, slot):
-        return jnp.copy(self.variables.read(self.state, slot))
+        key = (slot[0], tuple(slot[1]) if isinstance(slot[1], list) else slot[1])
+        copy = self._reads.get(key)
+        if copy is None:
+            copy = self._reads[key] = jnp.copy(self.variables.read(self._state, slot))
+        return copy
 
     def write(self, slot, value):
         kind, where = slot

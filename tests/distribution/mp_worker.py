@@ -28,6 +28,13 @@ def model_and_data():
     return model, x, y
 
 
+def schedule():
+    """A learning rate halved after every epoch, by a callback listed before the backup
+    (so the backup sees a pending host-side change at each epoch's end)."""
+    return keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0,
+                                             min_delta=100.0)
+
+
 def main():
     process_id, port, out_dir = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     parallel = sys.argv[4] if len(sys.argv) > 4 else "data"
@@ -47,14 +54,26 @@ def main():
     callbacks = [keras.callbacks.ModelCheckpoint(
                      os.path.join(out_dir, f"ckpt_from_process_{process_id}.h5")),
                  keras.callbacks.CSVLogger(
-                     os.path.join(out_dir, f"log_from_process_{process_id}.csv"))]
-    history = model.fit(x, y, batch_size=24, epochs=2, verbose=0, callbacks=callbacks)
+                     os.path.join(out_dir, f"log_from_process_{process_id}.csv")),
+                 schedule(),
+                 keras.callbacks.BackupAndRestore(os.path.join(out_dir, "backup"))]
+    # verbose=1: process 0 draws a bar per batch, so it steps one batch per dispatch; the
+    # other process must too (the same programs in the same order), though it prints none.
+    history = model.fit(x, y, batch_size=24, epochs=2, verbose=1, callbacks=callbacks)
     model.save(os.path.join(out_dir, f"model_from_process_{process_id}.h5"))
+    # overwrite=False fails in process 0 (the file is there) and writes nothing elsewhere;
+    # no process is left waiting in a gather of the weights.
+    try:
+        model.save(os.path.join(out_dir, f"model_from_process_{process_id}.h5"),
+                   overwrite=False)
+        refused = False
+    except FileExistsError:
+        refused = True
     # Every process loads the file process 0 wrote, under the same distribution.
     from jax.experimental import multihost_utils
     multihost_utils.sync_global_devices("saved")
     loaded = keras.models.load_model(os.path.join(out_dir, "model_from_process_0.h5"))
-    print("RESULT " + json.dumps({"loss": history.history["loss"],
+    print("RESULT " + json.dumps({"loss": history.history["loss"], "refused": refused,
                                   "weights": [w.tolist() for w in model.get_weights()],
                                   "evaluate": model.evaluate(x, y, batch_size=24, verbose=0),
                                   "loaded": loaded.evaluate(x, y, batch_size=24, verbose=0)}),

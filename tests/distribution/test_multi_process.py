@@ -64,15 +64,19 @@ def _finish(procs):
 @pytest.mark.parametrize("parallel", ["data", "model"])
 def test_two_processes_train_like_one(tmp_path, parallel):
     """Data parallel, and model parallel with the Dense kernels split over the two
-    processes' devices (reading them gathers from both: weights, checkpoints and saves
-    still work, and only process 0 writes)."""
+    processes' devices (reading them gathers from both: weights, checkpoints, backups and
+    saves still work, and only process 0 writes). Process 0 draws a progress bar, so it
+    steps batch by batch; a learning-rate callback makes the backup write again at each
+    epoch's end; a save that process 0 refuses leaves no process waiting."""
     port = _free_port()
     procs = [_start(i, port, str(tmp_path), parallel) for i in range(2)]
     first, second = _finish(procs)
     for a, b in zip(first["weights"], second["weights"]):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert (first["refused"], second["refused"]) == (True, False)
     model, x, y = mp_worker.model_and_data()
-    history = model.fit(x, y, batch_size=24, epochs=2, verbose=0)
+    history = model.fit(x, y, batch_size=24, epochs=2, verbose=0,
+                        callbacks=[mp_worker.schedule()])
     np.testing.assert_allclose(first["loss"], history.history["loss"], rtol=1e-5)
     for a, b in zip(first["weights"], model.get_weights()):
         np.testing.assert_allclose(np.asarray(a), b, rtol=1e-5, atol=1e-5)
@@ -81,8 +85,9 @@ def test_two_processes_train_like_one(tmp_path, parallel):
     np.testing.assert_allclose(first["evaluate"], model.evaluate(x, y, batch_size=24,
                                                                  verbose=0), rtol=1e-5)
     written = sorted(os.listdir(tmp_path))
-    assert written == ["ckpt_from_process_0.h5", "log_from_process_0.csv",
+    assert written == ["backup", "ckpt_from_process_0.h5", "log_from_process_0.csv",
                        "model_from_process_0.h5"], written
+    assert os.listdir(tmp_path / "backup") == []  # deleted at the end, by process 0
     saved = keras.models.load_model(os.path.join(tmp_path, "ckpt_from_process_0.h5"))
     for a, b in zip(first["weights"], saved.get_weights()):
         np.testing.assert_array_equal(np.asarray(a, np.float32), b)

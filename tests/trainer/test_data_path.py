@@ -230,11 +230,14 @@ def _fit_compiles(model, x, y, **kwargs):
     return log.seen
 
 
-@pytest.mark.parametrize("case", ["stepwise", "scan", "validation"])
+@pytest.mark.parametrize("case", ["stepwise", "scan", "validation", "host_lr"])
 def test_the_first_step_compiles_once_on_a_worker_thread(case):
     """The first step's program compiles beside the host's other work, and its first call
-    finds it compiled (a lowering that differed would compile it a second time)."""
+    finds it compiled (a lowering that differed would compile it a second time; a
+    learning rate set on the host before the first fit once made one)."""
     model = _model(steps_per_execution=4 if case == "scan" else 1)
+    if case == "host_lr":
+        model.optimizer.lr = 0.05
     x, y = _data(512)
     kwargs = {"batch_size": 64, "epochs": 2}
     if case == "stepwise":
@@ -242,7 +245,8 @@ def test_the_first_step_compiles_once_on_a_worker_thread(case):
     if case == "validation":
         kwargs["validation_data"] = _data(128, seed=1)
     seen = _fit_compiles(model, x, y, **kwargs)
-    step = {"stepwise": "train_chunk", "scan": "train_scan", "validation": "train_chunk"}
+    step = {"stepwise": "train_chunk", "scan": "train_scan", "validation": "train_chunk",
+            "host_lr": "train_chunk"}
     wanted = [step[case], "results", "zero_metrics"]
     ahead = [(name, thread) for name, thread in seen if name in wanted]
     assert sorted(name for name, _ in ahead) == sorted(wanted), seen
