@@ -198,7 +198,7 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
     report = job_hooks or job_verbose == 1
     group = 1 if job_hooks else trainer.steps_per_execution
     pending = None
-    if ahead and initial_epoch < epochs:
+    if ahead and initial_epoch < epochs and _config.compile_ahead():
         # Arrays on the device: the first unit's shapes are known now, so its step
         # compiles on a worker thread while `begin` and the first gather compile here.
         pending = _compile_first_step(trainer, epoch_units(initial_epoch, group), report)

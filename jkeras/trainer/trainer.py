@@ -36,6 +36,12 @@ def _compiler():
         return _COMPILER
 
 
+def zeros_on_device():
+    """Whether zeroed accumulators are made by a program (on an accelerator) rather than
+    copied from the host (on the CPU; see `Trainer.fresh_metrics`)."""
+    return jax.default_backend() != "cpu"
+
+
 def whole_chunk(count, chunk):
     """Whether a chunk whose first `count` batches are real runs in one scan (all of it
     real, more than one batch) rather than a dispatch per batch."""
@@ -75,6 +81,7 @@ class Trainer:
         self._test_batch_metrics = None
         self._placement = None
         self._shardings = None
+        self._zero_metrics = None
         self._shared_zero_metrics = None
 
     def resume_at(self, epoch):
@@ -205,11 +212,17 @@ class Trainer:
                 "opt_state": self.opt_state, "key": self.key, "step": step}
 
     def fresh_metrics(self):
-        """Zeroed metric accumulators in buffers of their own (the step donates them),
-        made by a program with no inputs. A copy from the host instead blocked the H200
-        machine's host for 1-2 ms at each epoch's start, with the device idle (traced by
-        `benchmarks/kernel_trace.py`)."""
-        return self._fn("zero_metrics")()
+        """Zeroed metric accumulators in buffers of their own (the step donates them).
+        On an accelerator a program with no inputs makes them: a copy from the host
+        blocked the H200 machine's host for 1-2 ms at each epoch's start, with the device
+        idle (`benchmarks/kernel_trace.py`). On the CPU the copy costs nothing, and with
+        several (forced) CPU devices that program in flight beside a step sometimes left
+        a collective of the step waiting for a device thread until XLA aborted."""
+        if zeros_on_device():
+            return self._fn("zero_metrics")()
+        if self._zero_metrics is None:
+            self._zero_metrics = jax.device_get(jax.jit(self.targets.init_metric_state)())
+        return self.placement().put_replicated_tree(self._zero_metrics)
 
     def shared_zero_metrics(self):
         """Zeroed accumulators for programs that donate nothing, made once."""
@@ -225,6 +238,8 @@ class Trainer:
         self.placement()
         parts = self._fresh_state(mvars)
         state = self._fn("begin")(self._place_state(parts))
+        if self._zero_metrics is None and not zeros_on_device():
+            self._zero_metrics = jax.device_get(state["metrics"])  # no transfer on the CPU
         self.binding = StateBinding(mvars)
         self.binding.bind(state)
         return True
@@ -441,7 +456,8 @@ class Trainer:
             self.compile_ahead("train_scan" if unit.kind == "stack" else "train", state,
                                spec)
         self.compile_ahead("results", state["metrics"])
-        self.compile_ahead("zero_metrics")  # the next epoch's accumulators
+        if zeros_on_device():
+            self.compile_ahead("zero_metrics")  # the next epoch's accumulators
 
     def metric_results(self, metrics):
         """The metrics' results, dispatched (device values: nothing waits yet)."""
