@@ -211,16 +211,12 @@ class BackupAndRestore(Callback):
             os.remove(self.backup_path)  # process 0 wrote it; only it deletes it
 
     def _backup(self, epoch, step):
-        from jkeras.distribution.distribution_lib import is_chief
-        from jkeras.engine.host_values import model_spans_processes
+        from jkeras.saving.saving_api import written_by_chief
         # Every process keeps the same record of what was backed up, so that
         # `_after_epoch_end` decides alike in all of them.
         hypers = _host_changed_hyperparameters(self.model.optimizer)
         self._backed_up_hypers = hypers
-        if not is_chief() and not model_spans_processes(self.model):
-            return  # in a multi-process job only process 0 writes files
-        # Every process reads state split over processes (a collective); process 0 writes.
-        state = self.model.get_training_state()
-        if is_chief():
-            write_atomically(self.backup_path,
-                             pack_training_state(state, epoch, step, hypers))
+        with written_by_chief(self.model, self.backup_path) as path:
+            if path is not None:  # process 0 (the others join a gather, if one is needed)
+                state = self.model.get_training_state()
+                write_atomically(path, pack_training_state(state, epoch, step, hypers))

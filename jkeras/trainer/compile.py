@@ -207,18 +207,20 @@ class CompiledTargets:
         """`states` after batches of `batch_size` samples each whose `loss_values` are the
         rows of `values`; the last row is the latest batch's. A scanned run of steps adds
         its rows after the scan, in one update instead of one per step."""
-        rows = values.shape[0]
-        size = jnp.full((rows,), batch_size, jnp.float32)
-        means = [self.loss_metric] + self.output_loss_metrics
-        slots = list(range(len(means)))
-        means += self.added_metrics
-        first_added = 1 + len(self.output_loss_metrics) + len(self.metrics)
-        slots += [first_added + i for i in range(len(self.added_metrics))]
+        size = jnp.full((values.shape[0],), batch_size, jnp.float32)
         new = list(states)
-        for column, (metric, slot) in enumerate(zip(means, slots)):
+        for column, (metric, slot) in enumerate(self._loss_means()):
             new[slot] = metric.update(states[slot], values[:, column], sample_weight=size)
         new[-1] = values[-1, 0]
         return new
+
+    def _loss_means(self):
+        """`(metric, slot in the state list)` of each running loss mean, in the order of
+        `loss_values`: the total loss's, each output's, each added metric's."""
+        means = [(self.loss_metric, 0)]
+        means += [(m, 1 + i) for i, m in enumerate(self.output_loss_metrics)]
+        first_added = 1 + len(self.output_loss_metrics) + len(self.metrics)
+        return means + [(m, first_added + i) for i, m in enumerate(self.added_metrics)]
 
     def results(self, states):
         values = [self.loss_metric.compute(states[0])]

@@ -185,12 +185,13 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
     # How steps are grouped into dispatches follows the job's callbacks and verbosity, not
     # this process's share of them: in a multi-process job every process must run the
     # same programs in the same order (their collectives pair one for one).
-    job_hooks = bool(batch_hooks) or bool(_batch_hooks(job_callbacks))
+    # (What the list adds, History and the bar, looks at no single batch.)
+    job_hooks = bool(_batch_hooks(job_callbacks))
     # With only observers that record what they are given (no validation either), the
     # next epoch's first unit of steps is queued before this epoch's logs are read: the
     # device works while the host waits for the logs and runs the epoch's end.
     overlap = ahead and val is None and not job_hooks and not job_verbose and all(
-        type(c) in _OBSERVERS for c in callback_list.callbacks + job_callbacks)
+        type(c) in _OBSERVERS for c in job_callbacks)
     model.stop_training = False
     trainer.resume_epoch = None
     # Batch logs wanted after every step (verbose=2 prints one line an epoch: its bar only

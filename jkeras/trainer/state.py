@@ -171,10 +171,9 @@ class StateBinding:
         self._reads = {}
 
     def read(self, slot):
-        key = (slot[0], tuple(slot[1]) if isinstance(slot[1], list) else slot[1])
-        copy = self._reads.get(key)
+        copy = self._reads.get(slot)
         if copy is None:
-            copy = self._reads[key] = jnp.copy(self.variables.read(self._state, slot))
+            copy = self._reads[slot] = jnp.copy(self.variables.read(self._state, slot))
         return copy
 
     def write(self, slot, value):

@@ -159,16 +159,23 @@ class Trainer:
         return any(not s.is_fully_replicated and not s.is_fully_addressable
                    for s in shardings)
 
-    def _place_state(self, state):
+    def _place_state(self, state, shapes_only=False):
         """`state`'s parts (None ones left out of placing) where the distribution puts
-        them."""
+        them; `shapes_only`: their shapes with those shardings (nothing moves)."""
         placement = self.placement()
         if not placement.distributed:
             return state
         if self._shardings is None:
             self._shardings = self.state_shardings(state)
         present = {k: v for k, v in state.items() if v is not None}
-        placed = placement.place_tree(present, {k: self._shardings[k] for k in present})
+        shardings = {k: self._shardings[k] for k in present}
+        if shapes_only:
+            placed = jax.tree_util.tree_map(
+                lambda a, sharding: jax.ShapeDtypeStruct(
+                    a.shape, a.dtype, weak_type=getattr(a, "weak_type", False),
+                    sharding=sharding), present, shardings)
+        else:
+            placed = placement.place_tree(present, shardings)
         return dict(state, **placed)
 
     def check_trainable_discrepancy(self):
@@ -443,7 +450,8 @@ class Trainer:
         if self.binding is not None or self._compiled_ahead:
             return
         self._compiled_ahead = True
-        parts = self._place_state(self._fresh_state(self.variables()))
+        # As shapes: placing the weights here would move them once more before `begin`.
+        parts = self._place_state(self._fresh_state(self.variables()), shapes_only=True)
         state = self._abstract(jax.eval_shape(self._fn("begin"), parts))
         spec = self._abstract(unit.spec())
         if unit.kind == "chunk":
