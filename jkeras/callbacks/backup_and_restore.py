@@ -211,7 +211,7 @@ class BackupAndRestore(Callback):
             os.remove(self.backup_path)  # process 0 wrote it; only it deletes it
 
     def _backup(self, epoch, step):
-        from jkeras.saving.saving_api import written_by_chief
+        from jkeras.engine.host_values import written_by_chief
         # Every process keeps the same record of what was backed up, so that
         # `_after_epoch_end` decides alike in all of them.
         hypers = _host_changed_hyperparameters(self.model.optimizer)

@@ -4,7 +4,8 @@ In a multi-process job an array laid out over devices of several processes (a
 `ModelParallel` kernel split over hosts) has parts no single process holds. Reading it
 gathers the parts from every process: a collective, so every process must read the same
 arrays in the same order, as an SPMD script does. Arrays a process holds whole (anything
-on one process, replicated state) are read locally, with no collective.
+on one process, replicated state) are read locally, with no collective. Saves go through
+`written_by_chief`: every process joins the gathers, process 0 writes.
 """
 import contextlib
 
@@ -12,7 +13,7 @@ import jax
 import numpy as np
 
 __all__ = ["to_host", "spans_processes", "model_spans_processes", "model_state", "gathered",
-           "needs_gather"]
+           "needs_gather", "written_by_chief"]
 
 _SNAPSHOTS = []  # values gathered on entering `gathered`, innermost last
 
@@ -76,3 +77,19 @@ def to_host(tree):
         return jax.device_get(tree)
     return jax.device_get(jax.tree_util.tree_map(
         lambda leaf: _read(leaf) if needs_gather(leaf) else leaf, tree))
+
+
+@contextlib.contextmanager
+def written_by_chief(model, filepath):
+    """Where this process writes `filepath`: the path itself in process 0 (or a job of
+    one), None elsewhere (nothing to write). When the model's arrays are split over
+    processes, every process first gathers them (a collective every process enters alike,
+    before any check that could fail in one process only); process 0 then writes from
+    those copies."""
+    from jkeras.distribution.distribution_lib import is_chief
+    target = filepath if is_chief() else None
+    if not model_spans_processes(model):
+        yield target
+        return
+    with gathered(model_state(model)):
+        yield target

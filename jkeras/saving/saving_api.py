@@ -6,7 +6,6 @@ file name when writing, and by the file's content when reading.
     .weights.h5     Keras 3's weights layout (`layers/<name>/vars/0..n`)
     .msgpack        a jkeras training checkpoint (weights, optimizer state, PRNG key)
 """
-import contextlib
 import json
 import os
 from typing import Any, Callable, Optional, Union
@@ -36,22 +35,6 @@ def _path(filepath):
         raise TypeError(
             "Expected `filepath` to be a string or path-like object. Received: "
             f"filepath={filepath!r} of type {type(filepath).__name__}") from None
-
-
-@contextlib.contextmanager
-def written_by_chief(model, filepath):
-    """Where this process writes `filepath`: the path itself in process 0 (or a job of
-    one), None elsewhere (nothing to write). When the model's arrays are split over
-    processes, every process first gathers them (a collective every process enters alike,
-    before any check that could fail in one process only); process 0 then writes from
-    those copies."""
-    from jkeras.distribution.distribution_lib import is_chief
-    target = filepath if is_chief() else None
-    if not host_values.model_spans_processes(model):
-        yield target
-        return
-    with host_values.gathered(host_values.model_state(model)):
-        yield target
 
 
 def _reject_unknown(kwargs, function):
@@ -134,12 +117,12 @@ def save_model(model: Model, filepath: Union[str, "os.PathLike[str]"], overwrite
                include_optimizer: bool = True, save_format: Optional[str] = None,
                **kwargs) -> None:
     """Saves a model: Keras HDF5 (`.h5`) or a Keras 3 archive (`.keras`). In a
-    multi-process job only process 0 writes (see `written_by_chief`)."""
+    multi-process job only process 0 writes (see `host_values.written_by_chief`)."""
     kwargs.pop("signatures", None)
     kwargs.pop("options", None)
     kwargs.pop("save_traces", None)
     _reject_unknown(kwargs, "save_model")
-    with written_by_chief(model, _path(filepath)) as filepath:
+    with host_values.written_by_chief(model, _path(filepath)) as filepath:
         if filepath is not None:
             _save_model(model, filepath, overwrite, include_optimizer, save_format)
 
@@ -182,7 +165,7 @@ def save_weights(model: Model, filepath: Union[str, "os.PathLike[str]"], overwri
     msgpack checkpoint (`.msgpack`). In a multi-process job only process 0 writes."""
     kwargs.pop("options", None)
     _reject_unknown(kwargs, "save_weights")
-    with written_by_chief(model, _path(filepath)) as filepath:
+    with host_values.written_by_chief(model, _path(filepath)) as filepath:
         if filepath is not None:
             _save_weights(model, filepath, overwrite, save_format)
 
