@@ -8,7 +8,10 @@ are summed by kind (matmul, cuDNN attention, reductions, other fusions, copies),
 gap of `--gap-us` or more between consecutive kernels is attributed to the innermost Python
 frames running at its middle (the profiler's Python tracer records them).
 
-Usage: python benchmarks/kernel_trace.py [--case gpt|mlp|cnn] [--steps 8] [--out DIR] [--top N]
+Case "spe" is fit_vs_jax.py's MLP (784-256-256-10, batch 128) with steps_per_execution=32
+against its hand-written scan of 32 steps (--steps: epochs of 192 steps, default 2).
+
+Usage: python benchmarks/kernel_trace.py [--case gpt|mlp|cnn|spe] [--steps 8] [--out DIR] [--top N]
 On a CPU the trace has no GPU stream and the tables stay empty.
 """
 import argparse
@@ -101,7 +104,7 @@ def report(name, kernels, frames, gap_us, steps, top=0, depth=5):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--case", default="gpt", choices=sorted(gpu_suite.SHAPES))
+    parser.add_argument("--case", default="gpt", choices=sorted(gpu_suite.SHAPES) + ["spe"])
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--gap-us", type=float, default=200.0)
     parser.add_argument("--out", help="keep the traces here (default: a temporary folder)")
@@ -110,19 +113,41 @@ def main():
     parser.add_argument("--top", type=int, default=0,
                         help="also list the kernels with the most time, by name")
     args = parser.parse_args()
-    size = "tiny" if jax.default_backend() == "cpu" else "full"
-    shape = gpu_suite.SHAPES[args.case][size]
-    data = gpu_suite.make_data(args.case, shape, gpu_suite.N_BATCHES * shape["batch"])
-    model = gpu_suite.build_compiled(jkeras, args.case, shape,
-                                     jkeras.mixed_precision.set_global_policy, None)
-    hand = gpu_suite.run_hand(args.case, shape, model, data, args.steps)
-    fit, steps = gpu_suite.run_fit(model, data, shape, args.steps)
     out = args.out or tempfile.mkdtemp(prefix="kernel_trace_")
-    print(f"device: {jax.devices()[0].device_kind}; case {args.case}, {steps} steps a run")
-    for name, run, count in (("hand-written jax", hand, args.steps),
-                             ("jkeras fit", fit, steps)):
+    contenders = _spe_contenders(args.steps) if args.case == "spe" else \
+        _suite_contenders(args.case, args.steps)
+    print(f"device: {jax.devices()[0].device_kind}; case {args.case}")
+    for name, run, count in contenders:
         path = traced(run, os.path.join(out, name.split()[0]))
         report(name, *read(path), args.gap_us, count, args.top, args.frames)
+
+
+def _spe_contenders(epochs):
+    from benchmarks import fit_vs_jax
+    n, batch = 128 * 32 * 6, 128
+    x, y = fit_vs_jax._data("mlp", n)
+    model = fit_vs_jax._compiled("mlp", 32)
+    hand = fit_vs_jax.HandLoop(fit_vs_jax.mlp_forward,
+                               *fit_vs_jax.hand_params(model, "mlp"), scan=32)
+    batches = hand.batches(x, y, batch)
+
+    def fit():
+        model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0)
+        fit_vs_jax._sync(model)
+    steps = epochs * (n // batch)
+    return (("hand-written scan", lambda: hand.run(batches, epochs), steps),
+            ("jkeras fit", fit, steps))
+
+
+def _suite_contenders(case, steps):
+    size = "tiny" if jax.default_backend() == "cpu" else "full"
+    shape = gpu_suite.SHAPES[case][size]
+    data = gpu_suite.make_data(case, shape, gpu_suite.N_BATCHES * shape["batch"])
+    model = gpu_suite.build_compiled(jkeras, case, shape,
+                                     jkeras.mixed_precision.set_global_policy, None)
+    hand = gpu_suite.run_hand(case, shape, model, data, steps)
+    fit, fit_steps = gpu_suite.run_fit(model, data, shape, steps)
+    return (("hand-written jax", hand, steps), ("jkeras fit", fit, fit_steps))
 
 
 if __name__ == "__main__":
