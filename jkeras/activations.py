@@ -2,6 +2,7 @@
 import jax
 import jax.numpy as jnp
 
+from jkeras import softmax_logits
 from jkeras.serialization import builtin_tables
 from jkeras.serialization.serialize import deserialize_keras_object, serialize_keras_object
 
@@ -57,7 +58,10 @@ def softmax(x, axis=-1):
     axis = tuple(axis) if isinstance(axis, list) else axis
     x = jnp.asarray(x)
     wide = jnp.promote_types(x.dtype, jnp.float32)
-    return jax.nn.softmax(x.astype(wide), axis=axis).astype(x.dtype)
+    # Inside a train or test step, a cross-entropy of this output uses `x` (see
+    # softmax_logits).
+    return softmax_logits.record(jax.nn.softmax(x.astype(wide), axis=axis).astype(x.dtype),
+                                 x, axis)
 
 
 def log_softmax(x, axis=-1):

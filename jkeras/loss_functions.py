@@ -9,7 +9,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from jkeras import _config, deterministic_ops
+from jkeras import _config, deterministic_ops, softmax_logits
 from jkeras.engine import symbolic_ops as _symbolic_ops
 from jkeras.loss_reduction import _float_array, align_ranks
 
@@ -111,12 +111,17 @@ def huber(y_true, y_pred, delta=1.0):
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
-    """-sum(y_true * log(p)) over `axis`, p renormalized and clipped to [eps, 1 - eps]."""
+    """-sum(y_true * log(p)) over `axis`, p renormalized and clipped to [eps, 1 - eps];
+    inside a train or test step, p that a softmax gave is taken from its logits (see
+    `jkeras.softmax_logits`)."""
+    logits = None if from_logits else softmax_logits.logits_of(y_pred, axis)
     y_true, y_pred = _pair(y_true, y_pred)
     if label_smoothing:
         num_classes = y_pred.shape[axis]
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
-    if from_logits:
+    if logits is not None:
+        log_p = jax.nn.log_softmax(_float_array(logits), axis=axis)
+    elif from_logits:
         log_p = jax.nn.log_softmax(y_pred, axis=axis)
     else:
         eps = _config.epsilon()
@@ -138,7 +143,12 @@ def sparse_labels(y_true, batch_shape):
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1,
                                     ignore_class=None):
-    """Crossentropy against integer class labels; labels equal to `ignore_class` give 0."""
+    """Crossentropy against integer class labels; labels equal to `ignore_class` give 0.
+    Inside a train or test step, probabilities that a softmax gave are taken from its
+    logits (see `jkeras.softmax_logits`)."""
+    logits = None if from_logits else softmax_logits.logits_of(y_pred, axis)
+    if logits is not None:
+        y_pred, from_logits = logits, True
     y_pred = _float_array(y_pred)
     axis = axis % y_pred.ndim
     if axis != y_pred.ndim - 1:

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras import activations
+from jkeras import activations, softmax_logits
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.input_spec import InputSpec
 from jkeras.layers import arguments
@@ -176,10 +176,10 @@ def masked_softmax(x, mask=None, axis=-1):
     """Softmax over `axis` (an int or a tuple); positions where the broadcastable boolean
     `mask` is False get probability 0."""
     axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
-    dtype = x.dtype
+    dtype, logits = x.dtype, x
     x = compute_in_float32(x)
     if mask is None:
-        return jax.nn.softmax(x, axis=axis).astype(dtype)
+        return softmax_logits.record(jax.nn.softmax(x, axis=axis).astype(dtype), logits, axis)
     mask = jnp.asarray(mask)
     if mask.dtype != jnp.bool_:
         mask = mask > 0.5

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from jkeras import activations as _activations
 from jkeras import deterministic_ops as _deterministic_ops
+from jkeras import softmax_logits as _softmax_logits
 from jkeras._config import epsilon
 from jkeras.engine import symbolic_ops as _symbolic_ops
 from jkeras.ops.math import _axis
@@ -58,7 +59,12 @@ def l2_normalize(x, axis=None):
 
 
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    """Cross-entropy with one-hot `target`; probabilities are renormalized and clipped."""
+    """Cross-entropy with one-hot `target`; probabilities are renormalized and clipped
+    (inside a train or test step, a softmax's are taken from its logits: see
+    `jkeras.softmax_logits`)."""
+    logits = None if from_logits else _softmax_logits.logits_of(output, axis)
+    if logits is not None:
+        output, from_logits = logits, True
     target, output = jnp.asarray(target), jnp.asarray(output)
     if from_logits:
         return -jnp.sum(target * jax.nn.log_softmax(output, axis=axis), axis=axis)
@@ -68,7 +74,11 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    """Cross-entropy with integer `target` (a trailing axis of size 1 is allowed)."""
+    """Cross-entropy with integer `target` (a trailing axis of size 1 is allowed); a
+    softmax's probabilities are taken from its logits inside a train or test step."""
+    logits = None if from_logits else _softmax_logits.logits_of(output, axis)
+    if logits is not None:
+        output, from_logits = logits, True
     output = jnp.asarray(output)
     if not from_logits:
         output = jnp.log(jnp.clip(output, epsilon(), 1.0 - epsilon()))

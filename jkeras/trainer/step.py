@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jkeras import softmax_logits
 from jkeras.engine import added_losses
 from jkeras.engine.base_layer import flatten
 from jkeras.mixed_precision.loss_scale_optimizer import LossScaleState, scale_loss
@@ -101,10 +102,11 @@ def _losses(model, mvars, targets, trainable, non_trainable, batch, training, ke
     model on a batch: the compiled losses, weight and activity penalties, added losses."""
     x, y, sw = batch
     variables = mvars.assemble(trainable, non_trainable)
-    outputs, new_state, added, metrics = forward_with_metrics(model, variables, x, training,
-                                                              key)
-    outputs = _flat_outputs(model, outputs, targets.output_names)
-    total, per_output = targets.compute_loss(outputs, y, sw)
+    with softmax_logits.recording():  # a softmax output's cross-entropy: from its logits
+        outputs, new_state, added, metrics = forward_with_metrics(model, variables, x,
+                                                                  training, key)
+        outputs = _flat_outputs(model, outputs, targets.output_names)
+        total, per_output = targets.compute_loss(outputs, y, sw)
     if model.has_regularizers():
         total = total + model.regularization_loss(variables["params"])
     total = total + _callable_losses(model, mvars, trainable, non_trainable)
