@@ -12,6 +12,9 @@ state"):
 - mlp spe=32: fit with steps_per_execution=32 against 32 steps in one lax.scan over
   batches stacked on the device; and against the same scan summing its steps' losses (fit
   reports the epoch's mean loss, which the plain loop never computes).
+- "unshuffled" rows: fit with shuffle=False, the batches in the loop's own order (the loop
+  never shuffles; a shuffled fit also draws a permutation and uploads its index table at
+  each epoch's start).
 - predict: samples/s on the cnn, jkeras against Keras 3 (and a jitted forward loop).
 - first step: seconds from the `fit` call to the first step done, fresh model (compile
   included), jkeras against Keras 3.
@@ -208,17 +211,19 @@ def _sync(model):
     jax.block_until_ready(model.variables_tree())  # on the device: no copy to the host
 
 
-def bench_fit(kind, n, batch_size, epochs, repeats, spe=1, hand_with_loss=False):
+def bench_fit(kind, n, batch_size, epochs, repeats, spe=1, hand_with_loss=False,
+              shuffle=True):
     forward = mlp_forward if kind == "mlp" else conv_forward
     x, y = _data(kind, n)
     model = _compiled(kind, spe)
     hand = HandLoop(forward, *hand_params(model, kind), scan=spe, with_loss=hand_with_loss)
     batches = hand.batches(x, y, batch_size)
-    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=shuffle)
     hand.run(batches, 1)
     steps = epochs * (n // batch_size)
     best = best_interleaved({
-        "jkeras": lambda: (model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0),
+        "jkeras": lambda: (model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0,
+                                     shuffle=shuffle),
                            _sync(model)),
         "hand": lambda: hand.run(batches, epochs)}, repeats)
     return best["jkeras"] / steps, best["hand"] / steps
@@ -329,11 +334,15 @@ def main():
                                                          args.repeats))
     row("cnn+BN b512", *bench_fit("cnn", 512 * (2 if args.quick else 8), 512, 2,
                                   args.repeats))
+    row("  unshuffled (the loop's order)", *bench_fit("cnn", 512 * (2 if args.quick else 8),
+                                                      512, 2, args.repeats, shuffle=False))
     row("mlp spe=32 vs scan of 32", *bench_fit("mlp", 128 * 32 * scale, 128, 2,
                                                args.repeats, spe=32))
     row("  vs a scan that sums its losses", *bench_fit("mlp", 128 * 32 * scale, 128, 2,
                                                        args.repeats, spe=32,
                                                        hand_with_loss=True))
+    row("  unshuffled (the scan's order)", *bench_fit("mlp", 128 * 32 * scale, 128, 2,
+                                                      args.repeats, spe=32, shuffle=False))
     pred = bench_predict(512 * (4 if args.quick else 40), 512, args.repeats, keras3)
     row("cnn predict (jitted loop)", 1 / pred["jkeras"], 1 / pred["hand"], "s/sample")
     if "keras3" in pred:

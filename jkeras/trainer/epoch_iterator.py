@@ -94,6 +94,7 @@ class DeviceCache:
         self._entries = collections.OrderedDict()
         self._size = size
         self.placement = placement
+        self._memos = []  # [(device leaves, {run key: chunks})], the latest last
 
     def get(self, arrays):
         return jax.tree_util.tree_map(self._one, arrays)
@@ -115,8 +116,23 @@ class DeviceCache:
             self._entries.popitem(last=False)
         return device
 
+    def chunk_memo(self, data):
+        """A dict for the chunks cut from the device arrays `data`, kept for the last
+        `_MEMOS` data sets asked for (a fit's training and validation data)."""
+        leaves = tuple(jax.tree_util.tree_leaves(data))
+        for i, (kept, memo) in enumerate(self._memos):
+            if len(kept) == len(leaves) and all(a is b for a, b in zip(kept, leaves)):
+                self._memos.append(self._memos.pop(i))
+                return memo
+        self._memos = self._memos[-(_MEMOS - 1):] + [(leaves, {})]
+        return self._memos[-1][1]
+
     def clear(self):
         self._entries.clear()
+        self._memos = []
+
+
+_MEMOS = 2
 
 
 # Batches are cut from device-resident arrays a *chunk* at a time: one dispatch gathers K
@@ -252,24 +268,32 @@ class ArrayFeed:
         return sum(int(np.prod(a.shape[1:])) * np.dtype(_host_dtype(a)).itemsize
                    for a in jax.tree_util.tree_leaves(self.arrays))
 
+    def _chunk_memo(self, data):
+        """Where an unshuffled plan's chunks are kept from one epoch or call to the next
+        (later ones then find their batches cut, as a hand-written loop's are), or None:
+        a shuffled plan, no cache, or data over half the device data budget (the kept
+        chunks are a second copy of it)."""
+        if self._cache is None or self.order_key is None or \
+                2 * _nbytes(self.arrays) > _config.device_data_budget():
+            return None
+        return self._cache.chunk_memo(data)
+
     def _resident_units(self, runs, group, scanned=False):
         data = self.device_arrays()
+        memo = self._chunk_memo(data)
         for number, (size, run) in enumerate(runs):
             # a chunk's bytes on each device: a split batch is spread over the mesh
             length = group if group > 1 else chunk_length(
                 size * self._row_bytes() // self.placement.batch_split(size))
             key = None if self.order_key is None else self.order_key + (number,)
-            table = _index_table(run, length, self.placement, key)
-            gather = _gather_fn(length, self.placement.chunk_sharding(size))
-            cursor = {"start": self.placement.zero()}
-
-            def fetch(cursor=cursor, table=table, gather=gather):
-                chunk, valid, cursor["start"] = gather(data, table, cursor["start"])
-                return chunk, valid
-
-            def spec(cursor=cursor, table=table, gather=gather):
-                return jax.eval_shape(gather, data, table, cursor["start"])[:2]
-            for done in range(0, len(run), length):
+            starts = range(0, len(run), length)
+            kept = None if memo is None else memo.get((key, length))
+            if kept is None:
+                fetch, spec = self._gathering(data, run, length, size, key, memo,
+                                              len(starts))
+            for i, done in enumerate(starts):
+                if kept is not None:
+                    fetch = spec = (lambda item=kept[i]: item)
                 count = min(length, len(run) - done)
                 kind = "stack" if group > 1 and count == length else "chunk"
                 if kind == "stack":
@@ -277,6 +301,26 @@ class ArrayFeed:
                                lambda spec=spec: spec()[0])
                 else:
                     yield Unit(kind, fetch, size, count, spec)
+
+    def _gathering(self, data, run, length, size, key, memo, chunks):
+        """`(fetch, spec)` cutting a run's chunks in turn; with a `memo`, the run's chunks
+        are kept there once all are cut."""
+        table = _index_table(run, length, self.placement, key)
+        gather = _gather_fn(length, self.placement.chunk_sharding(size))
+        cursor = {"start": self.placement.zero()}
+        cut = []
+
+        def fetch():
+            chunk, valid, cursor["start"] = gather(data, table, cursor["start"])
+            if memo is not None:
+                cut.append((chunk, valid))
+                if len(cut) == chunks:
+                    memo[(key, length)] = cut
+            return chunk, valid
+
+        def spec():
+            return jax.eval_shape(gather, data, table, cursor["start"])[:2]
+        return fetch, spec
 
     def _streamed_units(self, runs, group):
         def host_units():

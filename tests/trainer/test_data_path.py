@@ -139,6 +139,55 @@ def test_unshuffled_plans_keep_their_index_tables(monkeypatch):
     assert counter.count == 3
 
 
+class _GatherCounter:
+    """Counts calls of the programs that cut chunks out of device data."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        real = epoch_iterator._gather_fn
+
+        def counted(*args, **kwargs):
+            gather = real(*args, **kwargs)
+
+            def run(*a):
+                traced = any(isinstance(leaf, jax.core.Tracer)
+                             for leaf in jax.tree_util.tree_leaves(a))
+                self.count += not traced  # (compiling ahead traces it once)
+                return gather(*a)
+            return run
+        monkeypatch.setattr(epoch_iterator, "_gather_fn", counted)
+
+
+@pytest.mark.parametrize("budget", [None, "tight"])
+def test_unshuffled_plans_keep_their_chunks_within_half_the_budget(monkeypatch, budget):
+    """fit(shuffle=False), evaluate and predict cut the same batches every time: their
+    chunks are cut once and kept (the later epochs and calls get them ready, as a
+    hand-written loop's batches are), unless the data is over half the device data budget
+    (they are a second copy). The numbers do not change."""
+    x, y = _data(64 * 70)  # 70 batches of 64: 3 chunks, the last partial
+    nbytes = x.nbytes + y.nbytes
+    if budget == "tight":
+        monkeypatch.setattr(_config, "_DEVICE_DATA_BUDGET", {"bytes": 2 * nbytes - 1})
+    keras.utils.set_random_seed(0)
+    model = _model()
+    counter = _GatherCounter(monkeypatch)
+    history = model.fit(x, y, batch_size=64, epochs=3, verbose=0, shuffle=False)
+    first = counter.count
+    assert first == (3 if budget is None else 9)
+    counter.count = 0  # evaluate cuts the same batches as fit(shuffle=False)
+    model.evaluate(x, y, batch_size=64, verbose=0)
+    model.evaluate(x, y, batch_size=64, verbose=0)
+    assert counter.count == (0 if budget is None else 6)
+    # the same fit with every chunk cut anew gives the same losses and weights
+    monkeypatch.setattr(_config, "_DEVICE_DATA_BUDGET", {"bytes": 2 * nbytes - 1})
+    keras.utils.set_random_seed(0)
+    fresh = _model()
+    fresh_history = fresh.fit(x, y, batch_size=64, epochs=3, verbose=0, shuffle=False)
+    assert history.history["loss"] == fresh_history.history["loss"]
+    for a, b in zip(model.get_weights(), fresh.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_arrays_over_the_budget_stream_from_the_host(tmp_path, monkeypatch):
     x, y = _data(2048)
     path = tmp_path / "x.dat"
