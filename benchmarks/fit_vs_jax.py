@@ -15,6 +15,9 @@ state"):
 - "unshuffled" rows: fit with shuffle=False, the batches in the loop's own order (the loop
   never shuffles; a shuffled fit also draws a permutation and uploads its index table at
   each epoch's start).
+- "per step" and "fixed cost": the unshuffled spe=32 case timed at 2 and 6 epochs; the
+  slope of time against steps is each side's cost per step (per-epoch work included), the
+  intercept what one call costs besides (setting up, the first dispatch, the last read).
 - predict: samples/s on the cnn, jkeras against Keras 3 (and a jitted forward loop).
 - first step: seconds from the `fit` call to the first step done, fresh model (compile
   included), jkeras against Keras 3.
@@ -211,8 +214,8 @@ def _sync(model):
     jax.block_until_ready(model.variables_tree())  # on the device: no copy to the host
 
 
-def bench_fit(kind, n, batch_size, epochs, repeats, spe=1, hand_with_loss=False,
-              shuffle=True):
+def _contenders(kind, n, batch_size, spe=1, hand_with_loss=False, shuffle=True):
+    """`{name: run(epochs)}` for jkeras's fit and the hand loop, both warm."""
     forward = mlp_forward if kind == "mlp" else conv_forward
     x, y = _data(kind, n)
     model = _compiled(kind, spe)
@@ -220,13 +223,32 @@ def bench_fit(kind, n, batch_size, epochs, repeats, spe=1, hand_with_loss=False,
     batches = hand.batches(x, y, batch_size)
     model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=shuffle)
     hand.run(batches, 1)
+    return {"jkeras": lambda epochs: (model.fit(x, y, batch_size=batch_size, epochs=epochs,
+                                                verbose=0, shuffle=shuffle), _sync(model)),
+            "hand": lambda epochs: hand.run(batches, epochs)}
+
+
+def bench_fit(kind, n, batch_size, epochs, repeats, spe=1, hand_with_loss=False,
+              shuffle=True):
+    runs = _contenders(kind, n, batch_size, spe, hand_with_loss, shuffle)
     steps = epochs * (n // batch_size)
-    best = best_interleaved({
-        "jkeras": lambda: (model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0,
-                                     shuffle=shuffle),
-                           _sync(model)),
-        "hand": lambda: hand.run(batches, epochs)}, repeats)
+    best = best_interleaved({name: (lambda run=run: run(epochs)) for name, run in runs.items()},
+                            repeats)
     return best["jkeras"] / steps, best["hand"] / steps
+
+
+def bench_slope(kind, n, batch_size, repeats, spe=1, shuffle=True, epochs=(2, 6)):
+    """Each side's cost per step and fixed cost per call, from the best runs of two
+    lengths (`epochs`): the slope and the intercept of time against steps."""
+    runs = _contenders(kind, n, batch_size, spe, shuffle=shuffle)
+    out = {}
+    for name, run in runs.items():
+        short, long = (best_interleaved({name: lambda e=e: run(e)}, repeats)[name]
+                       for e in epochs)
+        steps = [e * (n // batch_size) for e in epochs]
+        per_step = (long - short) / (steps[1] - steps[0])
+        out[name] = (per_step, short - per_step * steps[0])
+    return out
 
 
 def bench_fresh(n, batch_size, epochs, repeats):
@@ -343,6 +365,9 @@ def main():
                                                        hand_with_loss=True))
     row("  unshuffled (the scan's order)", *bench_fit("mlp", 128 * 32 * scale, 128, 2,
                                                       args.repeats, spe=32, shuffle=False))
+    slope = bench_slope("mlp", 128 * 32 * scale, 128, args.repeats, spe=32, shuffle=False)
+    row("  per step (2 and 6 epochs' slope)", slope["jkeras"][0], slope["hand"][0])
+    row("  fixed cost of a call", slope["jkeras"][1], slope["hand"][1], "s/call")
     pred = bench_predict(512 * (4 if args.quick else 40), 512, args.repeats, keras3)
     row("cnn predict (jitted loop)", 1 / pred["jkeras"], 1 / pred["hand"], "s/sample")
     if "keras3" in pred:
