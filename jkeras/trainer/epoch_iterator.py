@@ -155,23 +155,29 @@ def _take(data, idx):
     return jax.tree_util.tree_map(lambda a: jnp.take(a, safe, axis=0), data)
 
 
-def _gather_chunk(length, sharding):
+def _gather_chunk(length, sharding, single=False):
+    """`gather(data, table, start) -> (chunk, valid, next start)`; `single` (length 1):
+    the batch itself, without the chunk's leading axis."""
     def gather(data, table, start):
         idx = jax.lax.dynamic_slice_in_dim(table, start, length)
+        if single:
+            return _take(data, idx[0]), idx[:, 0] >= 0, start + length
         return _take(data, idx), idx[:, 0] >= 0, start + length
     if sharding is None:
         return jax.jit(gather)
     replicated = NamedSharding(sharding.mesh, PartitionSpec())
+    if single:
+        sharding = NamedSharding(sharding.mesh, PartitionSpec(*sharding.spec[1:]))
     return jax.jit(gather, out_shardings=(sharding, replicated, replicated))
 
 
 _GATHERS = {}
 
 
-def _gather_fn(length, sharding=None):
-    key = (length, sharding)
+def _gather_fn(length, sharding=None, single=False):
+    key = (length, sharding, single)
     if key not in _GATHERS:
-        _GATHERS[key] = _gather_chunk(length, sharding)
+        _GATHERS[key] = _gather_chunk(length, sharding, single)
     return _GATHERS[key]
 
 
@@ -287,26 +293,35 @@ class ArrayFeed:
                 size * self._row_bytes() // self.placement.batch_split(size))
             key = None if self.order_key is None else self.order_key + (number,)
             starts = range(0, len(run), length)
-            kept = None if memo is None else memo.get((key, length))
+            # A training batch too big to share a chunk is cut alone, without the chunk's
+            # axis: the step then gets it as a hand-written loop's step gets its batch (an
+            # index into a chunk of one made XLA cast a big input to 16 bits twice, once
+            # for each of the two shapes it had).
+            single = length == 1 and group == 1 and not scanned
+            kept = None if memo is None else memo.get((key, length, single))
             if kept is None:
-                fetch, spec = self._gathering(data, run, length, size, key, memo,
-                                              len(starts))
+                fetch, spec = self._gathering(data, run, length, size, (key, length, single),
+                                              memo, len(starts))
             for i, done in enumerate(starts):
                 if kept is not None:
                     fetch = spec = (lambda item=kept[i]: item)
                 count = min(length, len(run) - done)
                 kind = "stack" if group > 1 and count == length else "chunk"
-                if kind == "stack":
+                if single:
+                    yield Unit("batch", lambda fetch=fetch: fetch()[0], size, 1,
+                               lambda spec=spec: spec()[0])
+                elif kind == "stack":
                     yield Unit(kind, lambda fetch=fetch: fetch()[0], size, count,
                                lambda spec=spec: spec()[0])
                 else:
                     yield Unit(kind, fetch, size, count, spec)
 
-    def _gathering(self, data, run, length, size, key, memo, chunks):
+    def _gathering(self, data, run, length, size, memo_key, memo, chunks):
         """`(fetch, spec)` cutting a run's chunks in turn; with a `memo`, the run's chunks
-        are kept there once all are cut."""
+        are kept there (under `memo_key`) once all are cut."""
+        key, _, single = memo_key
         table = _index_table(run, length, self.placement, key)
-        gather = _gather_fn(length, self.placement.chunk_sharding(size))
+        gather = _gather_fn(length, self.placement.chunk_sharding(size), single)
         cursor = {"start": self.placement.zero()}
         cut = []
 
@@ -315,7 +330,7 @@ class ArrayFeed:
             if memo is not None:
                 cut.append((chunk, valid))
                 if len(cut) == chunks:
-                    memo[(key, length)] = cut
+                    memo[memo_key] = cut
             return chunk, valid
 
         def spec():

@@ -138,9 +138,10 @@ def multi_gpu():
 
 
 def feeds():
-    """A generator, a Sequence and arrays over the device budget (streamed), on 1 and 4
-    devices: the same losses and weights."""
+    """A generator, a Sequence, arrays over the device budget (streamed) and arrays cut a
+    batch at a time (single), on 1 and 4 devices: the same losses and weights."""
     from jkeras import _config
+    from jkeras.trainer import epoch_iterator
 
     class Batches(keras.utils.Sequence):
         def __init__(self, x, y):
@@ -157,7 +158,7 @@ def feeds():
             for i in range(4):
                 yield x[24 * i:24 * (i + 1)], y[24 * i:24 * (i + 1)]
     out = {}
-    for name in ("sequence", "generator", "streamed"):
+    for name in ("sequence", "generator", "streamed", "single"):
         out[name] = {}
         for devices in (1, 4):
             keras.utils.set_random_seed(0)
@@ -165,6 +166,8 @@ def feeds():
                                           distribution.DataParallel(
                                               devices=jax.devices()[:devices]))
             _config.set_device_data_budget(1 if name == "streamed" else None)
+            # "single": batches cut one at a time (as when one is over a chunk's bytes)
+            epoch_iterator.CHUNK_BYTES = 1 if name == "single" else 64 << 20
             model = mlp()
             model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy")
             x, y = data("mlp")
@@ -182,6 +185,7 @@ def feeds():
                 "weights": [w.tolist() for w in model.get_weights()]}
             distribution.set_distribution(None)
             _config.set_device_data_budget(None)
+            epoch_iterator.CHUNK_BYTES = 64 << 20
     return out
 
 

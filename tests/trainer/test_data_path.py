@@ -188,6 +188,33 @@ def test_unshuffled_plans_keep_their_chunks_within_half_the_budget(monkeypatch, 
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_batch_over_a_chunks_bytes_reaches_the_step_as_a_batch(monkeypatch):
+    """A batch too big to share a chunk is cut alone and given to the one-batch step
+    without a chunk's leading axis (as a hand-written loop gives it); the numbers are the
+    chunked path's."""
+    x, y = _data(64 * 5)
+    keras.utils.set_random_seed(0)
+    chunked = _model()
+    chunked_history = chunked.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False)
+    monkeypatch.setattr(epoch_iterator, "CHUNK_BYTES", 1)
+    keras.utils.set_random_seed(0)
+    single = _model()
+    shapes = []
+    real = trainer_module.Trainer.train_step
+
+    def spy(self, kind, *args):
+        shapes.append((kind, [a.shape for a in jax.tree_util.tree_leaves(args)]))
+        return real(self, kind, *args)
+    monkeypatch.setattr(trainer_module.Trainer, "train_step", spy)
+    history = single.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False)
+    assert len(shapes) == 10
+    assert all(kind == "batch" and leaves == [(64, 6), (64, 1)] for kind, leaves in shapes)
+    np.testing.assert_allclose(history.history["loss"], chunked_history.history["loss"],
+                               rtol=1e-6)
+    for a, b in zip(single.get_weights(), chunked.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_arrays_over_the_budget_stream_from_the_host(tmp_path, monkeypatch):
     x, y = _data(2048)
     path = tmp_path / "x.dat"
