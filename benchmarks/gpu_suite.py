@@ -21,7 +21,9 @@ warm-up `fit` that compiles. MFU is against a bfloat16 dense peak of 989 TFLOP/s
 SXM); pass --peak for another chip. Each contender's time is the best of --repeats runs.
 
 Usage: python benchmarks/gpu_suite.py [--tiny] [--cases mlp,gpt,cnn]
-       [--contenders hand,jkeras,keras] [--steps 30] [--repeats 3]
+       [--contenders hand,jkeras,keras] [--steps 30] [--repeats 3] [--slope]
+--slope also reports each contender's steady cost of a step: the slope of time against
+steps between runs of N and 3N steps (a `fit` call's own set-up and drain left out).
 --tiny runs tiny shapes (a CPU smoke test of the whole suite).
 """
 import argparse
@@ -306,9 +308,9 @@ def run_hand(case, shape, model, data, steps):
                 jax.device_put(targets[i * batch:(i + 1) * batch]))
                for i in range(N_BATCHES)]
 
-    def run():
+    def run(count=steps):
         loss = None
-        for i in range(steps):
+        for i in range(count):
             x, y = batches[i % N_BATCHES]
             carry[:], loss = step(carry, x, y)
         return float(loss)
@@ -316,16 +318,16 @@ def run_hand(case, shape, model, data, steps):
 
 
 def run_fit(model, data, shape, steps):
-    """A function running `steps` steps of `model.fit` (returns the last loss)."""
+    """A function running `steps` steps of `model.fit` (returns the last loss); its
+    argument, another step count."""
     inputs, targets = data
-    epochs = max(1, steps // N_BATCHES)
 
-    def run():
+    def run(count=steps):
         history = model.fit(inputs if len(inputs) > 1 else inputs[0], targets,
-                            batch_size=shape["batch"], epochs=epochs, verbose=0,
-                            shuffle=False)
+                            batch_size=shape["batch"], epochs=max(1, count // N_BATCHES),
+                            verbose=0, shuffle=False)
         return float(history.history["loss"][-1])
-    return run, epochs * N_BATCHES
+    return run, max(1, steps // N_BATCHES) * N_BATCHES
 
 
 # ============================================================================ running
@@ -348,7 +350,11 @@ def time_best(fn, repeats):
     return best, result
 
 
-def bench_case(case, size, contenders, steps, repeats, keras_module):
+def bench_case(case, size, contenders, steps, repeats, keras_module, slope=False):
+    """Rows `(case, contender, ms/step, TFLOP/s, MFU, last loss, params, steady ms/step)`:
+    a run of `steps` steps timed whole, and with `slope` the steady cost of a step: the
+    slope of time against steps between runs of `steps` and 3 x `steps` steps (what a
+    call costs once, setting up and draining, left out)."""
     shape = SHAPES[case][size]
     data = make_data(case, shape, N_BATCHES * shape["batch"])
     flops = FLOPS[case](**shape)
@@ -374,8 +380,13 @@ def bench_case(case, size, contenders, steps, repeats, keras_module):
     for name, (run, n) in runners.items():
         seconds, loss = time_best(run, repeats)
         per_step = seconds / n
+        steady = None
+        if slope:
+            run(3 * n)  # warm (a new epoch count compiles nothing, but allocates)
+            longer, _ = time_best(lambda: run(3 * n), repeats)
+            steady = (longer - seconds) / (2 * n) * 1e3
         rows.append((case, name, per_step * 1e3, flops / per_step / 1e12,
-                     flops / per_step / PEAK_BF16, loss, params))
+                     flops / per_step / PEAK_BF16, loss, params, steady))
     return rows
 
 
@@ -396,6 +407,8 @@ def main(argv=None):
                         help="timed runs per contender (default 3, 1 with --tiny)")
     parser.add_argument("--peak", type=float, default=PEAK_BF16 / 1e12,
                         help="bfloat16 dense peak in TFLOP/s for MFU (default 989)")
+    parser.add_argument("--slope", action="store_true",
+                        help="also the steady cost of a step (runs of N and 3N steps)")
     args = parser.parse_args(argv)
     PEAK_BF16 = args.peak * 1e12
     size = "tiny" if args.tiny else "full"
@@ -414,14 +427,21 @@ def main(argv=None):
           f"MFU against {PEAK_BF16 / 1e12:.0f} TFLOP/s")
     rows = []
     for case in args.cases.split(","):
-        rows += bench_case(case, size, contenders, steps, repeats, keras_module)
+        rows += bench_case(case, size, contenders, steps, repeats, keras_module,
+                           args.slope)
     header = (f"{'case':<6}{'contender':<18}{'ms/step':>10}{'TFLOP/s':>10}{'MFU':>8}"
               f"{'last loss':>11}{'params':>12}")
+    if args.slope:
+        header += f"{'steady ms':>11}{'steady MFU':>12}"
     print(header)
     print("-" * len(header))
-    for case, name, ms, tflops, mfu, loss, params in rows:
-        print(f"{case:<6}{name:<18}{ms:>10.3f}{tflops:>10.1f}{mfu:>8.1%}{loss:>11.4f}"
-              f"{params:>12,}")
+    for case, name, ms, tflops, mfu, loss, params, steady in rows:
+        line = (f"{case:<6}{name:<18}{ms:>10.3f}{tflops:>10.1f}{mfu:>8.1%}{loss:>11.4f}"
+                f"{params:>12,}")
+        if steady is not None:
+            flops = tflops * 1e12 * ms / 1e3
+            line += f"{steady:>11.3f}{flops / (steady / 1e3) / PEAK_BF16:>12.1%}"
+        print(line)
     return rows
 
 

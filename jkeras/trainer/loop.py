@@ -374,6 +374,7 @@ def evaluate(trainer, x=None, y=None, batch_size=None, verbose=1, sample_weight=
 
 def _evaluate(trainer, val, batch_size, steps, callback_list=None, verbose=0):
     state = trainer.read_state()
+    placement = trainer.placement()
     test = trainer._fn("test")
     metrics = trainer.shared_zero_metrics()  # the test programs donate nothing
     if callback_list:
@@ -409,7 +410,8 @@ def _evaluate(trainer, val, batch_size, steps, callback_list=None, verbose=0):
         if unit.kind == "chunk" and not hooks and \
                 (limit is None or index + unit.count <= limit):
             chunk, valid = unit.fetch()
-            metrics = trainer._fn("test_chunk")(state, metrics, chunk, valid)
+            metrics = placement.dispatched(
+                trainer._fn("test_chunk")(state, metrics, chunk, valid))
             batches = unit.count
         elif unit.kind == "chunk":
             chunk, _ = unit.fetch()
@@ -417,13 +419,14 @@ def _evaluate(trainer, val, batch_size, steps, callback_list=None, verbose=0):
             for i in range(unit.count):
                 if limit is not None and index + i >= limit:
                     break
-                metrics = test(state, metrics, step_module.pick(chunk, trainer.index(i)))
+                metrics = placement.dispatched(
+                    test(state, metrics, step_module.pick(chunk, trainer.index(i))))
                 batches += 1
                 if hooks:
                     callback_list.on_test_batch_end(
                         index + i, _lazy_batch_logs(trainer, metrics)[0])
         else:
-            metrics = test(state, metrics, unit.fetch())
+            metrics = placement.dispatched(test(state, metrics, unit.fetch()))
             batches = 1
             if hooks:
                 callback_list.on_test_batch_end(index, _lazy_batch_logs(trainer, metrics)[0])
@@ -510,14 +513,14 @@ def _predict_units(trainer, units, steps=None):
             chunk = chunk[0] if isinstance(chunk, tuple) else chunk
             if take < unit.count:
                 valid = valid & (jnp.arange(valid.shape[0]) < take)
-            out, state["non_trainable"] = trainer._fn("predict_chunk")(
-                state, chunk, valid, key, number(index))
+            out, state["non_trainable"] = placement.dispatched(trainer._fn("predict_chunk")(
+                state, chunk, valid, key, number(index)))
             pieces.append((out, take, True))
         else:
             x = unit.fetch()
             x = x[0] if isinstance(x, tuple) else x
-            out, state["non_trainable"] = trainer._fn("predict")(
-                state, x, key, number(index))
+            out, state["non_trainable"] = placement.dispatched(trainer._fn("predict")(
+                state, x, key, number(index)))
             pieces.append((out, 1, False))
         index += take
     if trainer.model._has_stateful_layers():

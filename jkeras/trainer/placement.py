@@ -27,6 +27,16 @@ class Placement:
         self._zero = None
         self._indices = []
         self._kept = {}
+        self._in_flight = 0
+        # XLA:CPU runs at most 32 programs per device at once. With more queued, the
+        # launches of the next ones block the client's threads (as many as the cores or
+        # the devices), and a program whose all-reduce runs on one device's thread can
+        # wait forever for the other device's half, queued behind them: the process
+        # aborts after 40 s ("Expected 2 threads to join the rendezvous, but only 1 of
+        # them arrived"). Seen with forced host devices on a 2-core machine, and in a
+        # plain jax loop too. So on CPU meshes the loops keep few steps in flight.
+        self._throttled = distribution is not None and jax.default_backend() == "cpu" \
+            and len(distribution.jax_mesh.devices.flat) > 1
 
     @property
     def distributed(self):
@@ -104,6 +114,18 @@ class Placement:
         (the call moves them, with no separate transfer), on a mesh `put_batch`'s."""
         return self.put_batch(tree) if self.distributed else tree
 
+    def dispatched(self, value):
+        """Called with the output of each step-like program the loops dispatch, before
+        anything else uses it (a later step may take it donated). On a CPU mesh, every
+        `_IN_FLIGHT`-th waits for it, so that no more are ever queued (see `__init__`);
+        elsewhere it does nothing (a GPU queues as much as the host sends)."""
+        if self._throttled:
+            self._in_flight += 1
+            if self._in_flight >= _IN_FLIGHT:
+                jax.block_until_ready(value)
+                self._in_flight = 0
+        return value
+
     # ---- small constants, made once
     def kept(self, key, make):
         """`make()`'s device value, made once per `key` (the last few kept)."""
@@ -128,6 +150,7 @@ class Placement:
 
 
 _KEPT_VALUES = 16
+_IN_FLIGHT = 8  # dispatches (each with a gather or two besides), well under 32 programs
 
 
 def _placed(array, sharding):

@@ -518,6 +518,7 @@ class Trainer:
         else:
             self.state = self._fn("train_scan" if kind == "stack" else "train")(self.state,
                                                                               *args)
+        self.placement().dispatched(self.state["step"])
         self._observe_optimizer()
 
     def train_batch(self, host_batch, reset_metrics):
@@ -571,12 +572,13 @@ class Trainer:
         reads its condition back each turn and the host waits for the whole loop."""
         self._sync_optimizer()
         state = self.state
+        placement = self.placement()
         if whole_chunk(count, chunk):
-            state = self._fn("train_scan")(state, chunk)
+            state = placement.dispatched(self._fn("train_scan")(state, chunk))
         else:
             fn = self._fn("train_chunk")
             for i in range(count):
-                state = fn(state, chunk, self.index(i))
+                state = placement.dispatched(fn(state, chunk, self.index(i)))
         self.state = state
         self._observe_optimizer()
 

@@ -213,7 +213,41 @@ def batch_norm_stats():
     return out
 
 
+def in_flight():
+    """How often fit, evaluate and predict waited for a dispatch: on a 2-device CPU mesh
+    (every 8th, see Placement.dispatched) and on one device (never)."""
+    from jkeras.trainer import placement as placement_module
+    waits = []
+    real = placement_module.jax.block_until_ready
+
+    def counted(value):
+        waits.append(1)
+        return real(value)
+    placement_module.jax.block_until_ready = counted
+    out = {}
+    for devices in (1, 2):
+        distribution.set_distribution(
+            None if devices == 1 else distribution.DataParallel(devices=jax.devices()[:2]))
+        keras.utils.set_random_seed(0)
+        model = mlp()
+        model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy")
+        x, y = data("mlp", n=24 * 40)
+        watch = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: None)
+        waits.clear()
+        history = model.fit(x, y, batch_size=24, epochs=2, shuffle=False, verbose=0,
+                            callbacks=[watch])
+        model.evaluate(x, y, batch_size=24, verbose=0, callbacks=[watch])
+        model.predict(x, batch_size=24, verbose=0)
+        out[str(devices)] = {"waits": len(waits), "loss": history.history["loss"]}
+        distribution.set_distribution(None)
+    placement_module.jax.block_until_ready = real
+    return out
+
+
 def main():
+    if sys.argv[1] == "in_flight":
+        print("RESULT " + json.dumps(in_flight()))
+        return
     if sys.argv[1] == "bn":
         print("RESULT " + json.dumps(batch_norm_stats()))
         return

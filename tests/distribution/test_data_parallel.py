@@ -89,6 +89,17 @@ def test_generators_sequences_and_streamed_arrays_shard_too():
             assert _close(a, b), name
 
 
+def test_cpu_meshes_keep_few_steps_in_flight():
+    """XLA:CPU aborts when a program's all-reduce waits behind more than 32 queued
+    programs (see Placement.dispatched); on a CPU mesh the loops wait for every 8th
+    dispatch: 80 training steps one at a time, then an evaluate of 40 batches in 2 chunks
+    and a predict of 2 chunks, at least 10 waits. One device never waits."""
+    result = _run("in_flight")
+    assert result["1"]["waits"] == 0
+    assert result["2"]["waits"] >= 10
+    assert _close(result["2"]["loss"], result["1"]["loss"])
+
+
 def test_multi_gpu_model_trains_the_original_weights():
     result = _run("multi_gpu")
     assert all(result["moved"])
