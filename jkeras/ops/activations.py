@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jkeras import activations as _activations
-from jkeras import deterministic_ops as _deterministic_ops
+from jkeras import loss_functions as _loss_functions
 from jkeras import softmax_logits as _softmax_logits
 from jkeras._config import epsilon
 from jkeras.engine import symbolic_ops as _symbolic_ops
@@ -84,8 +84,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         output = jnp.log(jnp.clip(output, epsilon(), 1.0 - epsilon()))
     output = jnp.moveaxis(output, axis, -1)
     labels = jnp.asarray(target).astype(jnp.int32).reshape(output.shape[:-1])
-    log_probs = jax.nn.log_softmax(output, axis=-1)
-    return -_deterministic_ops.pick_labels(log_probs, labels)
+    return _loss_functions.minus_log_softmax_at(output, labels)
 
 
 def binary_crossentropy(target, output, from_logits=False):
