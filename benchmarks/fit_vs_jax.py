@@ -15,9 +15,10 @@ state"):
 - "unshuffled" rows: fit with shuffle=False, the batches in the loop's own order (the loop
   never shuffles; a shuffled fit also draws a permutation and uploads its index table at
   each epoch's start).
-- "per step" and "fixed cost": the unshuffled spe=32 case timed at 2 and 6 epochs; the
-  slope of time against steps is each side's cost per step (per-epoch work included), the
-  intercept what one call costs besides (setting up, the first dispatch, the last read).
+- "per step" and "fixed cost": the unshuffled cnn and spe=32 cases timed at 2 and 6
+  epochs; the slope of time against steps is each side's cost per step (per-epoch work
+  included), the intercept what one call costs besides (setting up, the first dispatch,
+  the last read).
 - predict: samples/s on the cnn, jkeras against Keras 3 (and a jitted forward loop).
 - first step: seconds from the `fit` call to the first step done, fresh model (compile
   included), jkeras against Keras 3.
@@ -358,6 +359,10 @@ def main():
                                   args.repeats))
     row("  unshuffled (the loop's order)", *bench_fit("cnn", 512 * (2 if args.quick else 8),
                                                       512, 2, args.repeats, shuffle=False))
+    slope = bench_slope("cnn", 512 * (2 if args.quick else 8), 512, args.repeats,
+                        shuffle=False)
+    row("  per step (2 and 6 epochs' slope)", slope["jkeras"][0], slope["hand"][0])
+    row("  fixed cost of a call", slope["jkeras"][1], slope["hand"][1], "s/call")
     row("mlp spe=32 vs scan of 32", *bench_fit("mlp", 128 * 32 * scale, 128, 2,
                                                args.repeats, spe=32))
     row("  vs a scan that sums its losses", *bench_fit("mlp", 128 * 32 * scale, 128, 2,
