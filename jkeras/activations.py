@@ -58,10 +58,11 @@ def softmax(x, axis=-1):
     axis = tuple(axis) if isinstance(axis, list) else axis
     x = jnp.asarray(x)
     wide = jnp.promote_types(x.dtype, jnp.float32)
+    out = jax.nn.softmax(x.astype(wide), axis=axis).astype(x.dtype)
     # Inside a train or test step, a cross-entropy of this output uses `x` (see
-    # softmax_logits).
-    return softmax_logits.record(jax.nn.softmax(x.astype(wide), axis=axis).astype(x.dtype),
-                                 x, axis)
+    # softmax_logits). Keras 2.3 made TensorFlow's softmax op, the one its losses looked
+    # for, only of 2-D inputs (it divided higher ranks by hand); `K.softmax` always.
+    return softmax_logits.record(out, x, axis) if x.ndim == 2 else out
 
 
 def log_softmax(x, axis=-1):

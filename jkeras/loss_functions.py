@@ -169,11 +169,14 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1,
 
 
 def minus_log_softmax_at(z, labels):
-    """`-log_softmax(z)[label]` along the last axis, as `logsumexp(z) - z[label]`: no
-    log-softmax of the whole `z` is made, and the gradient is one pass over `z` (softmax
-    minus the label's one), which on the H200 saved the small GPT (8,192 classes) 0.6 ms a
-    step against the log-softmax form."""
-    return jax.nn.logsumexp(z, axis=-1) - deterministic_ops.pick_labels(z, labels)
+    """`-log_softmax(z)[label]` along the last axis, as `log(sum(exp(z - m))) - (z[label]
+    - m)` with `m` the row's maximum: no log-softmax of the whole `z` is made, and the
+    gradient is one pass over `z` (softmax minus the label's one), which on the H200 saved
+    the small GPT (8,192 classes) 0.6 ms a step against the log-softmax form. Both terms
+    are taken relative to `m`, so large logits lose no precision to cancellation."""
+    m = jax.lax.stop_gradient(jnp.max(z, axis=-1))
+    shifted_sum = jnp.sum(jnp.exp(z - m[..., None]), axis=-1)
+    return jnp.log(shifted_sum) - (deterministic_ops.pick_labels(z, labels) - m)
 
 
 def _binary_crossentropy_elementwise(y_true, y_pred, from_logits):

@@ -179,7 +179,9 @@ def masked_softmax(x, mask=None, axis=-1):
     dtype, logits = x.dtype, x
     x = compute_in_float32(x)
     if mask is None:
-        return softmax_logits.record(jax.nn.softmax(x, axis=axis).astype(dtype), logits, axis)
+        out = jax.nn.softmax(x, axis=axis).astype(dtype)
+        # (see activations.softmax: Keras 2.3's losses found 2-D softmaxes only)
+        return softmax_logits.record(out, logits, axis) if x.ndim == 2 else out
     mask = jnp.asarray(mask)
     if mask.dtype != jnp.bool_:
         mask = mask > 0.5

@@ -28,7 +28,10 @@ def elu(x, alpha=1.0):
 
 
 def softmax(x, axis=-1):
-    return _activations.softmax(x, axis=axis)
+    """TensorFlow's softmax op under Keras 2.3, of any rank: inside a train or test step a
+    cross-entropy of its output is taken from `x` (see `jkeras.softmax_logits`)."""
+    x = jnp.asarray(x)
+    return _softmax_logits.record(_activations.softmax(x, axis=axis), x, axis)
 
 
 def softplus(x):

@@ -116,16 +116,23 @@ class DeviceCache:
             self._entries.popitem(last=False)
         return device
 
-    def chunk_memo(self, data):
-        """A dict for the chunks cut from the device arrays `data`, kept for the last
-        `_MEMOS` data sets asked for (a fit's training and validation data)."""
-        leaves = tuple(jax.tree_util.tree_leaves(data))
-        for i, (kept, memo) in enumerate(self._memos):
-            if len(kept) == len(leaves) and all(a is b for a, b in zip(kept, leaves)):
-                self._memos.append(self._memos.pop(i))
+    def chunk_memo(self, data, plan):
+        """A dict for the chunks cut from the device arrays `data` by `plan` (what fixes
+        the batches: sample count, batch size, steps, chunk length), kept for the last
+        `_MEMOS` data sets asked for (a fit's training and validation data), one plan each
+        (another plan on the same data starts the dict afresh). The data is matched by
+        its structure (None leaves included) and each array's identity."""
+        leaves, structure = jax.tree_util.tree_flatten(data)
+        for i, (kept, kept_structure, kept_plan, memo) in enumerate(self._memos):
+            if kept_structure == structure and len(kept) == len(leaves) and \
+                    all(a is b for a, b in zip(kept, leaves)):
+                self._memos.pop(i)
+                if kept_plan != plan:
+                    memo = {}
+                self._memos.append((kept, structure, plan, memo))
                 return memo
-        self._memos = self._memos[-(_MEMOS - 1):] + [(leaves, {})]
-        return self._memos[-1][1]
+        self._memos = self._memos[-(_MEMOS - 1):] + [(leaves, structure, plan, {})]
+        return self._memos[-1][3]
 
     def clear(self):
         self._entries.clear()
@@ -274,7 +281,7 @@ class ArrayFeed:
         return sum(int(np.prod(a.shape[1:])) * np.dtype(_host_dtype(a)).itemsize
                    for a in jax.tree_util.tree_leaves(self.arrays))
 
-    def _chunk_memo(self, data):
+    def _chunk_memo(self, data, plan):
         """Where an unshuffled plan's chunks are kept from one epoch or call to the next
         (later ones then find their batches cut, as a hand-written loop's are), or None:
         a shuffled plan, no cache, or data over half the device data budget (the kept
@@ -282,26 +289,30 @@ class ArrayFeed:
         if self._cache is None or self.order_key is None or \
                 2 * _nbytes(self.arrays) > _config.device_data_budget():
             return None
-        return self._cache.chunk_memo(data)
+        return self._cache.chunk_memo(data, plan)
 
     def _resident_units(self, runs, group, scanned=False):
         data = self.device_arrays()
-        memo = self._chunk_memo(data)
-        for number, (size, run) in enumerate(runs):
+        lengths = [group if group > 1 else chunk_length(
             # a chunk's bytes on each device: a split batch is spread over the mesh
-            length = group if group > 1 else chunk_length(
-                size * self._row_bytes() // self.placement.batch_split(size))
+            size * self._row_bytes() // self.placement.batch_split(size))
+            for size, _ in runs]
+        # A training batch too big to share a chunk is cut alone, without the chunk's
+        # axis: the step then gets it as a hand-written loop's step gets its batch (an
+        # index into a chunk of one made XLA cast a big input to 16 bits twice, once for
+        # each of the two shapes it had).
+        singles = [length == 1 and group == 1 and not scanned for length in lengths]
+        memo = self._chunk_memo(data, (self.order_key, tuple(lengths), tuple(singles)))
+        for number, ((size, run), length, single) in enumerate(zip(runs, lengths, singles)):
             key = None if self.order_key is None else self.order_key + (number,)
             starts = range(0, len(run), length)
-            # A training batch too big to share a chunk is cut alone, without the chunk's
-            # axis: the step then gets it as a hand-written loop's step gets its batch (an
-            # index into a chunk of one made XLA cast a big input to 16 bits twice, once
-            # for each of the two shapes it had).
-            single = length == 1 and group == 1 and not scanned
-            kept = None if memo is None else memo.get((key, length, single))
+            # Kept chunks hold their padding batches too: a run mostly padding (8 batches
+            # in a chunk of 32) is cut anew each time rather than kept at 4 times its size.
+            keep = memo if len(starts) * length <= 2 * len(run) else None
+            kept = None if keep is None else keep.get((key, length, single))
             if kept is None:
                 fetch, spec = self._gathering(data, run, length, size, (key, length, single),
-                                              memo, len(starts))
+                                              keep, len(starts))
             for i, done in enumerate(starts):
                 if kept is not None:
                     fetch = spec = (lambda item=kept[i]: item)

@@ -188,6 +188,54 @@ def test_unshuffled_plans_keep_their_chunks_within_half_the_budget(monkeypatch, 
         np.testing.assert_array_equal(a, b)
 
 
+def _two_outputs():
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, [layers.Dense(1, name="a")(inputs),
+                                 layers.Dense(1, name="b")(inputs)])
+    model.compile("sgd", ["mse", "mse"])
+    return model
+
+
+def test_kept_chunks_follow_the_datas_structure_not_only_its_arrays(monkeypatch):
+    """The same sample-weight array moved from one output to the other is other data:
+    the second fit must not get the first one's chunks."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 4)).astype("float32")
+    y = [rng.normal(size=(256, 1)).astype("float32") for _ in range(2)]
+    sw = (np.arange(256) % 2).astype("float32")
+    histories = []
+    for budget in (None, 1):  # kept chunks, then data over the budget: none kept
+        monkeypatch.setattr(_config, "_DEVICE_DATA_BUDGET", {"bytes": budget})
+        keras.utils.set_random_seed(0)
+        model = _two_outputs()
+        model.fit(x, y, sample_weight=[sw, None], batch_size=32, epochs=1, shuffle=False,
+                  verbose=0)
+        histories.append(model.fit(x, y, sample_weight=[None, sw], batch_size=32, epochs=1,
+                                   shuffle=False, verbose=0).history)
+    for name in ("a_loss", "b_loss"):
+        np.testing.assert_allclose(histories[0][name], histories[1][name], rtol=1e-6)
+
+
+def test_kept_chunks_hold_one_plan_a_data_set_and_little_padding(monkeypatch):
+    """Another batch size on the same data replaces the kept chunks (they do not pile up
+    for every batch size seen), and a run mostly padding (5 batches in a chunk of 32) is
+    cut anew each time rather than kept at six times its size."""
+    x, y = _data(64 * 40)
+    model = _model()
+    model.fit(x, y, batch_size=64, epochs=1, verbose=0, shuffle=False)
+    counter = _GatherCounter(monkeypatch)
+    model.evaluate(x, y, batch_size=64, verbose=0)
+    assert counter.count == 0  # fit's chunks: 40 batches, a chunk of 32 and one of 8
+    model.evaluate(x, y, batch_size=512, verbose=0)  # 5 batches: mostly padding
+    model.evaluate(x, y, batch_size=512, verbose=0)
+    assert counter.count == 2
+    counter.count = 0
+    model.evaluate(x, y, batch_size=64, verbose=0)  # batch size 512's plan replaced it
+    assert counter.count == 2
+    memos = model._trainer.cache._memos
+    assert len(memos) == 1 and len(memos[0][3]) == 1
+
+
 def test_a_batch_over_a_chunks_bytes_reaches_the_step_as_a_batch(monkeypatch):
     """A batch too big to share a chunk is cut alone and given to the one-batch step
     without a chunk's leading axis (as a hand-written loop gives it); the numbers are the

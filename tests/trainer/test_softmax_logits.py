@@ -113,3 +113,41 @@ def test_outside_a_step_the_probabilities_are_used_as_given():
     probs = np.exp(_log_softmax(LOGITS))[None].astype(np.float32)
     got = jkeras.losses.categorical_crossentropy(np.array([[0.0, 1.0, 0.0]]), probs)
     np.testing.assert_allclose(got, [_clipped_ce(LOGITS, 1)], rtol=1e-5)
+
+
+def _rank3(head):
+    jkeras.utils.set_random_seed(0)
+    inputs = jkeras.Input((2, 4))
+    logits = jkeras.layers.Dense(3, name="logits")(inputs)
+    model = jkeras.Model(inputs, head(logits))
+    kernel = np.zeros((4, 3), np.float32)
+    kernel[0] = LOGITS
+    model.get_layer("logits").set_weights([kernel, np.zeros(3, np.float32)])
+    model.compile("sgd", "categorical_crossentropy")
+    x = np.zeros((1, 2, 4), np.float32)
+    x[0, :, 0] = 1.0
+    y = np.zeros((1, 2, 3), np.float32)
+    y[0, :, 1] = 1.0
+    return model, x, y
+
+
+def test_a_layers_softmax_of_rank_3_keeps_the_clip_as_in_keras_2():
+    # Keras 2.3's activations.softmax made TensorFlow's softmax op for 2-D inputs only
+    # (higher ranks were divided by hand), so its losses clipped these
+    model, x, y = _rank3(lambda t: jkeras.layers.Activation("softmax")(t))
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), _clipped_ce(LOGITS, 1),
+                               rtol=1e-5)
+
+
+def test_k_softmax_of_any_rank_gives_its_logits():
+    model, x, y = _rank3(lambda t: jkeras.layers.Lambda(lambda z: K.softmax(z))(t))
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), -_log_softmax(LOGITS)[1],
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("logits", [[1000.0, 990.0], [30000.0, 29995.0], [100.0, 100.5]])
+def test_sparse_crossentropy_of_large_logits_keeps_its_precision(logits):
+    z = np.asarray([logits], np.float32)
+    got = jkeras.losses.sparse_categorical_crossentropy(np.array([1]), z, from_logits=True)
+    expected = -_log_softmax(np.asarray(logits, np.float64))[1]
+    np.testing.assert_allclose(got, [expected], rtol=1e-4)
