@@ -99,14 +99,16 @@ def _scaled(optimizer, loss, opt_state):
 
 def _losses(model, mvars, targets, trainable, non_trainable, batch, training, key):
     """`(total loss, per-output losses, flat outputs, new state, added metrics)` of the
-    model on a batch: the compiled losses, weight and activity penalties, added losses."""
+    model on a batch: the compiled losses, weight and activity penalties, added losses.
+    The callers trace it, and the metrics' update on its outputs, inside
+    `softmax_logits.recording()`: a cross-entropy of a softmax output, a loss's or a
+    metric's, is then taken from the softmax's logits, as Keras 2.3's were."""
     x, y, sw = batch
     variables = mvars.assemble(trainable, non_trainable)
-    with softmax_logits.recording():  # a softmax output's cross-entropy: from its logits
-        outputs, new_state, added, metrics = forward_with_metrics(model, variables, x,
-                                                                  training, key)
-        outputs = _flat_outputs(model, outputs, targets.output_names)
-        total, per_output = targets.compute_loss(outputs, y, sw)
+    outputs, new_state, added, metrics = forward_with_metrics(model, variables, x, training,
+                                                              key)
+    outputs = _flat_outputs(model, outputs, targets.output_names)
+    total, per_output = targets.compute_loss(outputs, y, sw)
     if model.has_regularizers():
         total = total + model.regularization_loss(variables["params"])
     total = total + _callable_losses(model, mvars, trainable, non_trainable)
@@ -119,10 +121,14 @@ def make_train_step(model, mvars, targets, tx, cw_table=None, deferred=False):
     left for the caller to update (`scan_steps` does it once for a whole scan)."""
     has_constraints = model.has_constraints()
 
-    def loss_fn(trainable, non_trainable, x, y, sw, key, opt_state):
-        total, per_output, outputs, new_state, added = _losses(
-            model, mvars, targets, trainable, non_trainable, (x, y, sw), True, key)
-        return _scaled(model.optimizer, total, opt_state), (total, outputs, new_state,
+    def loss_fn(trainable, non_trainable, x, y, sw, key, opt_state, metric_state):
+        # The metrics update here, beside the loss they share the outputs with (aux: no
+        # gradient flows into them), so that both see the softmax outputs' logits.
+        with softmax_logits.recording():
+            total, per_output, outputs, new_state, added = _losses(
+                model, mvars, targets, trainable, non_trainable, (x, y, sw), True, key)
+            metrics = targets.update_output_metrics(metric_state, outputs, y, sw, added)
+        return _scaled(model.optimizer, total, opt_state), (total, metrics, new_state,
                                                              per_output, added)
 
     def step(state, batch):
@@ -134,14 +140,14 @@ def make_train_step(model, mvars, targets, tx, cw_table=None, deferred=False):
         # XLA drops it entirely, which a carried split could not allow.
         key = jax.random.fold_in(state["key"], state["step"])
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
-        (_, (total, outputs, new_state, per_output, added)), grads = grad_fn(
-            state["trainable"], state["non_trainable"], x, y, sw, key, state["opt_state"])
+        (_, (total, metrics, new_state, per_output, added)), grads = grad_fn(
+            state["trainable"], state["non_trainable"], x, y, sw, key, state["opt_state"],
+            state["metrics"])
         updates, opt_state = tx.update(grads, state["opt_state"], state["trainable"])
         trainable = optax.apply_updates(state["trainable"], updates)
         if has_constraints:
             trainable = _constrained(model, mvars, trainable, state["non_trainable"])
         non_trainable = mvars.new_state(new_state, state["non_trainable"])
-        metrics = targets.update_output_metrics(state["metrics"], outputs, y, sw, added)
         values = targets.loss_values(total, per_output, added)
         state = dict(state, trainable=trainable, non_trainable=non_trainable,
                      opt_state=opt_state, metrics=metrics, step=state["step"] + 1)
@@ -157,12 +163,13 @@ def make_test_step(model, mvars, targets):
     """`step(state, metrics, batch) -> metrics`, in inference mode (`state` is read only)."""
     def step(state, metrics, batch):
         x, y, sw = batch
-        total, per_output, outputs, _, added = _losses(
-            model, mvars, targets, state["trainable"], state["non_trainable"], batch, False,
-            None)
-        batch_size = flatten(x)[0].shape[0]
-        return targets.update_metrics(metrics, total, per_output, outputs, y, sw, batch_size,
-                                      added)
+        with softmax_logits.recording():  # (see `_losses`)
+            total, per_output, outputs, _, added = _losses(
+                model, mvars, targets, state["trainable"], state["non_trainable"], batch,
+                False, None)
+            batch_size = flatten(x)[0].shape[0]
+            return targets.update_metrics(metrics, total, per_output, outputs, y, sw,
+                                          batch_size, added)
 
     return step
 

@@ -77,6 +77,24 @@ def test_a_softmax_outputs_loss_comes_from_its_logits(head, name):
     np.testing.assert_allclose(after[0], before[0] - 0.1 * grad, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("metric", ["categorical_crossentropy",
+                                    "sparse_categorical_crossentropy"])
+def test_a_crossentropy_metric_of_a_softmax_output_uses_its_logits_too(metric):
+    """Keras 2.3's metric saw the same softmax op as the loss did: in fit's logs and in
+    evaluate, the metric equals the loss."""
+    sparse = metric.startswith("sparse")
+    model = _model(lambda t: jkeras.layers.Activation("softmax")(t))
+    model.compile(jkeras.optimizers.SGD(0.0), metric, metrics=[metric])
+    x = np.array([[1.0, 0.0, 0.0, 0.0]], np.float32)
+    y = np.array([1]) if sparse else np.array([[0.0, 1.0, 0.0]], np.float32)
+    expected = -_log_softmax(LOGITS)[1]
+    loss, value = model.evaluate(x, y, verbose=0)
+    np.testing.assert_allclose([loss, value], [expected, expected], rtol=1e-6)
+    logs = model.fit(x, y, epochs=1, verbose=0).history
+    np.testing.assert_allclose([logs["loss"][0], logs[metric][0]], [expected, expected],
+                               rtol=1e-6)
+
+
 def test_a_dense_layers_softmax_activation_counts_too():
     model, x, y = _compiled(lambda t: t, "categorical string")
     dense = jkeras.Sequential([jkeras.Input((4,)), jkeras.layers.Dense(3, activation="softmax")])
