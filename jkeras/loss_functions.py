@@ -115,13 +115,13 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     inside a train or test step, p that a softmax gave is taken from its logits (see
     `jkeras.softmax_logits`)."""
     logits = None if from_logits else softmax_logits.logits_of(y_pred, axis)
+    if logits is not None:
+        y_pred, from_logits = logits, True
     y_true, y_pred = _pair(y_true, y_pred)
     if label_smoothing:
         num_classes = y_pred.shape[axis]
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
-    if logits is not None:
-        log_p = jax.nn.log_softmax(_float_array(logits), axis=axis)
-    elif from_logits:
+    if from_logits:
         log_p = jax.nn.log_softmax(y_pred, axis=axis)
     else:
         eps = _config.epsilon()

@@ -17,7 +17,7 @@ import numpy as np
 from jkeras.utils.data_utils import Sequence
 
 __all__ = ["is_generator_like", "match_structure", "check_array_shapes", "check_lengths",
-           "batch_indices", "unpack_batch", "is_sequence", "BatchQueue"]
+           "batch_indices", "batch_runs", "unpack_batch", "is_sequence", "BatchQueue"]
 
 
 def is_generator_like(x):
@@ -109,8 +109,20 @@ def batch_indices(num_samples, batch_size, shuffle, rng):
         index = np.arange(num_samples)
         batches = [index[b * batch_size:(b + 1) * batch_size] for b in order]
         return [rng.permutation(b) for b in batches]
+    return [row for _, rows in batch_runs(num_samples, batch_size, shuffle, rng)
+            for row in rows]
+
+
+def batch_runs(num_samples, batch_size, shuffle, rng):
+    """The batches `batch_indices` makes for `shuffle` True or False (the same draws), as
+    runs `(size, rows)`: one permutation cut into the rows of an int array, the full
+    batches' and then the last partial one's (no Python list of index arrays)."""
     index = rng.permutation(num_samples) if shuffle else np.arange(num_samples)
-    return [index[i:i + batch_size] for i in range(0, num_samples, batch_size)]
+    full = num_samples // batch_size * batch_size
+    runs = [(batch_size, index[:full].reshape(-1, batch_size))] if full else []
+    if full < num_samples:
+        runs.append((num_samples - full, index[full:][None]))
+    return runs
 
 
 def unpack_batch(batch):

@@ -222,9 +222,9 @@ class Trainer:
         """Zeroed metric accumulators in buffers of their own (the step donates them).
         On an accelerator a program with no inputs makes them: a copy from the host
         blocked the H200 machine's host for 1-2 ms at each epoch's start, with the device
-        idle (`benchmarks/kernel_trace.py`). On the CPU the copy costs nothing, and with
-        several (forced) CPU devices that program in flight beside a step sometimes left
-        a collective of the step waiting for a device thread until XLA aborted."""
+        idle (`benchmarks/kernel_trace.py`). On the CPU the copy costs nothing. (An
+        XLA:CPU abort once blamed on that program is the limit of 32 programs in flight
+        per device, which `Placement.dispatched` keeps the loops under.)"""
         if zeros_on_device():
             return self._fn("zero_metrics")()
         if self._zero_metrics is None:
