@@ -223,6 +223,7 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
             if overlap and pending is not None:
                 trainer.state = dict(trainer.state, metrics=trainer.fresh_metrics())
                 pending, started_next = _run_first_unit(trainer, pending), True
+            trainer.make_spare_metrics()  # the next epoch's or fit's, while the device works
             epoch_logs = trainer.logs_from(results)
             if val is not None and _should_validate(epoch, validation_freq):
                 val_logs = _evaluate(trainer, val, val_batch_size, validation_steps,

@@ -8,6 +8,7 @@ arrays back when the call ends. Its loops are the only place callbacks are sched
 import concurrent.futures
 import threading
 import warnings
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -83,6 +84,8 @@ class Trainer:
         self._shardings = None
         self._zero_metrics = None
         self._shared_zero_metrics = None
+        self._spare_metrics = None
+        self._handed_out = None  # {id: weak reference} of the arrays `_keep` gave out
 
     def resume_at(self, epoch):
         """Makes the running `fit` start at `epoch` (a callback restoring a backup)."""
@@ -114,7 +117,7 @@ class Trainer:
             self.cache = epoch_iterator.DeviceCache(placement=self._placement)
             self._jitted, self._ahead, self._compiled_ahead = {}, {}, False
             self._shardings = None
-            self._shared_zero_metrics = None
+            self._shared_zero_metrics = self._spare_metrics = None
         return self._placement
 
     def state_shardings(self, state):
@@ -219,8 +222,22 @@ class Trainer:
                 "opt_state": self.opt_state, "key": self.key, "step": step}
 
     def fresh_metrics(self):
-        """Zeroed metric accumulators in buffers of their own (the step donates them).
-        On an accelerator a program with no inputs makes them: a copy from the host
+        """Zeroed metric accumulators in buffers of their own (the step donates them):
+        the spare ones if made (`make_spare_metrics`), else new ones."""
+        self.placement()
+        spare, self._spare_metrics = self._spare_metrics, None
+        return spare if spare is not None else self._zero_metrics_now()
+
+    def make_spare_metrics(self):
+        """Makes the next `fresh_metrics` ahead. The loops call it just before the host
+        waits for an epoch's logs, when making them costs no time: the next epoch, or
+        the next `fit`'s first step, then finds them made."""
+        self.placement()
+        if self._spare_metrics is None:
+            self._spare_metrics = self._zero_metrics_now()
+
+    def _zero_metrics_now(self):
+        """On an accelerator a program with no inputs makes them: a copy from the host
         blocked the H200 machine's host for 1-2 ms at each epoch's start, with the device
         idle (`benchmarks/kernel_trace.py`). On the CPU the copy costs nothing. (An
         XLA:CPU abort once blamed on that program is the limit of 32 programs in flight
@@ -234,22 +251,47 @@ class Trainer:
     def shared_zero_metrics(self):
         """Zeroed accumulators for programs that donate nothing, made once."""
         if self._shared_zero_metrics is None:
-            self._shared_zero_metrics = self.fresh_metrics()
+            self._shared_zero_metrics = self._zero_metrics_now()
         return self._shared_zero_metrics
 
     def begin(self):
-        """Binds the model's cells to a new train state (own copies: it is donated)."""
+        """Binds the model's cells to a new train state, which the first step donates."""
         if self.binding is not None:
             return False
         mvars = self.variables()
         self.placement()
         parts = self._fresh_state(mvars)
-        state = self._fn("begin")(self._place_state(parts))
-        if self._zero_metrics is None and not zeros_on_device():
-            self._zero_metrics = jax.device_get(state["metrics"])  # no transfer on the CPU
+        state = self._handed_over(parts)
+        if state is None:
+            state = self._fn("begin")(self._place_state(parts))
+            if self._zero_metrics is None and not zeros_on_device():
+                self._zero_metrics = jax.device_get(state["metrics"])  # no CPU transfer
         self.binding = StateBinding(mvars)
         self.binding.bind(state)
         return True
+
+    def _handed_over(self, parts):
+        """The train state made of `parts` themselves, or None where the `begin` program
+        must make it. The first step donates these arrays, as Keras 3's donates its
+        variables' values, so they must be arrays this trainer made and gave out when it
+        last stopped (the cells' weights, the optimizer state, key and step), each held
+        once: while bound, the cells read copies of the state. The first call, and any
+        after the cells were given other arrays (`set_weights`, a load, another model
+        training a shared layer), copies them in the program instead. No program runs
+        here: that saved each later `fit` a dispatch and a copy of every weight and slot."""
+        if parts["opt_state"] is None or self._handed_out is None:
+            return None
+        placed = self._place_state(parts)
+        leaves = jax.tree_util.tree_leaves(placed)
+        owned = self._handed_out
+        if len(leaves) != len(owned) or len({id(a) for a in leaves}) != len(leaves):
+            return None
+        for a in leaves:
+            ref = owned.get(id(a))
+            if ref is None or ref() is not a:
+                return None
+        self._handed_out = None  # given once
+        return dict(placed, metrics=self.fresh_metrics())
 
     def end(self):
         if self.binding is None:
@@ -258,10 +300,15 @@ class Trainer:
         self._keep(binding.release())
 
     def _keep(self, state):
-        """Keeps what outlives a call besides the weights: optimizer state, key, step."""
+        """Keeps what outlives a call besides the weights: optimizer state, key, step;
+        notes the arrays given out (see `_handed_over`)."""
         self.opt_state = state["opt_state"]
         self.key = state["key"]
         self.step = state["step"]
+        leaves = jax.tree_util.tree_leaves(
+            {k: state[k] for k in ("trainable", "non_trainable", "opt_state", "key", "step")})
+        self._handed_out = {id(a): weakref.ref(a) for a in leaves
+                            if isinstance(a, jax.Array)}
 
     @property
     def state(self):
@@ -447,11 +494,12 @@ class Trainer:
         trainer's first `fit` does this: later ones find their programs compiled (or
         compile a new shape as they go), and the shapes' tracing would cost every `fit`
         about a millisecond of host time."""
+        mvars = self.variables()  # first: finding new cells clears the flag below
         if self.binding is not None or self._compiled_ahead:
             return
         self._compiled_ahead = True
         # As shapes: placing the weights here would move them once more before `begin`.
-        parts = self._place_state(self._fresh_state(self.variables()), shapes_only=True)
+        parts = self._place_state(self._fresh_state(mvars), shapes_only=True)
         state = self._abstract(jax.eval_shape(self._fn("begin"), parts))
         spec = self._abstract(unit.spec())
         if unit.kind == "chunk":

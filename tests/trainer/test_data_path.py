@@ -97,12 +97,13 @@ def test_no_upload_per_step(monkeypatch):
     model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     counter = _PutCounter(monkeypatch)
     model.fit(x, y, batch_size=32, epochs=2, verbose=0)  # 64 steps
-    # one index table per epoch and, on the CPU, the metrics' zeros between epochs
-    # (an accelerator makes them on the device), whatever the step count
-    assert counter.count == 3
+    # one index table per epoch and, on the CPU, the metrics' zeros made at each
+    # epoch's end for the next epoch or fit (an accelerator makes them on the device),
+    # whatever the step count
+    assert counter.count == 4
     counter.count = 0
     model.fit(x, y, batch_size=256, epochs=2, verbose=0)  # 8 steps
-    assert counter.count == 3
+    assert counter.count == 4
 
 
 def test_same_arrays_are_not_uploaded_again(monkeypatch):
@@ -111,11 +112,13 @@ def test_same_arrays_are_not_uploaded_again(monkeypatch):
     model.fit(x, y, batch_size=64, epochs=1, verbose=0)
     counter = _PutCounter(monkeypatch)
     model.fit(x, y, batch_size=64, epochs=1, verbose=0)
-    assert counter.count == 1  # the epoch's index table only
+    # the epoch's index table, and (on the CPU) the zeroed metrics made at the epoch's
+    # end for the next fit
+    assert counter.count == 2
     x2 = x.copy()
     counter.count = 0
     model.fit(x2, y, batch_size=64, epochs=1, verbose=0)
-    assert counter.count == 2  # the new x and the table (y is still on the device)
+    assert counter.count == 3  # the new x besides (y is still on the device)
 
 
 def test_unshuffled_plans_keep_their_index_tables(monkeypatch):
@@ -129,14 +132,15 @@ def test_unshuffled_plans_keep_their_index_tables(monkeypatch):
     model.predict(x, batch_size=64, verbose=0)
     counter = _PutCounter(monkeypatch)
     model.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False)
-    assert counter.count == 1  # the metrics' zeros for the second epoch (on the CPU)
+    # the metrics' zeros (on the CPU) made at each epoch's end for the next epoch or fit
+    assert counter.count == 2
     counter.count = 0
     model.evaluate(x, y, batch_size=64, verbose=0)
     model.predict(x, batch_size=64, verbose=0)
     assert counter.count == 0
     counter.count = 0
     model.fit(x, y, batch_size=64, epochs=2, verbose=0)  # shuffled: a table an epoch
-    assert counter.count == 3
+    assert counter.count == 4  # and the zeros, as above
 
 
 class _GatherCounter:

@@ -1,0 +1,79 @@
+"""A later `fit` hands the arrays the trainer gave out when it last stopped (the cells'
+weights, the optimizer state, key and step) to its first step, donated, with no program
+of its own; arrays that came from elsewhere are copied first, so nothing a user holds is
+deleted."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import jkeras as keras
+from jkeras import layers
+
+
+def _data(n=256, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6)).astype("float32")
+    y = (x[:, :2].sum(axis=1) > 0).astype("float32")[:, None]
+    return x, y
+
+
+def _model(weights=None):
+    model = keras.Sequential([layers.Dense(8, activation="relu", input_shape=(6,)),
+                              layers.BatchNormalization(),
+                              layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    if weights is not None:
+        model.set_weights(weights)
+    return model
+
+
+def _count_begins(model):
+    trainer = model._trainer
+    real = trainer._fn("begin")
+    calls = []
+
+    def counting(*args):
+        if not any(isinstance(a, jax.core.Tracer) for a in jax.tree_util.tree_leaves(args)):
+            calls.append(1)  # a run, not a trace (compiling ahead traces it for shapes)
+        return real(*args)
+    trainer._jitted["begin"] = counting
+    return calls
+
+
+def test_later_fits_start_from_the_last_state_with_no_program():
+    x, y = _data()
+    whole = _model()
+    weights = whole.get_weights()
+    parts = _model(weights)
+    whole.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0)
+    parts.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
+    begins = _count_begins(parts)
+    first = parts.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
+    second = parts.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
+    assert begins == []
+    # three epochs in three calls train as three in one: the same optimizer state,
+    # step count and weights carried over
+    for a, b in zip(whole.get_weights(), parts.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert first.history["loss"][0] > second.history["loss"][0]
+    assert int(parts.optimizer.iterations.numpy()) == 24
+
+
+def test_arrays_from_outside_are_copied_not_donated():
+    x, y = _data()
+    model = _model()
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    begins = _count_begins(model)
+    mine = jnp.full((6, 8), 0.1, "float32")
+    model.layers[0].weights[0].assign(mine)  # the cell now holds the user's own array
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert begins == [1]
+    assert not mine.is_deleted()
+    np.testing.assert_array_equal(np.asarray(mine), np.full((6, 8), 0.1, "float32"))
+    assert not np.allclose(model.layers[0].get_weights()[0], 0.1)  # and it trained
+    begins.clear()
+    model.set_weights(model.get_weights())
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert begins == [1]
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert begins == [1]  # its own arrays again
