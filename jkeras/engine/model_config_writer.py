@@ -286,6 +286,27 @@ def _lambda_function(value):
     return value
 
 
+def _derived_backward_layer(layer):
+    """The backward layer of a Bidirectional given none: its `layer`'s config with
+    `go_backwards` flipped, named `backward_<name>` (as `Bidirectional.__init__` makes it).
+
+    `.keras` configs write it out, as Keras 3 does. Left out, Keras 3 derives it while
+    loading by serializing the wrapped layer twice inside the loader's object-sharing scope,
+    which remembers every object it serialized by `id()` without keeping it alive: once a
+    freed object's address is reused, the derived layers can come back as another layer
+    (some loads fail with "Forward layer and backward layer should have different
+    `go_backwards` value"). Keras 2 configs keep leaving it out: Keras 2.3 takes no
+    `backward_layer` argument."""
+    inner = layer.get("config") if isinstance(layer, dict) else None
+    if not isinstance(inner, dict) or not isinstance(inner.get("go_backwards"), bool):
+        return None
+    name = str(inner.get("name", ""))
+    for prefix in ("forward_", "backward_"):
+        name = name[len(prefix):] if name.startswith(prefix) else name
+    return {**layer, "config": {**inner, "name": f"backward_{name}",
+                                "go_backwards": not inner["go_backwards"]}}
+
+
 def portable_layer_config(class_name, config, keras3=False):
     """A layer config both Keras 2 and Keras 3 read: Keras-2-only arguments at their
     default left out, nested objects tagged with their module. With `keras3=True`, also
@@ -316,6 +337,10 @@ def portable_layer_config(class_name, config, keras3=False):
         if isinstance(config.get("axis"), list) and len(config["axis"]) == 1 and \
                 class_name in ("BatchNormalization", "LayerNormalization"):
             config["axis"] = config["axis"][0]
+        if class_name == "Bidirectional" and config.get("backward_layer") is None:
+            backward = _derived_backward_layer(config.get("layer"))
+            if backward is not None:
+                config["backward_layer"] = backward
     return {key: _tag_value(key, value, keras3) for key, value in config.items()}
 
 

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 from jkeras.engine.base_layer import Layer, flatten, map_structure
 from jkeras.engine.input_spec import InputSpec
 from jkeras.engine.model import Model
+from jkeras.engine.model_config_writer import _derived_backward_layer
 from jkeras.layers.nested_weights import strip_prefix, with_prefix
 from jkeras.layers.recurrent import _eager_call_keeping_state, _first_shape
 from jkeras.layers.serialization import deserialize as deserialize_layer
@@ -221,6 +222,13 @@ class TimeDistributed(Wrapper):
 # ---------------------------------------------------------------------------- Bidirectional
 def _remove_prefix(name, prefix):
     return name[len(prefix):] if name.startswith(prefix) else name
+
+
+def _is_derived_backward(layer_config, backward_config):
+    derived = _derived_backward_layer(layer_config)
+    return derived is not None and isinstance(backward_config, dict) and all(
+        backward_config.get(key) == derived.get(key)
+        for key in ("class_name", "registered_name", "config"))
 
 
 def _recreate(layer, name, **overrides):
@@ -434,6 +442,8 @@ class Bidirectional(Wrapper):
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         backward = config.pop("backward_layer", None)
-        if backward is not None:
+        # One that is just the derived backward layer (`.keras` files write it out) is left
+        # to be derived again, so that the config read back is the one written.
+        if backward is not None and not _is_derived_backward(config.get("layer"), backward):
             config["backward_layer"] = deserialize_layer(backward, custom_objects)
         return super().from_config(config, custom_objects=custom_objects)

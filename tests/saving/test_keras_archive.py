@@ -150,6 +150,34 @@ def test_keras3_loads_our_optimizer_state(keras_ref, tmp_path):
         np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-6)
 
 
+def test_keras3_loads_our_bidirectional_when_an_address_is_reused(keras_ref, monkeypatch,
+                                                                   tmp_path):
+    """Keras 3's loader remembers the objects it serializes by `id()` without keeping them
+    alive; deriving a missing backward layer, Bidirectional serializes its wrapped layer
+    twice, so once a freed wrapped layer's address went to the next one, the next
+    Bidirectional got the earlier's backward layer ("... different `go_backwards` value").
+    Our archives write the backward layer out. The reuse is forced here (every RNN, one id)."""
+    from keras.src.saving import serialization_lib
+
+    model = fx.build_family("wrappers", jkeras)
+    inputs = fx.family_inputs("wrappers")
+    model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        layers = json.loads(archive.read("config.json"))["config"]["layers"]
+    backward = [l["config"]["backward_layer"] for l in layers
+                if l["class_name"] == "Bidirectional"]
+    assert [(b["class_name"], b["config"]["name"], b["config"]["go_backwards"])
+            for b in backward] == [("LSTM", "backward_lstm", True),
+                                   ("GRU", "backward_gru", True)]
+    assert "backward_layer" not in model.to_json()  # Keras 2 configs keep none
+
+    monkeypatch.setattr(serialization_lib, "id", lambda obj: 1 if isinstance(
+        obj, keras_ref.layers.RNN) else id(obj), raising=False)
+    theirs = keras_ref.models.load_model(tmp_path / "m.keras")
+    for got, want in zip(_predict(theirs, inputs), _predict(model, inputs)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
 # ---------------------------------------------------------------------------- load_weights
 def test_by_name_and_skip_mismatch_in_keras3_layout(tmp_path):
     def build(units, middle_name):
