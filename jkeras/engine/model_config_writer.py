@@ -22,7 +22,8 @@ from jkeras.serialization import builtin_tables
 from jkeras.serialization.object_registry import get_registered_name
 
 __all__ = ["KERAS2", "KERAS3", "serialize_layer", "keras3_tensor", "functional_config",
-           "sequential_config", "model_to_dict", "portable_layer_config", "layer_to_keras3"]
+           "sequential_config", "model_to_dict", "portable_layer_config", "layer_to_keras3",
+           "derived_backward_layer"]
 
 KERAS2 = "keras2"
 KERAS3 = "keras3"
@@ -286,7 +287,7 @@ def _lambda_function(value):
     return value
 
 
-def _derived_backward_layer(layer):
+def derived_backward_layer(layer):
     """The backward layer of a Bidirectional given none: its `layer`'s config with
     `go_backwards` flipped, named `backward_<name>` (as `Bidirectional.__init__` makes it).
 
@@ -338,7 +339,7 @@ def portable_layer_config(class_name, config, keras3=False):
                 class_name in ("BatchNormalization", "LayerNormalization"):
             config["axis"] = config["axis"][0]
         if class_name == "Bidirectional" and config.get("backward_layer") is None:
-            backward = _derived_backward_layer(config.get("layer"))
+            backward = derived_backward_layer(config.get("layer"))
             if backward is not None:
                 config["backward_layer"] = backward
     return {key: _tag_value(key, value, keras3) for key, value in config.items()}

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from jkeras.engine.base_layer import Layer, flatten, map_structure
 from jkeras.engine.input_spec import InputSpec
 from jkeras.engine.model import Model
-from jkeras.engine.model_config_writer import _derived_backward_layer
+from jkeras.engine.model_config_writer import derived_backward_layer
 from jkeras.layers.nested_weights import strip_prefix, with_prefix
 from jkeras.layers.recurrent import _eager_call_keeping_state, _first_shape
 from jkeras.layers.serialization import deserialize as deserialize_layer
@@ -225,7 +225,7 @@ def _remove_prefix(name, prefix):
 
 
 def _is_derived_backward(layer_config, backward_config):
-    derived = _derived_backward_layer(layer_config)
+    derived = derived_backward_layer(layer_config)
     return derived is not None and isinstance(backward_config, dict) and all(
         backward_config.get(key) == derived.get(key)
         for key in ("class_name", "registered_name", "config"))
