@@ -141,6 +141,25 @@ def test_group_norm(keras_ref, rng, groups, axis, shape):
     assert again.get_config() == o.get_config()
 
 
+@pytest.mark.parametrize("offset", [0.0, 1e4])
+def test_statistics_in_one_pass_keep_their_precision(rng, offset):
+    """Mean and variance come from one pass over the data, shifted by its first element:
+    right against float64 even where the mean dwarfs the spread (1e4 against 1), where
+    E[x^2] - E[x]^2 unshifted loses every digit in float32; their gradients too."""
+    import jax
+    import jax.numpy as jnp
+    x = (rng.normal(size=(6, 5, 64)) + offset).astype("float32")
+    x64 = x.astype("float64")
+    for axes in ((2,), (0, 1)):
+        mean, var = norm.masked_moments(jnp.asarray(x), axes)
+        np.testing.assert_allclose(mean, x64.mean(axes, keepdims=True), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(var, x64.var(axes, keepdims=True), rtol=2e-3)
+    w = rng.normal(size=(6, 5, 1))
+    grad = jax.grad(lambda v: jnp.sum(norm.masked_moments(v, (2,))[1] * w))(jnp.asarray(x))
+    expected = 2 * (x64 - x64.mean(2, keepdims=True)) / 64 * w
+    np.testing.assert_allclose(grad, expected, rtol=1e-3, atol=1e-3)
+
+
 def test_group_norm_rejects_indivisible_channels():
     with pytest.raises(ValueError, match="groups"):
         norm.GroupNormalization(groups=3).build_from_shape((None, 4))
