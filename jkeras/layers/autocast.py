@@ -40,8 +40,9 @@ def compute_in_float32(x):
 
 def _array_like(x):
     """Python and numpy values as arrays, so that they are cast like arrays."""
-    if isinstance(x, (list, tuple, dict)) or x is None or isinstance(x, (bool, str)):
-        return x
+    if isinstance(x, (list, tuple, dict, jax.Array, jax.core.Tracer)) or x is None or \
+            isinstance(x, (bool, str)):
+        return x  # (an array or tracer as it is: one passed twice stays one object)
     return jnp.asarray(x) if hasattr(x, "__array__") or isinstance(x, (int, float)) else x
 
 

@@ -31,6 +31,34 @@ def test_mha_self_attention(keras_ref, rng):
     np.testing.assert_allclose(ours(x, x), theirs(x, x), **TOL)
 
 
+def test_mha_self_attention_projects_once(keras_ref, rng, monkeypatch):
+    """One array for query, key and value: the three projections are one matmul; the
+    outputs match Keras's and the gradients those of three separate projections."""
+    import jax
+    import jax.numpy as jnp
+    x = rng.normal(size=(2, 5, 6)).astype("float32")
+    ours, theirs = _mha_pair(keras_ref, x, x, num_heads=3, key_dim=4)
+    one = jnp.asarray(x)
+    separate = []
+    real = MultiHeadAttention._project
+    monkeypatch.setattr(MultiHeadAttention, "_project",
+                        lambda self, *a: separate.append(1) or real(self, *a))
+    np.testing.assert_allclose(ours(one, one), theirs(x, x), **TOL)
+    assert separate == []
+    variables = ours._get_vars()
+
+    def loss(params, inputs, copy):
+        out, _ = ours.apply(dict(variables, params=params), inputs, inputs + 0 if copy
+                            else inputs, use_causal_mask=True)
+        return jnp.sum(jnp.sin(out))
+    fused = jax.grad(loss, argnums=(0, 1))(variables["params"], one, False)
+    assert separate == []
+    apart = jax.grad(loss, argnums=(0, 1))(variables["params"], one, True)
+    assert len(separate) == 3
+    for a, b in zip(jax.tree_util.tree_leaves(fused), jax.tree_util.tree_leaves(apart)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_mha_cross_attention_with_key(keras_ref, rng):
     q = rng.normal(size=(2, 4, 6)).astype("float32")
     v = rng.normal(size=(2, 7, 3)).astype("float32")
