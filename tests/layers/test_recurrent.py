@@ -167,12 +167,18 @@ def test_hard_sigmoid_is_the_keras2_formula(rng):
 
 def test_stacked_cells_match_keras(keras_ref, rng):
     x = _inputs(rng)
-    theirs = keras_ref.layers.RNN([keras_ref.layers.LSTMCell(3), keras_ref.layers.GRUCell(2, reset_after=False),
-                                   keras_ref.layers.SimpleRNNCell(2)],
-                                  return_sequences=True, return_state=True, name="rnn")
+    k = keras_ref.layers
+    # Every layer named on both sides: Keras 3's name counters run on across tests
+    # (rnn_1, stacked_rnn_cells_1, lstm_cell_1 after other tests made some).
+    theirs = k.RNN(k.StackedRNNCells([k.LSTMCell(3, name="lstm_cell"),
+                                      k.GRUCell(2, reset_after=False, name="gru_cell"),
+                                      k.SimpleRNNCell(2, name="simple_rnn_cell")],
+                                     name="stacked_rnn_cells"),
+                   return_sequences=True, return_state=True, name="rnn")
     theirs.build(x.shape)
-    # Both named: Keras 3's name counter runs on across tests (rnn_1 after another RNN).
-    ours = RNN(StackedRNNCells([LSTMCell(3), GRUCell(2), SimpleRNNCell(2)]),
+    ours = RNN(StackedRNNCells([LSTMCell(3, name="lstm_cell"), GRUCell(2, name="gru_cell"),
+                                SimpleRNNCell(2, name="simple_rnn_cell")],
+                               name="stacked_rnn_cells"),
                return_sequences=True, return_state=True, name="rnn")
     ours.build_from_shape((None, 5, 4))
     assert [w.name[:-2] for w in ours.weights] == [w.path for w in theirs.weights]
