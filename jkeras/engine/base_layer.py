@@ -301,6 +301,21 @@ class Layer(NodeAccessors):
         self._maybe_build(standardize_nested_shape(input_shape))
 
     # ------------------------------------------------------------------ weights API
+    def __getattr__(self, name):
+        """A built layer's weight under its Keras attribute name (`dense.kernel`,
+        `conv.bias`, `bn.moving_mean`, `embedding.embeddings`), as the handle `weights`
+        lists. Only reached when no attribute of that name exists."""
+        if hasattr(type(self), name):  # a property that raised: its own error, again
+            return object.__getattribute__(self, name)
+        variables = None if name.startswith("_") else self.__dict__.get("_variables")
+        if variables:
+            for kind in ("params", "state"):
+                cell = variables.get(kind, {}).get(name)
+                if isinstance(cell, Variable) and \
+                        (kind == "params" or name not in self.non_weight_state):
+                    return Weight(self, name, kind, kind == "params" and self.trainable)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
     def _weight_handles(self):
         if not self.built:
             return [], []

@@ -93,3 +93,31 @@ def test_add_weight_errors_name_the_layer():
 
     with pytest.raises(ValueError, match="no_such_initializer"):
         Bad(name="bad")(np.ones((1, 2), "float32"))
+
+
+@pytest.mark.parametrize("build", [
+    lambda L: (L.Dense(3), (2, 4), ("kernel", "bias")),
+    lambda L: (L.Conv2D(2, 3), (1, 6, 6, 2), ("kernel", "bias")),
+    lambda L: (L.BatchNormalization(), (2, 5), ("gamma", "beta", "moving_mean",
+                                                "moving_variance")),
+    lambda L: (L.LayerNormalization(), (2, 5), ("gamma", "beta")),
+    lambda L: (L.Embedding(7, 3), (2, 4), ("embeddings",)),
+])
+def test_weights_under_their_keras_attribute_names(keras_ref, build):
+    """`layer.kernel`, `bn.moving_mean`, ...: Keras 2 scripts read and write built-in
+    layers' weights by attribute; the same names as Keras's, the same values."""
+    from jkeras import backend as K
+    ours, shape, names = build(jkeras.layers)
+    theirs, _, _ = build(keras_ref.layers)
+    theirs.build(shape)
+    ours.build_from_shape(shape)
+    ours.set_weights(theirs.get_weights())
+    for name in names:
+        np.testing.assert_array_equal(K.get_value(getattr(ours, name)),
+                                      np.asarray(getattr(theirs, name)))
+    first = getattr(ours, names[0])
+    assert first.name in [w.name for w in ours.weights]
+    K.set_value(first, np.ones(first.shape, "float32"))
+    np.testing.assert_array_equal(ours.get_weights()[0], np.ones(first.shape))
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_weight'"):
+        ours.no_such_weight
