@@ -142,22 +142,46 @@ def test_group_norm(keras_ref, rng, groups, axis, shape):
 
 
 @pytest.mark.parametrize("offset", [0.0, 1e4])
-def test_statistics_in_one_pass_keep_their_precision(rng, offset):
-    """Mean and variance come from one pass over the data, shifted by its first element:
+def test_one_pass_statistics_keep_their_precision(rng, offset):
+    """16-bit layers take mean and variance in one pass, shifted by the first element:
     right against float64 even where the mean dwarfs the spread (1e4 against 1), where
-    E[x^2] - E[x]^2 unshifted loses every digit in float32; their gradients too."""
+    E[x^2] - E[x]^2 unshifted loses every digit in float32; their gradients too. Int
+    axes, negative axes and empty reductions as the two-pass form."""
     import jax
     import jax.numpy as jnp
     x = (rng.normal(size=(6, 5, 64)) + offset).astype("float32")
     x64 = x.astype("float64")
-    for axes in ((2,), (0, 1)):
-        mean, var = norm.masked_moments(jnp.asarray(x), axes)
-        np.testing.assert_allclose(mean, x64.mean(axes, keepdims=True), rtol=1e-6, atol=1e-6)
-        np.testing.assert_allclose(var, x64.var(axes, keepdims=True), rtol=2e-3)
+    for axes in ((2,), (0, 1), -1, (-3, -2)):
+        for one_pass in (False, True):
+            mean, var = norm.masked_moments(jnp.asarray(x), axes, one_pass=one_pass)
+            pos = np.atleast_1d(axes) % 3
+            np.testing.assert_allclose(mean, x64.mean(tuple(pos), keepdims=True),
+                                       rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(var, x64.var(tuple(pos), keepdims=True), rtol=2e-3)
     w = rng.normal(size=(6, 5, 1))
-    grad = jax.grad(lambda v: jnp.sum(norm.masked_moments(v, (2,))[1] * w))(jnp.asarray(x))
+    grad = jax.grad(lambda v: jnp.sum(
+        norm.masked_moments(v, (2,), one_pass=True)[1] * w))(jnp.asarray(x))
     expected = 2 * (x64 - x64.mean(2, keepdims=True)) / 64 * w
     np.testing.assert_allclose(grad, expected, rtol=1e-3, atol=1e-3)
+    empty_mean, _ = norm.masked_moments(jnp.zeros((0, 3)), (0,), one_pass=True)
+    assert empty_mean.shape == (1, 3)
+
+
+def test_only_16_bit_layers_take_statistics_in_one_pass(rng, monkeypatch):
+    """float32 layers keep mean-then-variance, exact whatever the data (an outlier first
+    element costs the one-pass form up to 3e-4 of the variance); mixed-precision ones
+    take the one-pass form, whose error their 16-bit outputs round away."""
+    seen = []
+    real = norm.masked_moments
+    monkeypatch.setattr(norm, "masked_moments",
+                        lambda *a, **k: seen.append(k.get("one_pass")) or real(*a, **k))
+    x = rng.normal(size=(4, 6)).astype("float32")
+    for layer in (norm.LayerNormalization(), norm.GroupNormalization(2),
+                  norm.BatchNormalization()):
+        layer(x, training=True)
+        half = type(layer).from_config(dict(layer.get_config(), dtype="mixed_bfloat16"))
+        half(x, training=True)
+    assert seen == [False, True] * 3
 
 
 def test_group_norm_rejects_indivisible_channels():
