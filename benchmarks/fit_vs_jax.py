@@ -212,7 +212,9 @@ def _compiled(kind, spe=1):
 
 
 def _sync(model):
-    jax.block_until_ready(model.variables_tree())  # on the device: no copy to the host
+    # The live arrays, read as jkeras reads them: `variables_tree()` would hand them
+    # out, and a trainer never donates an array handed out (the next fit would copy).
+    jax.block_until_ready(model._get_vars())
 
 
 def _contenders(kind, n, batch_size, spe=1, hand_with_loss=False, shuffle=True):

@@ -25,7 +25,7 @@ from jkeras.engine.layer_specs import (_shapes_to_specs, dtype_name, eval_specs,
                                        standardize_shape, to_specs)
 from jkeras.engine.node_accessors import NodeAccessors
 from jkeras.engine.structure import _Spec, flatten, map_structure  # noqa: F401 - re-exported
-from jkeras.engine.variables import Variable
+from jkeras.engine.variables import Variable, expose
 from jkeras.engine.weight_handle import Weight
 from jkeras.engine.weight_spec import WeightSpec, declare_weight
 
@@ -261,8 +261,9 @@ class Layer(NodeAccessors):
 
     def variables_tree(self):
         """The arrays `apply` takes, `{"params": {name: array}, "state": {name: array}}`
-        (None before the layer is built). Reads the live values, also during `fit`."""
-        return self._get_vars()
+        (None before the layer is built). Reads the live values, also during `fit`; the
+        arrays are handed out as they are (no trainer donates them later)."""
+        return expose(self._get_vars())
 
     def _set_vars(self, variables):
         """Writes arrays into the layer's cells (shapes must already match)."""

@@ -5,14 +5,35 @@ running trainer (it holds a slot in the trainer's state, and reads and writes go
 Everything that reads or writes weights (`get_weights`, saving, callbacks, the trainer)
 goes through the cells, so there is never a second copy to keep in step.
 """
+import weakref
 from typing import Any, Protocol
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jkeras.engine import host_values
 
-__all__ = ["Variable", "Binding"]
+__all__ = ["Variable", "Binding", "expose", "is_exposed"]
+
+# Weight arrays handed to user code as they are (`Weight.value()`, `variables_tree()`,
+# backend functions given a weight): a trainer never donates these to its step, since
+# whoever holds one may still use it (another model's weight assigned from it, a
+# `K.constant` snapshot). Internal reads that copy or only look (shapes, host copies,
+# the trainer's own) do not mark.
+_EXPOSED = weakref.WeakValueDictionary()
+
+
+def expose(tree):
+    """Marks the device arrays in `tree` as held outside jkeras; returns `tree`."""
+    for leaf in jax.tree_util.tree_leaves(tree):
+        if isinstance(leaf, jax.Array) and not isinstance(leaf, jax.core.Tracer):
+            _EXPOSED[id(leaf)] = leaf
+    return tree
+
+
+def is_exposed(array):
+    return _EXPOSED.get(id(array)) is array
 
 
 class Binding(Protocol):

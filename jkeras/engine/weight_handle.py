@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras.engine import host_values
+from jkeras.engine.variables import expose
 
 __all__ = ["Weight"]
 
@@ -24,18 +25,22 @@ class Weight:
         return f"{self._layer.name}/{self._key}:0"
 
     def value(self):
+        """The current array, as it is (so no trainer donates it later)."""
+        return expose(self._current())
+
+    def _current(self):
         return self._layer._get_vars()[self._kind][self._key]
 
     def numpy(self):
-        return np.asarray(host_values.to_host(self.value()))
+        return np.asarray(host_values.to_host(self._current()))
 
     @property
     def shape(self):
-        return tuple(self.value().shape)
+        return tuple(self._current().shape)
 
     @property
     def dtype(self):
-        return np.dtype(self.value().dtype).name
+        return np.dtype(self._current().dtype).name
 
     def assign(self, value):
         variables = self._layer._get_vars()
@@ -50,7 +55,7 @@ class Weight:
         self._layer._set_vars(new)
 
     def __array__(self, dtype=None, copy=None):
-        return np.asarray(self.value(), dtype=dtype)
+        return np.asarray(host_values.to_host(self._current()), dtype=dtype)
 
     def __jkeras_value__(self):
         """The current array (traced inside a train step), for backend functions."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from jkeras import _config
 from jkeras.engine import data_adapter
+from jkeras.engine.variables import is_exposed
 from jkeras.trainer import epoch_iterator, inputs, step as step_module
 from jkeras.trainer.placement import Placement
 from jkeras.trainer.state import ModelVariables, StateBinding, trainable_mask
@@ -275,9 +276,11 @@ class Trainer:
         must make it. The first step donates these arrays, as Keras 3's donates its
         variables' values, so they must be arrays this trainer made and gave out when it
         last stopped (the cells' weights, the optimizer state, key and step), each held
-        once: while bound, the cells read copies of the state. The first call, and any
-        after the cells were given other arrays (`set_weights`, a load, another model
-        training a shared layer), copies them in the program instead. No program runs
+        once, none handed to user code since (`Weight.value()`, `variables_tree()`:
+        another model's weight may have been assigned from it): while bound, the cells
+        read copies of the state. The first call, and any after the cells were given
+        other arrays (`set_weights`, a load, another model training a shared layer) or
+        gave theirs out, copies them in the program instead. No program runs
         here: that saved each later `fit` a dispatch and a copy of every weight and slot."""
         if parts["opt_state"] is None or self._handed_out is None:
             return None
@@ -288,7 +291,7 @@ class Trainer:
             return None
         for a in leaves:
             ref = owned.get(id(a))
-            if ref is None or ref() is not a:
+            if ref is None or ref() is not a or is_exposed(a):
                 return None
         self._handed_out = None  # given once
         return dict(placed, metrics=self.fresh_metrics())

@@ -77,3 +77,28 @@ def test_arrays_from_outside_are_copied_not_donated():
     assert begins == [1]
     model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     assert begins == [1]  # its own arrays again
+
+
+def test_arrays_handed_out_between_fits_are_not_donated():
+    """An array read out between fits (`Weight.value()`, `variables_tree()`, a backend
+    snapshot) may live on elsewhere, here as another model's weight: the next fit copies
+    instead of donating it."""
+    from jkeras import backend as K
+    x, y = _data()
+    source, target = _model(), _model()
+    source.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    for mine, theirs in zip(target.weights, source.weights):
+        mine.assign(theirs.value())  # the target's cells now hold the source's arrays
+    snapshot = K.constant(source.layers[0].kernel)
+    begins = _count_begins(source)
+    before = target.predict(x, verbose=0)
+    source.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert begins == [1]
+    np.testing.assert_array_equal(target.predict(x, verbose=0), before)  # still alive
+    assert not snapshot.is_deleted()
+    tree = source.variables_tree()
+    source.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert begins == [1, 1]
+    assert not any(a.is_deleted() for a in jax.tree_util.tree_leaves(tree))
+    source.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert begins == [1, 1]  # nothing handed out since the last stop: donated again
