@@ -61,5 +61,15 @@ class Weight:
         """The current array (traced inside a train step), for backend functions."""
         return self.value()
 
+    def __eq__(self, other):
+        """Handles of one weight are equal (`layer.kernel in layer.weights`)."""
+        if not isinstance(other, Weight):
+            return NotImplemented
+        return (self._layer is other._layer and self._key == other._key and
+                self._kind == other._kind)
+
+    def __hash__(self):
+        return hash((id(self._layer), self._key, self._kind))
+
     def __repr__(self):
         return f"<Weight {self.name} shape={self.shape} dtype={self.dtype}>"

@@ -22,13 +22,20 @@ def _is_float(x):
     return dtype is not None and hasattr(x, "shape") and jnp.issubdtype(dtype, jnp.floating)
 
 
-def cast_floats(tree, dtype):
-    """`tree` with each floating array cast to `dtype` (other leaves unchanged)."""
+def cast_floats(tree, dtype, done=None):
+    """`tree` with each floating array cast to `dtype` (other leaves unchanged). `done`:
+    `{id: (array, cast)}` shared between calls, so an array met twice is cast once and
+    stays one object (self-attention's query given again as its value)."""
     dtype = jnp.dtype(dtype)
+    done = {} if done is None else done
 
     def cast(x):
         if _is_float(x) and x.dtype != dtype:
-            return jnp.asarray(x).astype(dtype)
+            seen = done.get(id(x))
+            if seen is not None and seen[0] is x:
+                return seen[1]
+            done[id(x)] = (x, jnp.asarray(x).astype(dtype))
+            return done[id(x)][1]
         return x
     return jax.tree.map(cast, tree)
 
@@ -56,9 +63,11 @@ def autocast(apply=None, *, params=True):
     @functools.wraps(apply)
     def wrapped(self, variables, inputs, *args, **kwargs):
         dtype = self.compute_dtype
-        inputs = cast_floats(jax.tree.map(_array_like, inputs), dtype)
-        args = cast_floats(args, dtype)
-        kwargs = {k: cast_floats(v, dtype) if k != "key" else v for k, v in kwargs.items()}
+        done = {}
+        inputs = cast_floats(jax.tree.map(_array_like, inputs), dtype, done)
+        args = cast_floats(args, dtype, done)
+        kwargs = {k: cast_floats(v, dtype, done) if k != "key" else v
+                  for k, v in kwargs.items()}
         if params and variables.get("params"):
             variables = dict(variables, params=cast_floats(variables["params"], dtype))
         return apply(self, variables, inputs, *args, **kwargs)

@@ -284,8 +284,7 @@ class Trainer:
         here: that saved each later `fit` a dispatch and a copy of every weight and slot."""
         if parts["opt_state"] is None or self._handed_out is None:
             return None
-        placed = self._place_state(parts)
-        leaves = jax.tree_util.tree_leaves(placed)
+        leaves = jax.tree_util.tree_leaves(parts)
         owned = self._handed_out
         if len(leaves) != len(owned) or len({id(a) for a in leaves}) != len(leaves):
             return None
@@ -294,7 +293,8 @@ class Trainer:
             if ref is None or ref() is not a or is_exposed(a):
                 return None
         self._handed_out = None  # given once
-        return dict(placed, metrics=self.fresh_metrics())
+        # (placing returns these arrays where they already sit, or new copies no one holds)
+        return dict(self._place_state(parts), metrics=self.fresh_metrics())
 
     def end(self):
         if self.binding is None:

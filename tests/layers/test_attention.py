@@ -59,6 +59,20 @@ def test_mha_self_attention_projects_once(keras_ref, rng, monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_mixed_precision_self_attention_projects_once(rng, monkeypatch):
+    """float32 inputs to a mixed_bfloat16 layer: the input given twice is cast once and
+    stays one tensor, so the one-matmul projection is still taken."""
+    import jax.numpy as jnp
+    layer = MultiHeadAttention(2, 4, dtype="mixed_bfloat16")
+    x = jnp.asarray(rng.normal(size=(2, 5, 8)).astype("float32"))
+    separate = []
+    real = MultiHeadAttention._project
+    monkeypatch.setattr(MultiHeadAttention, "_project",
+                        lambda self, *a: separate.append(1) or real(self, *a))
+    assert layer(x, x).dtype == jnp.bfloat16
+    assert separate == []
+
+
 def test_mha_cross_attention_with_key(keras_ref, rng):
     q = rng.normal(size=(2, 4, 6)).astype("float32")
     v = rng.normal(size=(2, 7, 3)).astype("float32")
