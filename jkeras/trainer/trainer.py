@@ -6,6 +6,7 @@ the call's duration (so callbacks read and write the live state), and gives them
 arrays back when the call ends. Its loops are the only place callbacks are scheduled.
 """
 import concurrent.futures
+import copy
 import threading
 import warnings
 import weakref
@@ -87,6 +88,28 @@ class Trainer:
         self._shared_zero_metrics = None
         self._spare_metrics = None
         self._handed_out = None  # {id: weak reference} of the arrays `_keep` gave out
+
+    def __deepcopy__(self, memo):
+        """The trainer of a copied model (`copy.deepcopy(model)`): the same settings and
+        optimizer state, over the copy's own cells. Which cells train is mapped onto the
+        copies (kept by `id`, it pointed at the original's, so the copy trained nothing);
+        nothing compiled, placed, cached or running is carried over."""
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        copy.deepcopy(self.model, memo)  # first: every cell gets its copy in memo
+        runtime = {"binding": None, "resume_epoch": None, "_variables": None,
+                   "_variables_ids": None, "_compiled_ahead": False, "_placement": None,
+                   "_shardings": None, "_zero_metrics": None, "_shared_zero_metrics": None,
+                   "_spare_metrics": None, "_handed_out": None, "_batch_metrics": None,
+                   "_test_batch_metrics": None}
+        for name, value in vars(self).items():
+            setattr(new, name, runtime[name] if name in runtime else
+                    {} if name in ("_jitted", "_ahead") else
+                    epoch_iterator.DeviceCache() if name == "cache" else
+                    copy.deepcopy(value, memo))
+        if self._trainable_ids is not None:
+            new._trainable_ids = {id(memo[i]) for i in self._trainable_ids if i in memo}
+        return new
 
     def resume_at(self, epoch):
         """Makes the running `fit` start at `epoch` (a callback restoring a backup)."""

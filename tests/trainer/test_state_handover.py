@@ -102,3 +102,27 @@ def test_arrays_handed_out_between_fits_are_not_donated():
     assert not any(a.is_deleted() for a in jax.tree_util.tree_leaves(tree))
     source.fit(x, y, batch_size=32, epochs=1, verbose=0)
     assert begins == [1, 1]  # nothing handed out since the last stop: donated again
+
+
+def test_a_deep_copied_model_trains_its_own_weights():
+    """copy.deepcopy of a compiled model: the copy's trainer works on the copy's cells
+    (the trainable set was kept by the original's ids, so the copy trained nothing), the
+    optimizer state carries over, and the original does not move."""
+    import copy
+    import warnings
+    x, y = _data()
+    model = _model()
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    original = model.get_weights()
+    twin = copy.deepcopy(model)
+    start = twin.get_weights()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no trainable-weights discrepancy warning
+        history = twin.fit(x, y, batch_size=32, epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    moved = [not np.allclose(a, b) for a, b in zip(start, twin.get_weights())]
+    assert all(moved[:2]) and moved[-2] and moved[-1]  # both Dense layers' kernel and bias
+    for a, b in zip(original, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(twin.optimizer.iterations.numpy()) == 8 + 3 * 8
+    assert int(model.optimizer.iterations.numpy()) == 8
