@@ -23,7 +23,7 @@ from jkeras.serialization.object_registry import get_registered_name
 
 __all__ = ["KERAS2", "KERAS3", "serialize_layer", "keras3_tensor", "functional_config",
            "sequential_config", "model_to_dict", "portable_layer_config", "layer_to_keras3",
-           "derived_backward_layer"]
+           "derived_backward_layer", "bidirectional_base_name"]
 
 KERAS2 = "keras2"
 KERAS3 = "keras3"
@@ -301,11 +301,17 @@ def derived_backward_layer(layer):
     inner = layer.get("config") if isinstance(layer, dict) else None
     if not isinstance(inner, dict) or not isinstance(inner.get("go_backwards"), bool):
         return None
-    name = str(inner.get("name", ""))
-    for prefix in ("forward_", "backward_"):
-        name = name[len(prefix):] if name.startswith(prefix) else name
+    name = bidirectional_base_name(str(inner.get("name", "")))
     return {**layer, "config": {**inner, "name": f"backward_{name}",
                                 "go_backwards": not inner["go_backwards"]}}
+
+
+def bidirectional_base_name(name):
+    """The name a Bidirectional's halves are made from: the wrapped layer's, without a
+    `forward_` and then a `backward_` prefix (they are `forward_<base>`, `backward_<base>`)."""
+    for prefix in ("forward_", "backward_"):
+        name = name[len(prefix):] if name.startswith(prefix) else name
+    return name
 
 
 def portable_layer_config(class_name, config, keras3=False):

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from jkeras.engine.base_layer import Layer, flatten, map_structure
 from jkeras.engine.input_spec import InputSpec
 from jkeras.engine.model import Model
-from jkeras.engine.model_config_writer import derived_backward_layer
+from jkeras.engine.model_config_writer import bidirectional_base_name, derived_backward_layer
 from jkeras.layers.nested_weights import strip_prefix, with_prefix
 from jkeras.layers.recurrent import _eager_call_keeping_state, _first_shape
 from jkeras.layers.serialization import deserialize as deserialize_layer
@@ -220,10 +220,6 @@ class TimeDistributed(Wrapper):
 
 
 # ---------------------------------------------------------------------------- Bidirectional
-def _remove_prefix(name, prefix):
-    return name[len(prefix):] if name.startswith(prefix) else name
-
-
 def _is_derived_backward(layer_config, backward_config):
     derived = derived_backward_layer(layer_config)
     return derived is not None and isinstance(backward_config, dict) and all(
@@ -267,7 +263,7 @@ class Bidirectional(Wrapper):
         if weights is not None:
             kwargs["weights"] = weights
         super().__init__(layer, **kwargs)
-        base_name = _remove_prefix(_remove_prefix(layer.name, "forward_"), "backward_")
+        base_name = bidirectional_base_name(layer.name)
         self.forward_layer = _recreate(layer, f"forward_{base_name}")
         if backward_layer is None:
             self.backward_layer = _recreate(layer, f"backward_{base_name}",
