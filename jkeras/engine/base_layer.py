@@ -308,13 +308,11 @@ class Layer(NodeAccessors):
         lists. Only reached when no attribute of that name exists."""
         if hasattr(type(self), name):  # a property that raised: its own error, again
             return object.__getattribute__(self, name)
-        variables = None if name.startswith("_") else self.__dict__.get("_variables")
-        if variables:
-            for kind in ("params", "state"):
-                cell = variables.get(kind, {}).get(name)
-                if isinstance(cell, Variable) and \
-                        (kind == "params" or name not in self.non_weight_state):
-                    return Weight(self, name, kind, kind == "params" and self.trainable)
+        if not name.startswith("_") and self.__dict__.get("_variables") is not None:
+            params, state = self._weight_handles()
+            for handle in params + state:
+                if handle._key == name:
+                    return handle
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def _weight_handles(self):

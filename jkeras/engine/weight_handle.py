@@ -55,7 +55,7 @@ class Weight:
         self._layer._set_vars(new)
 
     def __array__(self, dtype=None, copy=None):
-        return np.asarray(host_values.to_host(self._current()), dtype=dtype)
+        return np.asarray(self.numpy(), dtype=dtype)
 
     def __jkeras_value__(self):
         """The current array (traced inside a train step), for backend functions."""
