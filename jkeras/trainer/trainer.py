@@ -71,15 +71,20 @@ class Trainer:
         self.opt_state = None
         self.key = None
         self.step = 0
+        self._trainable_ids = trainable_mask(model) if model.built else None
+        self._warned_discrepancy = False
+        self._start_runtime()
+
+    def _start_runtime(self):
+        """What a trainer holds only while it is used in this process: compiled programs,
+        device caches and placements, a running binding, kept accumulators."""
         self.binding = None
         self.resume_epoch = None
         self.cache = epoch_iterator.DeviceCache()
-        self._trainable_ids = trainable_mask(model) if model.built else None
         self._variables = None
         self._jitted = {}
         self._ahead = {}
         self._compiled_ahead = False
-        self._warned_discrepancy = False
         self._batch_metrics = None
         self._test_batch_metrics = None
         self._placement = None
@@ -97,16 +102,11 @@ class Trainer:
         new = type(self).__new__(type(self))
         memo[id(self)] = new
         copy.deepcopy(self.model, memo)  # first: every cell gets its copy in memo
-        runtime = {"binding": None, "resume_epoch": None, "_variables": None,
-                   "_variables_ids": None, "_compiled_ahead": False, "_placement": None,
-                   "_shardings": None, "_zero_metrics": None, "_shared_zero_metrics": None,
-                   "_spare_metrics": None, "_handed_out": None, "_batch_metrics": None,
-                   "_test_batch_metrics": None}
+        new._start_runtime()
+        runtime = set(vars(new))
         for name, value in vars(self).items():
-            setattr(new, name, runtime[name] if name in runtime else
-                    {} if name in ("_jitted", "_ahead") else
-                    epoch_iterator.DeviceCache() if name == "cache" else
-                    copy.deepcopy(value, memo))
+            if name not in runtime:
+                setattr(new, name, copy.deepcopy(value, memo))
         if self._trainable_ids is not None:
             new._trainable_ids = {id(memo[i]) for i in self._trainable_ids if i in memo}
         return new
