@@ -114,9 +114,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     """-sum(y_true * log(p)) over `axis`, p renormalized and clipped to [eps, 1 - eps];
     inside a train or test step, p that a softmax gave is taken from its logits (see
     `jkeras.softmax_logits`)."""
-    logits = None if from_logits else softmax_logits.logits_of(y_pred, axis)
-    if logits is not None:
-        y_pred, from_logits = logits, True
+    y_pred, from_logits = softmax_logits.as_logits(y_pred, from_logits, axis)
     y_true, y_pred = _pair(y_true, y_pred)
     if label_smoothing:
         num_classes = y_pred.shape[axis]
@@ -146,9 +144,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1,
     """Crossentropy against integer class labels; labels equal to `ignore_class` give 0.
     Inside a train or test step, probabilities that a softmax gave are taken from its
     logits (see `jkeras.softmax_logits`)."""
-    logits = None if from_logits else softmax_logits.logits_of(y_pred, axis)
-    if logits is not None:
-        y_pred, from_logits = logits, True
+    y_pred, from_logits = softmax_logits.as_logits(y_pred, from_logits, axis)
     y_pred = _float_array(y_pred)
     axis = axis % y_pred.ndim
     if axis != y_pred.ndim - 1:

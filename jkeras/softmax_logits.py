@@ -10,17 +10,17 @@ sample keeps its gradient instead of losing it to the clip.
 Here the train and test steps trace their losses inside `recording()`: every softmax
 computed by `jkeras.activations.softmax` (Dense and Activation layers, `K.softmax`) or the
 `Softmax` layer on a traced value records which logits it came from, and the
-cross-entropies ask `logits_of(output, axis)`. The output must be the softmax's own result
-(anything applied after it, a reshape or a cast, ends the match, as a different op does in
-TensorFlow). Outside a step, or on concrete arrays (TensorFlow's eager tensors), nothing is
-recorded and the probabilities are used as given.
+cross-entropies ask `as_logits(output, from_logits, axis)`. The output must be the
+softmax's own result (anything applied after it, a reshape or a cast, ends the match, as a
+different op does in TensorFlow). Outside a step, or on concrete arrays (TensorFlow's eager
+tensors), nothing is recorded and the probabilities are used as given.
 """
 import contextlib
 import threading
 
 import jax
 
-__all__ = ["recording", "record", "logits_of"]
+__all__ = ["recording", "record", "logits_of", "as_logits"]
 
 
 class _Scopes(threading.local):
@@ -69,3 +69,11 @@ def logits_of(output, axis=-1):
             output.shape[recorded_axis] == 1:
         return None
     return logits
+
+
+def as_logits(output, from_logits, axis=-1):
+    """`(values, from_logits)` for a cross-entropy: a recorded softmax's logits and True
+    where `output` is probabilities that softmax gave, else `output` and `from_logits`
+    as given."""
+    logits = None if from_logits else logits_of(output, axis)
+    return (output, from_logits) if logits is None else (logits, True)

@@ -65,9 +65,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Cross-entropy with one-hot `target`; probabilities are renormalized and clipped
     (inside a train or test step, a softmax's are taken from its logits: see
     `jkeras.softmax_logits`)."""
-    logits = None if from_logits else _softmax_logits.logits_of(output, axis)
-    if logits is not None:
-        output, from_logits = logits, True
+    output, from_logits = _softmax_logits.as_logits(output, from_logits, axis)
     target, output = jnp.asarray(target), jnp.asarray(output)
     if from_logits:
         return -jnp.sum(target * jax.nn.log_softmax(output, axis=axis), axis=axis)
@@ -79,9 +77,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Cross-entropy with integer `target` (a trailing axis of size 1 is allowed); a
     softmax's probabilities are taken from its logits inside a train or test step."""
-    logits = None if from_logits else _softmax_logits.logits_of(output, axis)
-    if logits is not None:
-        output, from_logits = logits, True
+    output, from_logits = _softmax_logits.as_logits(output, from_logits, axis)
     output = jnp.asarray(output)
     if not from_logits:
         output = jnp.log(jnp.clip(output, epsilon(), 1.0 - epsilon()))
