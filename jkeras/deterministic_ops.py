@@ -3,11 +3,12 @@
 Under `--xla_gpu_deterministic_ops` XLA:GPU makes every scatter-add deterministic, but in
 jax 0.10 it does so by turning it into a while loop with one iteration per index (its
 faster sorting rewrite, `--xla_gpu_enable_scatter_determinism_expander`, is off by
-default). Our training steps emit such scatters in three places: the gradient of a row
-lookup (Embedding, `K.gather`), the gradient of max-pooling (select-and-scatter, one index
-per window) and the gradient of picking each label's log-probability (sparse categorical
-crossentropy); two metrics accumulate with one (AUC's histogram, the confusion matrix).
-With one loop iteration per token, window or sample those would take seconds per step.
+default). Our training steps emit such scatters in two places: the gradient of a row
+lookup (Embedding, `K.gather`) and the gradient of max-pooling (select-and-scatter, one
+index per window); two metrics accumulate with one (AUC's histogram, the confusion
+matrix). With one loop iteration per token or window those would take seconds per step.
+(Sparse categorical crossentropy picks each label's logit by a masked sum in every mode:
+see `loss_functions.minus_log_softmax_at`.)
 
 Each public function here is the plain jax op outside deterministic mode and, inside it
 (`_config.is_op_determinism_enabled()`, checked when the op is traced), the same values
@@ -23,7 +24,7 @@ from jax import lax
 
 from jkeras import _config
 
-__all__ = ["take_rows", "max_pool", "pick_labels", "add_pairs"]
+__all__ = ["take_rows", "max_pool", "add_pairs"]
 
 # One-hot blocks are kept under this many elements (256 MB in float32).
 _ONE_HOT_BLOCK = 1 << 26
@@ -132,16 +133,7 @@ def _max_pool_bwd(window, strides, padding, residuals, g):
 _max_pool.defvjp(_max_pool_fwd, _max_pool_bwd)
 
 
-# ----------------------------------------------------------------------------- labels
-def pick_labels(values, labels):
-    """`take_along_axis(values, labels[..., None], -1)[..., 0]`; in deterministic mode a
-    masked sum: the same numbers (one term plus zeros), whose gradient is a select."""
-    if not _config.is_op_determinism_enabled():
-        return jnp.take_along_axis(values, labels[..., None], axis=-1)[..., 0]
-    hit = labels[..., None] == jnp.arange(values.shape[-1], dtype=labels.dtype)
-    return jnp.sum(jnp.where(hit, values, jnp.zeros((), values.dtype)), axis=-1)
-
-
+# ----------------------------------------------------------------------------- pairs
 def add_pairs(state, rows, cols, weights):
     """`state.at[rows, cols].add(weights)` for a 2-D `state`; in deterministic mode a
     one-hot matmul."""
