@@ -1,14 +1,16 @@
 """What each of jkeras's kernel-level choices buys the small GPT of gpu_suite.py: the
 hand-written loop's step with one change at a time, in one run (issue 12's profile).
 
-Variants of the hand-written step (bfloat16 compute, AdamW, optax's cross-entropy):
+Variants of the hand-written step (bfloat16 compute, AdamW):
 - base: gpu_suite's hand loop (jax.nn.gelu, mean-then-variance LayerNorm, three
-  projections);
+  projections, optax's cross-entropy);
 - gelu: jkeras.activations.gelu (exact GELU from a fused-friendly erfc, float32 inside);
-- layernorm: statistics from jkeras's masked_moments (one pass, shifted);
+- layernorm: statistics from jkeras's masked_moments as 16-bit layers take them (one pass);
 - qkv: the query, key and value projections in one matmul (MultiHeadAttention's
   self-attention path);
-- jkeras: all three, what a jkeras GPT's step does;
+- loss: jkeras's sparse cross-entropy from logits (the label's logit picked by a masked
+  sum, not a gather);
+- jkeras: all four, what a jkeras GPT's step does;
 - gelu_tanh: the tanh approximation, for reference (not Keras's default).
 
 Usage: python benchmarks/gpt_levers.py [--tiny] [--steps 30] [--variants base,jkeras]
@@ -29,20 +31,23 @@ import jkeras  # noqa: E402
 from benchmarks import gpu_suite as G  # noqa: E402
 from jkeras import activations  # noqa: E402
 from jkeras.layers.normalization import masked_moments  # noqa: E402
+from jkeras.loss_functions import minus_log_softmax_at  # noqa: E402
 
 VARIANTS = {"base": {}, "gelu": {"gelu": "jkeras"}, "layernorm": {"norm": "jkeras"},
-            "qkv": {"qkv": True}, "jkeras": {"gelu": "jkeras", "norm": "jkeras", "qkv": True},
+            "qkv": {"qkv": True}, "loss": {"loss": "jkeras"},
+            "jkeras": {"gelu": "jkeras", "norm": "jkeras", "qkv": True, "loss": "jkeras"},
             "gelu_tanh": {"gelu": "tanh"}}
 
 
 def _layer_norm(p, x, eps):
     x32 = x.astype(jnp.float32)
-    mean, var = masked_moments(x32, (x.ndim - 1,))
+    mean, var = masked_moments(x32, (x.ndim - 1,), one_pass=True)
     inv = jax.lax.rsqrt(var + eps) * p["gamma"]
     return (x32 * inv - mean * inv + p["beta"]).astype(G.BF16)
 
 
-def make_forward(heads, gelu="jax", norm="two-pass", qkv=False):
+def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax"):
+    """`loss(params, x, y)`: the batch's mean cross-entropy, with the given choices."""
     ln = _layer_norm if norm == "jkeras" else G._layer_norm
     act = {"jax": lambda f: jax.nn.gelu(f, approximate=False), "jkeras": activations.gelu,
            "tanh": lambda f: jax.nn.gelu(f, approximate=True)}[gelu]
@@ -68,29 +73,54 @@ def make_forward(heads, gelu="jax", norm="two-pass", qkv=False):
             h = h + G._dense(blk["proj"], act(G._dense(blk["fc"], ln(blk["ln2"], h, 1e-5))))
         h = ln(p["ln_f"], h, 1e-5)
         return G._dense(p["head"], h).astype(jnp.float32)
-    return forward
+
+    per_token = {"optax": optax.softmax_cross_entropy_with_integer_labels,
+                 "jkeras": minus_log_softmax_at}[loss]
+    return lambda p, x, y: jnp.mean(per_token(forward(p, x), y))
 
 
-def time_variant(forward, params, batches, steps):
+def make_runner(loss_fn, params, batches, steps):
+    """`run(count=steps)`: that many hand-written AdamW steps on `loss_fn` over `batches`
+    in turn, ending on a read of the last loss."""
     tx = optax.adamw(3e-4, eps=1e-7, weight_decay=0.004)
 
     def step(carry, x, y):
         p, o = carry
-        loss, grads = jax.value_and_grad(lambda p: jnp.mean(
-            optax.softmax_cross_entropy_with_integer_labels(forward(p, x), y)))(p)
+        loss, grads = jax.value_and_grad(loss_fn)(p, x, y)
         updates, o = tx.update(grads, o, p)
         return (optax.apply_updates(p, updates), o), loss
     step = jax.jit(step, donate_argnums=(0,))
-    carry = (jax.tree_util.tree_map(jnp.copy, params), tx.init(params))
-    for i in range(3):
-        carry, loss = step(carry, *batches[i % len(batches)])
-    float(loss)
+    carry = [(jax.tree_util.tree_map(jnp.copy, params), tx.init(params))]
+
+    def run(count=steps):
+        for i in range(count):
+            carry[0], loss = step(carry[0], *batches[i % len(batches)])
+        return float(loss)
+    return run
+
+
+def device_batches(shape, data, count):
+    inputs, targets = data
+    b = shape["batch"]
+    return [([jax.device_put(a[i * b:(i + 1) * b]) for a in inputs],
+             jax.device_put(targets[i * b:(i + 1) * b])) for i in range(count)]
+
+
+def runner(shape, model, data, steps, variant="jkeras"):
+    """gpu_suite's hand-written GPT loop with `variant`'s kernel choices, from `model`'s
+    initial weights, over `data`'s batches (kernel_trace.py's contender)."""
+    params, _ = G.hand_params("gpt", model, shape)
+    return make_runner(make_loss(shape["heads"], **VARIANTS[variant]), params,
+                       device_batches(shape, data, G.N_BATCHES), steps)
+
+
+def time_variant(loss_fn, params, batches, steps):
+    run = make_runner(loss_fn, params, batches, steps)
+    run(3)
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        for i in range(steps):
-            carry, loss = step(carry, *batches[i % len(batches)])
-        float(loss)
+        run()
         best = min(best, (time.perf_counter() - start) / steps)
     return best
 
@@ -105,15 +135,12 @@ def main():
     model = G.build_compiled(jkeras, "gpt", shape, jkeras.mixed_precision.set_global_policy,
                              None)
     params, _ = G.hand_params("gpt", model, shape)
-    inputs, targets = G.make_data("gpt", shape, 2 * shape["batch"])
-    b = shape["batch"]
-    batches = [([jax.device_put(a[i * b:(i + 1) * b]) for a in inputs],
-                jax.device_put(targets[i * b:(i + 1) * b])) for i in range(2)]
+    batches = device_batches(shape, G.make_data("gpt", shape, 2 * shape["batch"]), 2)
     flops = G.FLOPS["gpt"](**shape)
     print(f"device: {jax.devices()[0].device_kind}; {args.steps} steps a run, best of 3")
     base = None
     for name in args.variants.split(","):
-        seconds = time_variant(make_forward(shape["heads"], **VARIANTS[name]), params,
+        seconds = time_variant(make_loss(shape["heads"], **VARIANTS[name]), params,
                                batches, args.steps)
         base = seconds if base is None else base
         print(f"{name:<10} {seconds * 1e3:8.3f} ms  {flops / seconds / G.PEAK_BF16:6.1%} MFU  "

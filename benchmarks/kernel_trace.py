@@ -11,7 +11,14 @@ frames running at its middle (the profiler's Python tracer records them).
 Case "spe" is fit_vs_jax.py's MLP (784-256-256-10, batch 128) with steps_per_execution=32
 against its hand-written scan of 32 steps (--steps: epochs of 192 steps, default 2).
 
-Usage: python benchmarks/kernel_trace.py [--case gpt|mlp|cnn|spe] [--steps 8] [--out DIR] [--top N]
+`--diff N` lists, side by side for every contender, the N kernel names (their numbers
+stripped, so that "fusion.12" and "fusion.31" count as one) with the most time a step, and
+how many of each launch a step: what one program runs that another does not. For the GPT it
+adds the hand-written loop with jkeras's kernel choices (gpt_levers.py's "jkeras" variant),
+for "spe" the hand-written scan that also sums its losses.
+
+Usage: python benchmarks/kernel_trace.py [--case gpt|mlp|cnn|spe] [--steps 8] [--out DIR]
+       [--top N] [--diff N] [--unshuffled]
 On a CPU the trace has no GPU stream and the tables stay empty.
 """
 import argparse
@@ -20,6 +27,7 @@ import glob
 import gzip
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -112,17 +120,50 @@ def main():
                         help="Python frames shown for each idle gap, innermost first")
     parser.add_argument("--top", type=int, default=0,
                         help="also list the kernels with the most time, by name")
+    parser.add_argument("--unshuffled", action="store_true",
+                        help="spe: fit with shuffle=False (the scan's own batch order)")
+    parser.add_argument("--diff", type=int, default=0,
+                        help="also list kernel names side by side across the contenders")
     args = parser.parse_args()
     out = args.out or tempfile.mkdtemp(prefix="kernel_trace_")
-    contenders = _spe_contenders(args.steps) if args.case == "spe" else \
-        _suite_contenders(args.case, args.steps)
+    contenders = _spe_contenders(args.steps, args.diff, not args.unshuffled) if args.case == "spe" else \
+        _suite_contenders(args.case, args.steps, args.diff)
     print(f"device: {jax.devices()[0].device_kind}; case {args.case}")
-    for name, run, count in contenders:
-        path = traced(run, os.path.join(out, name.split()[0]))
-        report(name, *read(path), args.gap_us, count, args.top, args.frames)
+    tables = {}
+    for i, (name, run, count) in enumerate(contenders):
+        path = traced(run, os.path.join(out, str(i)))
+        kernels, frames = read(path)
+        report(name, kernels, frames, args.gap_us, count, args.top, args.frames)
+        tables[name] = by_stripped_name(kernels, count)
+    if args.diff:
+        side_by_side(tables, args.diff)
 
 
-def _spe_contenders(epochs):
+def by_stripped_name(kernels, steps):
+    """{kernel name without its numbers: [ms a step, launches a step]}."""
+    table = collections.defaultdict(lambda: [0.0, 0.0])
+    for k in kernels:
+        entry = table[re.sub(r"[._]?\d+", "", k["name"])[:70]]
+        entry[0] += k["dur"] / 1e3 / steps
+        entry[1] += 1 / steps
+    return table
+
+
+def side_by_side(tables, count):
+    names = list(tables)
+    keys = sorted(set().union(*tables.values()),
+                  key=lambda k: -max(t.get(k, (0, 0))[0] for t in tables.values()))
+    print("\nkernels by name, ms a step and launches a step, for: " +
+          "; ".join(f"[{i}] {n}" for i, n in enumerate(names)))
+    print("".join(f"{f'[{i}] ms':>9}{'n':>6}" for i in range(len(names))) + "  kernel")
+    for key in keys[:count]:
+        print("".join(f"{tables[n].get(key, (0, 0))[0]:9.3f}{tables[n].get(key, (0, 0))[1]:6.1f}"
+                      for n in names) + f"  {key}")
+    print("".join(f"{sum(v[0] for v in tables[n].values()):9.3f}"
+                  f"{sum(v[1] for v in tables[n].values()):6.1f}" for n in names) + "  all")
+
+
+def _spe_contenders(epochs, diff=0, shuffle=True):
     from benchmarks import fit_vs_jax
     n, batch = 128 * 32 * 6, 128
     x, y = fit_vs_jax._data("mlp", n)
@@ -130,16 +171,21 @@ def _spe_contenders(epochs):
     hand = fit_vs_jax.HandLoop(fit_vs_jax.mlp_forward,
                                *fit_vs_jax.hand_params(model, "mlp"), scan=32)
     batches = hand.batches(x, y, batch)
+    summing = fit_vs_jax.HandLoop(fit_vs_jax.mlp_forward,
+                                  *fit_vs_jax.hand_params(model, "mlp"), scan=32,
+                                  with_loss=True)
 
     def fit():
-        model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0)
+        model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, shuffle=shuffle)
         fit_vs_jax._sync(model)
     steps = epochs * (n // batch)
-    return (("hand-written scan", lambda: hand.run(batches, epochs), steps),
-            ("jkeras fit", fit, steps))
+    extra = (("hand-written scan summing its losses", lambda: summing.run(batches, epochs),
+              steps),) if diff else ()
+    return (("hand-written scan", lambda: hand.run(batches, epochs), steps),) + extra + \
+        (("jkeras fit", fit, steps),)
 
 
-def _suite_contenders(case, steps):
+def _suite_contenders(case, steps, diff=0):
     size = "tiny" if jax.default_backend() == "cpu" else "full"
     shape = gpu_suite.SHAPES[case][size]
     data = gpu_suite.make_data(case, shape, gpu_suite.N_BATCHES * shape["batch"])
@@ -147,7 +193,12 @@ def _suite_contenders(case, steps):
                                      jkeras.mixed_precision.set_global_policy, None)
     hand = gpu_suite.run_hand(case, shape, model, data, steps)
     fit, fit_steps = gpu_suite.run_fit(model, data, shape, steps)
-    return (("hand-written jax", hand, steps), ("jkeras fit", fit, fit_steps))
+    extra = ()
+    if diff and case == "gpt":
+        from benchmarks import gpt_levers
+        extra = (("hand-written jax with jkeras's kernels",
+                  gpt_levers.runner(shape, model, data, steps), steps),)
+    return (("hand-written jax", hand, steps),) + extra + (("jkeras fit", fit, fit_steps),)
 
 
 if __name__ == "__main__":
