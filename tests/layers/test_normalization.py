@@ -143,12 +143,13 @@ def test_group_norm(keras_ref, rng, groups, axis, shape):
 
 @pytest.mark.parametrize("offset", [0.0, 1e4])
 def test_one_pass_statistics_keep_their_precision(rng, offset):
-    """16-bit layers take mean and variance in one pass, merging partial (mean, squared
-    deviations, count) triples: within 2e-3 of float64 (below a 16-bit output's rounding)
-    even where the mean dwarfs the spread (1e4 against 1), where E[x^2] - E[x]^2 loses
-    every digit in float32, and where the first element is an outlier; their gradients
-    too, in both modes of differentiation. The two-pass form (float32 layers) within
-    2e-5. Int axes, negative axes and empty reductions as the two-pass form."""
+    """16-bit layers take mean and variance in one pass (merged partial triples within
+    rows, sums shifted by the first element across them): within 2e-3 of float64 (below
+    a 16-bit output's rounding) even where the mean dwarfs the spread (1e4 against 1),
+    where E[x^2] - E[x]^2 loses every digit in float32, and where a row's first element
+    is an outlier; their gradients too, in both modes of differentiation. The two-pass
+    form (float32 layers) within 2e-5. Int axes, negative axes and empty reductions as
+    the two-pass form."""
     import jax
     import jax.numpy as jnp
     x = (rng.normal(size=(6, 5, 64)) + offset).astype("float32")
@@ -177,6 +178,24 @@ def test_one_pass_statistics_keep_their_precision(rng, offset):
                                rtol=1e-3, atol=1e-2)
     empty_mean, _ = norm.masked_moments(jnp.zeros((0, 3)), (0,), one_pass=True)
     assert empty_mean.shape == (1, 3)
+
+
+def test_one_pass_form_follows_the_reduction(monkeypatch):
+    """Within rows (trailing axes: LayerNormalization) the streaming merge, whose one
+    reduction XLA fuses with what made the input; across rows (BatchNormalization's
+    batch axes) the shifted sums, which XLA reduces fast there."""
+    import jax.numpy as jnp
+    calls = []
+    for name in ("_streaming_moments", "_shifted_moments"):
+        real = getattr(norm, name)
+        monkeypatch.setattr(norm, name, lambda x, axes, real=real, name=name: (
+            calls.append((name, axes)), real(x, axes))[1])
+    x = jnp.ones((4, 3, 5))
+    for axes in ((2,), (1, 2), -1, (0, 1), (0,), (1,)):
+        norm.masked_moments(x, axes, one_pass=True)
+    assert calls == [("_streaming_moments", (2,)), ("_streaming_moments", (1, 2)),
+                     ("_streaming_moments", (2,)), ("_shifted_moments", (0, 1)),
+                     ("_shifted_moments", (0,)), ("_shifted_moments", (1,))]
 
 
 def test_only_16_bit_layers_take_statistics_in_one_pass(rng, monkeypatch):
