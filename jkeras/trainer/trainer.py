@@ -82,6 +82,7 @@ class Trainer:
         self.resume_epoch = None
         self.cache = epoch_iterator.DeviceCache()
         self._variables = None
+        self._variables_ids = None
         self._jitted = {}
         self._ahead = {}
         self._compiled_ahead = False
@@ -96,20 +97,50 @@ class Trainer:
 
     def __deepcopy__(self, memo):
         """The trainer of a copied model (`copy.deepcopy(model)`): the same settings and
-        optimizer state, over the copy's own cells. Which cells train is mapped onto the
-        copies (kept by `id`, it pointed at the original's, so the copy trained nothing);
-        nothing compiled, placed, cached or running is carried over."""
+        optimizer state, over the copy's own cells; nothing compiled, placed, cached or
+        running is carried over (see `_cells_by_id`)."""
         new = type(self).__new__(type(self))
         memo[id(self)] = new
         copy.deepcopy(self.model, memo)  # first: every cell gets its copy in memo
         new._start_runtime()
-        runtime = set(vars(new))
         for name, value in vars(self).items():
-            if name not in runtime:
+            if name not in _RUNTIME_ATTRIBUTES:
                 setattr(new, name, copy.deepcopy(value, memo))
-        if self._trainable_ids is not None:
-            new._trainable_ids = {id(memo[i]) for i in self._trainable_ids if i in memo}
+        for name, cells in self._cells_by_id(lambda i: memo.get(i)).items():
+            setattr(new, name, _ids_of(cells))
         return new
+
+    def __getstate__(self):
+        """A pickled trainer (`pickle.dumps(model)`) carries its settings and optimizer
+        state, not its runtime (see `_start_runtime`); the cells it names by id it keeps
+        as the cells themselves, which the pickle shares with the model."""
+        state = {name: value for name, value in vars(self).items()
+                 if name not in _RUNTIME_ATTRIBUTES}
+        cells = {id(c): c for c in jax.tree_util.tree_leaves(self.model._cell_tree())}
+        state.update(self._cells_by_id(cells.get))
+        return state
+
+    def __setstate__(self, state):
+        self._start_runtime()
+        vars(self).update(state)
+        for name in _CELL_ID_ATTRIBUTES:
+            if getattr(self, name, None) is not None:
+                setattr(self, name, _ids_of(getattr(self, name)))
+
+    def _cells_by_id(self, cell_of):
+        """The attributes that name cells by `id()`, with each id replaced by
+        `cell_of(id)`: which cells train, and which cells the optimizer state was made
+        for. A copy's or a loaded pickle's cells have other ids: kept as they were, the
+        copy trained nothing and its optimizer state was thrown away at its next `fit`."""
+        out = {}
+        if self._trainable_ids is not None:
+            out["_trainable_ids"] = [cell_of(i) for i in self._trainable_ids]
+        signature = getattr(self, "_opt_signature", None)
+        if signature is not None:
+            paths, trainable, non_trainable = signature
+            out["_opt_signature"] = (paths, [cell_of(i) for i in trainable],
+                                     [cell_of(i) for i in non_trainable])
+        return out
 
     def resume_at(self, epoch):
         """Makes the running `fit` start at `epoch` (a callback restoring a backup)."""
@@ -694,3 +725,25 @@ class Trainer:
         for device, size, count in epoch_iterator.prefetch(self.source_batches(feed, steps),
                                                            placement=self.placement()):
             yield epoch_iterator.Unit("batch", lambda device=device: device, size, count)
+
+
+def _runtime_attributes():
+    probe = Trainer.__new__(Trainer)
+    probe._start_runtime()
+    return frozenset(vars(probe))
+
+
+# What neither a copy nor a pickle of a trainer carries (`Trainer._start_runtime`).
+_RUNTIME_ATTRIBUTES = _runtime_attributes()
+_CELL_ID_ATTRIBUTES = ("_trainable_ids", "_opt_signature")
+
+
+def _ids_of(cells):
+    """`Trainer._cells_by_id`'s form back to ids (a cell that was not found: None, which
+    matches no cell)."""
+    def one(cell):
+        return None if cell is None else id(cell)
+    if isinstance(cells, tuple):  # an optimizer signature: (paths, cells, cells)
+        paths, trainable, non_trainable = cells
+        return paths, tuple(map(one, trainable)), tuple(map(one, non_trainable))
+    return {one(c) for c in cells} - {None}

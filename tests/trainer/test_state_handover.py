@@ -5,6 +5,7 @@ deleted."""
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import jkeras as keras
 from jkeras import layers
@@ -126,3 +127,31 @@ def test_a_deep_copied_model_trains_its_own_weights():
         np.testing.assert_array_equal(a, b)
     assert int(twin.optimizer.iterations.numpy()) == 8 + 3 * 8
     assert int(model.optimizer.iterations.numpy()) == 8
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_copied_fitted_model_trains_on_as_the_original(how):
+    """A pickled (it failed on the trainer's weak references) or deep-copied fitted
+    model predicts what the original does, keeps the optimizer's state (iterations and
+    slots: both copies used to start their slots again, the optimizer state being
+    matched to the cells by id) and which layers are frozen, and its next epochs give
+    the original's weights bit for bit."""
+    import copy
+    import pickle
+    x, y = _data()
+    model = _model()
+    model.layers[0].trainable = False
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    twin = pickle.loads(pickle.dumps(model)) if how == "pickle" else copy.deepcopy(model)
+    np.testing.assert_array_equal(twin.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert int(twin.optimizer.iterations.numpy()) == 8
+    frozen = [w.copy() for w in twin.layers[0].get_weights()]
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False)
+    history = twin.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(frozen, twin.layers[0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(twin.optimizer.iterations.numpy()) == 8 + 2 * 8
