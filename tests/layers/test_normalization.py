@@ -176,6 +176,10 @@ def test_one_pass_statistics_keep_their_precision(rng, offset):
     centred = x64 - x64.mean(2, keepdims=True)
     np.testing.assert_allclose(d_var, 2 * (centred * t64).mean(2, keepdims=True),
                                rtol=1e-3, atol=1e-2)
+    hessians = [jax.hessian(lambda v: jnp.sum(norm.masked_moments(
+        v, (1,), one_pass=one_pass)[1] * w[:2, :1, 0]))(jnp.asarray(x[:2, 0, :8]))
+        for one_pass in (False, True)]  # second order: a gradient penalty's
+    np.testing.assert_allclose(hessians[1], hessians[0], rtol=1e-4, atol=1e-5)
     empty_mean, _ = norm.masked_moments(jnp.zeros((0, 3)), (0,), one_pass=True)
     assert empty_mean.shape == (1, 3)
 
@@ -183,7 +187,7 @@ def test_one_pass_statistics_keep_their_precision(rng, offset):
 def test_one_pass_form_follows_the_reduction(monkeypatch):
     """Within rows (trailing axes: LayerNormalization) the streaming merge, whose one
     reduction XLA fuses with what made the input; across rows (BatchNormalization's
-    batch axes) the shifted sums, which XLA reduces fast there."""
+    batch axes) and along rows longer than 65,536 the shifted sums."""
     import jax.numpy as jnp
     calls = []
     for name in ("_streaming_moments", "_shifted_moments"):
@@ -196,6 +200,9 @@ def test_one_pass_form_follows_the_reduction(monkeypatch):
     assert calls == [("_streaming_moments", (2,)), ("_streaming_moments", (1, 2)),
                      ("_streaming_moments", (2,)), ("_shifted_moments", (0, 1)),
                      ("_shifted_moments", (0,)), ("_shifted_moments", (1,))]
+    calls.clear()  # rows over _STREAMING_MAX: XLA:CPU merges them one after another
+    norm.masked_moments(jnp.ones((2, norm._STREAMING_MAX + 1)), (1,), one_pass=True)
+    assert calls == [("_shifted_moments", (1,))]
 
 
 def test_only_16_bit_layers_take_statistics_in_one_pass(rng, monkeypatch):
