@@ -175,12 +175,15 @@ def minus_log_softmax_at(z, labels):
     twice; the masked sum's gradient is a select that fuses with it, and its forward sum
     runs beside the row's sum of exponentials. On the H200 the small GPT's step (8,192
     classes, mixed bfloat16) took 0.4 ms (2.5%) less. The select is also the same in
-    deterministic mode, where XLA would turn a scatter into a loop."""
+    deterministic mode, where XLA would turn a scatter into a loop. A label outside
+    `[0, classes)` gives NaN, as the gather's out-of-range fill did, so that bad labels
+    show in the loss (and stop `TerminateOnNaN`) instead of training as no class."""
     m = jax.lax.stop_gradient(jnp.max(z, axis=-1))
     shifted_sum = jnp.sum(jnp.exp(z - m[..., None]), axis=-1)
     hit = labels[..., None] == jnp.arange(z.shape[-1], dtype=labels.dtype)
     picked = jnp.sum(jnp.where(hit, z, jnp.zeros((), z.dtype)), axis=-1)
-    return jnp.log(shifted_sum) - (picked - m)
+    loss = jnp.log(shifted_sum) - (picked - m)
+    return jnp.where((labels >= 0) & (labels < z.shape[-1]), loss, jnp.nan)
 
 
 def _binary_crossentropy_elementwise(y_true, y_pred, from_logits):

@@ -400,3 +400,16 @@ def test_keras2_cosine_proximity_names(rng):
                                                * np.linalg.norm(y_pred, axis=-1))
     for name in ("cosine_proximity", "cosine"):
         np.testing.assert_allclose(losses.get(name)(y_true, y_pred), expected, rtol=1e-5)
+
+
+def test_sparse_crossentropy_labels_out_of_range_give_nan():
+    """A label outside [0, classes) gives NaN (a gather's fill did, before the masked
+    pick), so bad labels show in the loss instead of training as no class."""
+    z = np.array([[1.0, 2.0, 3.0]] * 3, "float32")
+    probs = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    labels = np.array([-1, 3, 2])
+    for from_logits, y_pred in ((True, z), (False, probs)):
+        out = np.asarray(losses.sparse_categorical_crossentropy(labels, y_pred,
+                                                                from_logits=from_logits))
+        assert np.isnan(out[:2]).all()
+        np.testing.assert_allclose(out[2], np.log(np.exp(z[0]).sum()) - 3.0, rtol=1e-5)
