@@ -5,6 +5,7 @@ running trainer (it holds a slot in the trainer's state, and reads and writes go
 Everything that reads or writes weights (`get_weights`, saving, callbacks, the trainer)
 goes through the cells, so there is never a second copy to keep in step.
 """
+import copy
 import weakref
 from typing import Any, Protocol
 
@@ -95,6 +96,21 @@ class Variable:
         """Frees the cell, leaving it holding `value` (the trainer's last array)."""
         self._binding, self._slot = None, None
         self._value = value
+
+    # ---- copies (a callback may copy the model inside a `fit`): the current array, free
+    # of the running trainer, whose state is not the model's to carry
+    def __getstate__(self):
+        return {"value": self.value, "shape": self.shape, "dtype": self.dtype}
+
+    def __setstate__(self, state):
+        self._binding = self._slot = None
+        self._value, self.shape, self.dtype = state["value"], state["shape"], state["dtype"]
+
+    def __deepcopy__(self, memo):
+        new = Variable.__new__(Variable)
+        memo[id(self)] = new
+        new.__setstate__(copy.deepcopy(self.__getstate__(), memo))
+        return new
 
     def __repr__(self):
         where = "bound" if self._binding is not None else "free"

@@ -155,3 +155,30 @@ def test_a_copied_fitted_model_trains_on_as_the_original(how):
     for a, b in zip(frozen, twin.layers[0].get_weights()):
         np.testing.assert_array_equal(a, b)
     assert int(twin.optimizer.iterations.numpy()) == 8 + 2 * 8
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_model_copied_inside_fit_trains_on_from_that_point(how):
+    """A callback copying the model at an epoch's end (keeping the best model): the copy's
+    cells are free of the running trainer and hold that moment's weights, its optimizer
+    state, key and step are the running ones (kept by the trainer only when a fit ends),
+    and one epoch of it gives what the original's next epoch gave, bit for bit."""
+    import copy
+    import pickle
+    x, y = _data()
+    model = _model()
+    copies = []
+
+    class Keep(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                copies.append(pickle.loads(pickle.dumps(self.model)) if how == "pickle"
+                              else copy.deepcopy(self.model))
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)  # slots that are not zeros
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False, callbacks=[Keep()])
+    twin = copies[0]
+    assert int(twin.optimizer.iterations.numpy()) == 16
+    twin.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(twin.optimizer.iterations.numpy()) == 24
