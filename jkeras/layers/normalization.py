@@ -306,10 +306,12 @@ class BatchNormalization(Layer):
         inv = jax.lax.rsqrt(variance + self.epsilon)
         if self.scale:
             inv = inv * _broadcast(params["gamma"].astype(x.dtype), axes, ndim)
-        outputs = x * inv - mean * inv
+        # One multiply and one add an element, the offset made per channel first (as
+        # Keras 3 orders it).
+        offset = -mean * inv
         if self.center:
-            outputs = outputs + _broadcast(params["beta"].astype(x.dtype), axes, ndim)
-        outputs = jnp.reshape(outputs, jnp.shape(inputs))
+            offset = offset + _broadcast(params["beta"].astype(x.dtype), axes, ndim)
+        outputs = jnp.reshape(x * inv + offset, jnp.shape(inputs))
         return outputs.astype(out_dtype), new_state
 
     def _replicas(self, x, reduction, mask):
