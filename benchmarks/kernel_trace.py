@@ -126,8 +126,10 @@ def main():
                         help="also list kernel names side by side across the contenders")
     args = parser.parse_args()
     out = args.out or tempfile.mkdtemp(prefix="kernel_trace_")
-    contenders = _spe_contenders(args.steps, args.diff, not args.unshuffled) if args.case == "spe" else \
-        _suite_contenders(args.case, args.steps, args.diff)
+    if args.case == "spe":
+        contenders = _spe_contenders(args.steps, args.diff, not args.unshuffled)
+    else:
+        contenders = _suite_contenders(args.case, args.steps, args.diff)
     print(f"device: {jax.devices()[0].device_kind}; case {args.case}")
     tables = {}
     for i, (name, run, count) in enumerate(contenders):

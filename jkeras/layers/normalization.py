@@ -156,14 +156,14 @@ def _streaming_moments(x, axes):
     (mean, sum of squared deviations, count) triples, merged pairwise. Each merge works
     on deviations from the partial means, so nothing cancels however large the mean is
     against the spread: within 1e-5 of float64 where mean-then-variance is within 1e-6
-    (rows of up to `_STREAMING_MAX` elements). That form reads `x` twice in two kernels; this one reads it once, in one kernel
-    into which XLA also fuses whatever made `x` (a residual connection's add). On the H200
-    the small GPT's step (13 LayerNormalizations, mixed bfloat16) took 0.6-0.9 ms less
-    with a one-pass form than with mean-then-variance, and this one 0.15 ms less again
-    than `_shifted_moments`, whose slice of each row's first element kept that add a
-    kernel of its own. For reductions along trailing axes only (within rows): across
-    rows the merges make XLA's reduction slow (see `_shifted_moments`). Its derivative is
-    given in closed form."""
+    (rows of up to `_STREAMING_MAX` elements). That form reads `x` twice in two kernels;
+    this one reads it once, in one kernel into which XLA also fuses whatever made `x` (a
+    residual connection's add). On the H200 the small GPT's step (13
+    LayerNormalizations, mixed bfloat16) took 0.6-0.9 ms less with a one-pass form than
+    with mean-then-variance, and this one 0.15 ms less again than `_shifted_moments`,
+    whose slice of each row's first element kept that add a kernel of its own. For
+    reductions along trailing axes only (within rows): across rows the merges make XLA's
+    reduction slow (see `_shifted_moments`). Its derivative is given in closed form."""
     return _one_pass_moments(x, axes)
 
 
