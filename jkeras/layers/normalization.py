@@ -143,13 +143,6 @@ def _chan_combine(a, b):
     return mean_a + delta * share, m2_a + m2_b + delta * delta * n_a * share, n
 
 
-def _one_pass_moments(x, axes):
-    zero = jnp.zeros((), x.dtype)
-    mean, m2, count = jax.lax.reduce((x, jnp.zeros_like(x), jnp.ones_like(x)),
-                                     (zero, zero, zero), _chan_combine, axes)
-    return jnp.expand_dims(mean, axes), jnp.expand_dims(m2 / count, axes)
-
-
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _streaming_moments(x, axes):
     """Mean and variance in one pass over `x`: one reduction whose partial results are
@@ -164,7 +157,10 @@ def _streaming_moments(x, axes):
     whose slice of each row's first element kept that add a kernel of its own. For
     reductions along trailing axes only (within rows): across rows the merges make XLA's
     reduction slow (see `_shifted_moments`). Its derivative is given in closed form."""
-    return _one_pass_moments(x, axes)
+    zero = jnp.zeros((), x.dtype)
+    mean, m2, count = jax.lax.reduce((x, jnp.zeros_like(x), jnp.ones_like(x)),
+                                     (zero, zero, zero), _chan_combine, axes)
+    return jnp.expand_dims(mean, axes), jnp.expand_dims(m2 / count, axes)
 
 
 @_streaming_moments.defjvp

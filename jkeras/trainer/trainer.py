@@ -103,9 +103,8 @@ class Trainer:
         memo[id(self)] = new
         copy.deepcopy(self.model, memo)  # first: every cell gets its copy in memo
         new._start_runtime()
-        for name, value in dict(vars(self), **self._kept_parts()).items():
-            if name not in _RUNTIME_ATTRIBUTES:
-                setattr(new, name, copy.deepcopy(value, memo))
+        for name, value in self._carried().items():
+            setattr(new, name, copy.deepcopy(value, memo))
         for name, cells in self._cells_by_id(lambda i: memo.get(i)).items():
             setattr(new, name, _ids_of(cells))
         return new
@@ -114,8 +113,7 @@ class Trainer:
         """A pickled trainer (`pickle.dumps(model)`) carries its settings and optimizer
         state, not its runtime (see `_start_runtime`); the cells it names by id it keeps
         as the cells themselves, which the pickle shares with the model."""
-        state = {name: value for name, value in dict(vars(self), **self._kept_parts()).items()
-                 if name not in _RUNTIME_ATTRIBUTES}
+        state = self._carried()
         cells = {id(c): c for c in jax.tree_util.tree_leaves(self.model._cell_tree())}
         state.update(self._cells_by_id(cells.get))
         return state
@@ -127,13 +125,15 @@ class Trainer:
             if getattr(self, name, None) is not None:
                 setattr(self, name, _ids_of(getattr(self, name)))
 
-    def _kept_parts(self):
-        """Optimizer state, key and step as they stand now: inside a `fit` (a callback
-        copying the model) the running state's, which `end` keeps only when it stops."""
-        if self.binding is None:
-            return {}
-        state = self.binding.state
-        return {"opt_state": state["opt_state"], "key": state["key"], "step": state["step"]}
+    def _carried(self):
+        """The attributes a copy or a pickle carries: all but the runtime's, with the
+        optimizer state, key and step as they stand now (inside a `fit`, a callback
+        copying the model, the running state's, which `end` keeps only when it stops)."""
+        carried = {name: value for name, value in vars(self).items()
+                   if name not in _RUNTIME_ATTRIBUTES}
+        if self.binding is not None:
+            carried.update({k: self.binding.state[k] for k in ("opt_state", "key", "step")})
+        return carried
 
     def _cells_by_id(self, cell_of):
         """The attributes that name cells by `id()`, with each id replaced by
