@@ -4,7 +4,8 @@ hand-written loop's step with one change at a time, in one run (issue 12's profi
 Variants of the hand-written step (bfloat16 compute, AdamW):
 - base: gpu_suite's hand loop (jax.nn.gelu, mean-then-variance LayerNorm, three
   projections, optax's cross-entropy);
-- gelu: jkeras.activations.gelu (exact GELU from a fused-friendly erfc, float32 inside);
+- gelu: jkeras.activations.gelu (exact GELU from the normal tail as exp times a
+  polynomial, float32 inside, one exp shared with its derivative);
 - layernorm: statistics from jkeras's masked_moments as 16-bit layers take them (one pass);
 - qkv: the query, key and value projections in one matmul (MultiHeadAttention's
   self-attention path);

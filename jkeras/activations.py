@@ -135,12 +135,15 @@ def linear(x):
 def gelu(x, approximate=False):
     """Gaussian error linear unit; `approximate=True` uses the tanh formula.
 
-    The exact form, `x * Phi(x)`, takes the normal CDF from erfc written in multiplies,
-    adds and one exp (the Chebyshev fit of Numerical Recipes' `erfcc`, relative error
-    under 1.2e-7 everywhere, at float32's rounding), in float32 for 16- and 32-bit
-    inputs, with its derivative `Phi(x) + x * phi(x)` given exactly. XLA fuses that into
-    the neighbouring kernels, where its own erf stays a kernel of its own: on the H200 a
-    small GPT's step took 0.4 ms (2.3%) less. 64-bit inputs keep `lax.erf`."""
+    The exact form, `x * Phi(x)`, is computed in float32 for 16- and 32-bit inputs from
+    one exp, one division and a polynomial: the normal's tail is `phi(u) * t * Q(t)` with
+    `t = 1 / (1 + p u)` (`tools/fit_normal_tail.py` fits Q), relative error under 4e-8;
+    bfloat16 inputs take a degree-5 Q (under 1.8e-5, a two-hundredth of their rounding
+    step). The derivative `Phi(x) + x * phi(x)` is given exactly and shares the exp. XLA
+    fuses all of it into the neighbouring kernels, where its own erf stays a kernel of its
+    own. On the H200, one bfloat16 GPT layer's GELU (32768 x 2048, bias added) took 0.122
+    ms forward and 0.144 ms back, against 0.139 and 0.179 ms for the earlier erfc form
+    with two exps, and 0.208 and 0.276 ms for `lax.erf`. 64-bit inputs keep `lax.erf`."""
     x = jnp.asarray(x)
     if approximate or not jnp.issubdtype(x.dtype, jnp.floating) or \
             jnp.finfo(x.dtype).bits > 32:
@@ -148,35 +151,43 @@ def gelu(x, approximate=False):
     return _gelu_exact(x)
 
 
-_ERFC = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
-         -1.13520398, 1.48851587, -0.82215223, 0.17087277)
-_SQRT_HALF = 0.7071067811865476
+# Phi(-u) = phi(u) * t * Q(t), t = 1 / (1 + p u): (p, Q's coefficients, lowest first),
+# by the significand bits of the inputs they serve.
+_NORMAL_TAIL = {
+    23: (0.25, (0.249999992, 0.25000216, 0.234285409, 0.204548666, 0.147828734,
+                0.159670159, -0.0795043793, 0.239626734, -0.20272957, 0.0495861919)),
+    7: (0.325, (0.325005755, 0.324372995, 0.301396483, 0.156629637, 0.304252379,
+                -0.158351046)),
+}
 _INV_SQRT_2PI = 0.3989422804014327
 
 
-def _normal_cdf(x):
-    """Phi(x) in float32: erfc(|x| / sqrt 2) / 2 below zero, one minus that above."""
-    z = jnp.abs(x) * _SQRT_HALF
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = _ERFC[-1]
-    for c in _ERFC[-2::-1]:
-        poly = c + t * poly
-    tail = 0.5 * t * jnp.exp(poly - z * z)
-    return jnp.where(x < 0, tail, 1.0 - tail)
+def _normal_cdf_pdf(x32, dtype):
+    """(Phi(x), phi(x)) in float32, to the accuracy that inputs of `dtype` need."""
+    p, coeffs = _NORMAL_TAIL[7 if jnp.finfo(dtype).nmant <= 7 else 23]
+    u = jnp.abs(x32)
+    t = 1.0 / (1.0 + p * u)
+    q = coeffs[-1]
+    for c in coeffs[-2::-1]:
+        q = c + t * q
+    pdf = jnp.exp(-0.5 * u * u) * _INV_SQRT_2PI
+    tail = pdf * (t * q)
+    return jnp.where(x32 < 0, tail, 1.0 - tail), pdf
 
 
 @jax.custom_jvp
 def _gelu_exact(x):
     x32 = x.astype(jnp.float32)
-    return (x32 * _normal_cdf(x32)).astype(x.dtype)
+    cdf, _ = _normal_cdf_pdf(x32, x.dtype)
+    return (x32 * cdf).astype(x.dtype)
 
 
 @_gelu_exact.defjvp
 def _gelu_exact_jvp(primals, tangents):
     (x,), (dx,) = primals, tangents
     x32 = x.astype(jnp.float32)
-    cdf = _normal_cdf(x32)
-    slope = cdf + x32 * jnp.exp(-0.5 * x32 * x32) * _INV_SQRT_2PI
+    cdf, pdf = _normal_cdf_pdf(x32, x.dtype)
+    slope = cdf + x32 * pdf
     return (x32 * cdf).astype(x.dtype), (slope * dx.astype(jnp.float32)).astype(dx.dtype)
 
 

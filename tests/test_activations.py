@@ -59,6 +59,32 @@ def test_exact_gelu_and_its_gradient_match_float64(keras_ref):
     np.testing.assert_allclose(half, xs * cdf, rtol=1e-2, atol=1e-2)  # bfloat16 stays
 
 
+@pytest.mark.parametrize("dtype, most_off", [("bfloat16", 0.01), ("float16", 0.001)])
+def test_16_bit_gelu_rounds_as_the_exact_function(dtype, most_off):
+    """16-bit inputs: every output is the float64 GELU correctly rounded to the input's
+    dtype or its neighbour, and all but a few are the correctly rounded value (bfloat16
+    takes the shorter polynomial; its error is a two-hundredth of a rounding step)."""
+    import math
+
+    import jax
+    import jax.numpy as jnp
+    xs = np.unique(np.asarray(jnp.asarray(np.linspace(-9, 9, 60001), jnp.float32)
+                              .astype(dtype)).astype(np.float64))
+    exact = np.array([0.5 * v * math.erfc(-v / math.sqrt(2)) for v in xs])
+    rounded = np.asarray(jnp.asarray(exact, jnp.float32).astype(dtype)).astype(np.float64)
+    got = np.asarray(activations.gelu(jnp.asarray(xs, dtype))).astype(np.float64)
+    def bits(v):  # neighbouring 16-bit values of one sign differ by one here
+        return np.asarray(jnp.asarray(np.abs(v), dtype).view("uint16")).astype(np.int64)
+    assert np.all(np.sign(got) * np.sign(rounded) >= 0)
+    assert np.max(np.abs(bits(got) - bits(rounded))) <= 1
+    assert np.mean(got != rounded) <= most_off
+    slope = np.asarray(jax.vmap(jax.grad(activations.gelu))(jnp.asarray(xs, dtype)),
+                       np.float64)
+    expected = np.array([0.5 * math.erfc(-v / math.sqrt(2)) +
+                         v * math.exp(-0.5 * v * v) / math.sqrt(2 * math.pi) for v in xs])
+    np.testing.assert_allclose(slope, expected, rtol=2 ** -7, atol=2 ** -14)
+
+
 def test_elu_alpha(keras_ref, x):
     np.testing.assert_allclose(activations.elu(x, alpha=0.5),
                                keras_ref.activations.elu(x, alpha=0.5), rtol=1e-5, atol=1e-6)
@@ -163,3 +189,17 @@ def test_layer_activations_resolve_from_jkeras_layers(monkeypatch):
     fake["Dense"] = LeakyReLU
     with pytest.raises(ValueError, match="Dense"):  # only activation layers are allowed
         activations.get("Dense")
+
+
+@pytest.mark.parametrize("mantissa, bound", [(23, 4e-8), (7, 1.8e-5)])
+def test_normal_tail_polynomials_meet_their_stated_error(mantissa, bound):
+    """The GELU's tail polynomials, evaluated in float64, against the normal's tail:
+    the relative errors its docstring states."""
+    import math
+    p, coeffs = activations._NORMAL_TAIL[mantissa]
+    u = np.concatenate([np.linspace(0, 10, 20001), np.geomspace(10, 37, 2000)])
+    t = 1 / (1 + p * u)
+    tail = np.exp(-0.5 * u * u) / math.sqrt(2 * math.pi) * t * np.polyval(coeffs[::-1], t)
+    exact = np.array([0.5 * math.erfc(v / math.sqrt(2)) for v in u])
+    keep = exact > 1e-300  # normal float64 numbers
+    assert np.max(np.abs(tail[keep] / exact[keep] - 1)) < bound
