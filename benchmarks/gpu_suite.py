@@ -22,6 +22,9 @@ SXM); pass --peak for another chip. Each contender's time is the best of --repea
 
 Usage: python benchmarks/gpu_suite.py [--tiny] [--cases mlp,gpt,cnn]
        [--contenders hand,jkeras,keras] [--steps 30] [--repeats 3] [--slope]
+Contender "levers" adds, for the GPT, the hand-written loop with jkeras's kernel choices
+(gpt_levers.py's "jkeras" variant): its steady cost against `fit`'s is what `fit` adds
+per step, and the difference at N steps what a call adds once.
 --slope also reports each contender's steady cost of a step: the slope of time against
 steps between runs of N and 3N steps (a `fit` call's own set-up and drain left out).
 --tiny runs tiny shapes (a CPU smoke test of the whole suite).
@@ -366,6 +369,13 @@ def bench_case(case, size, contenders, steps, repeats, keras_module, slope=False
         run = run_hand(case, shape, jk_model, data, steps)
         run()  # compile
         runners["hand-written jax"] = (run, steps)
+    if "levers" in contenders and case == "gpt":
+        # The loop again with the kernels jkeras's step chooses (gpt_levers.py imports
+        # this module, hence the import here): what `fit` adds beyond its kernels.
+        from benchmarks import gpt_levers
+        run = gpt_levers.runner(shape, jk_model, data, steps)
+        run()  # compile
+        runners["hand, jkeras kernels"] = (run, steps)
     if "jkeras" in contenders:
         run, n = run_fit(jk_model, data, shape, steps)
         jk_model.fit(*_fit_args(data), batch_size=shape["batch"], epochs=1, verbose=0)
@@ -429,14 +439,14 @@ def main(argv=None):
     for case in args.cases.split(","):
         rows += bench_case(case, size, contenders, steps, repeats, keras_module,
                            args.slope)
-    header = (f"{'case':<6}{'contender':<18}{'ms/step':>10}{'TFLOP/s':>10}{'MFU':>8}"
+    header = (f"{'case':<6}{'contender':<22}{'ms/step':>10}{'TFLOP/s':>10}{'MFU':>8}"
               f"{'last loss':>11}{'params':>12}")
     if args.slope:
         header += f"{'steady ms':>11}{'steady MFU':>12}"
     print(header)
     print("-" * len(header))
     for case, name, ms, tflops, mfu, loss, params, steady in rows:
-        line = (f"{case:<6}{name:<18}{ms:>10.3f}{tflops:>10.1f}{mfu:>8.1%}{loss:>11.4f}"
+        line = (f"{case:<6}{name:<22}{ms:>10.3f}{tflops:>10.1f}{mfu:>8.1%}{loss:>11.4f}"
                 f"{params:>12,}")
         if steady is not None:
             flops = tflops * 1e12 * ms / 1e3
