@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras import _config, dtype_policies
-from jkeras.engine import call_context, host_values, naming
+from jkeras.engine import call_context, composite, host_values, naming
 from jkeras.engine.input_spec import assert_input_compatibility
 from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.layer_specs import (_shapes_to_specs, dtype_name, eval_specs,
@@ -26,7 +26,7 @@ from jkeras.engine.layer_specs import (_shapes_to_specs, dtype_name, eval_specs,
 from jkeras.engine.node_accessors import NodeAccessors
 from jkeras.engine.structure import _Spec, flatten, map_structure  # noqa: F401 - re-exported
 from jkeras.engine.variables import Variable, expose
-from jkeras.engine.weight_handle import Weight
+from jkeras.engine.weight_handle import Weight, assign_all
 from jkeras.engine.weight_spec import WeightSpec, declare_weight
 
 __all__ = ["shape_of", "standardize_shape", "dtype_name", "Weight", "Layer", "to_specs",
@@ -96,6 +96,16 @@ class Layer(NodeAccessors):
         # before calling this one, so that a bad initializer name fails before any work.
         self.__dict__.setdefault("_weight_specs", {})
 
+    def __setattr__(self, name, value):
+        # A Keras-style layer (`call`) keeps the layers it is given as its sublayers
+        # (engine/composite.py); built-in layers manage the layers they hold themselves.
+        if not name.startswith("_") and _uses_call(type(self)):
+            items = value if isinstance(value, (list, tuple)) else (value,)
+            layers = [v for v in items if isinstance(v, Layer)]
+            if layers:
+                composite.track(self, layers)
+        object.__setattr__(self, name, value)
+
     # ------------------------------------------------------------------ identity
     @property
     def name(self):
@@ -123,6 +133,15 @@ class Layer(NodeAccessors):
     # ------------------------------------------------------------------ pure pair
     def init(self, key: jax.Array, input_shape: Shape) -> VariablesTree:
         """Returns `{"params": ..., "state": ...}` for inputs of `input_shape`."""
+        own = self._init_own(key, input_shape)
+        if composite.has_sublayers(self):
+            return composite.init(self, own, key)
+        return own
+
+    def _init_own(self, key, input_shape):
+        """Fresh values of the layer's own weights (a composite's sublayers hold theirs)."""
+        if type(self).init is not Layer.init:
+            return self.init(key, input_shape)
         if type(self).build is not Layer.build:
             return self._init_from_build(key, input_shape)
         return {"params": {}, "state": {}}
@@ -204,6 +223,11 @@ class Layer(NodeAccessors):
                 kwargs["training"] = training
             if ("mask" in params or has_varkw) and mask is not None:
                 kwargs["mask"] = mask
+            if composite.has_sublayers(self):
+                scope = composite.context(self, variables, training, key)
+                with scope:
+                    outputs = self.call(inputs, **kwargs)
+                return outputs, composite.finish(self, scope)
             with call_context.KeyScope(key):
                 outputs = self.call(inputs, **kwargs)
         finally:
@@ -223,9 +247,14 @@ class Layer(NodeAccessors):
         return None if spec is None else getattr(spec, option)
 
     def regularization_loss(self, params):
-        """Sum of this layer's weight penalties for `params` (pure)."""
+        """Sum of this layer's weight penalties for `params` (pure); a composite's
+        sublayers add theirs."""
+        subs = self._sublayers_by_name()
         total = 0.0
         for key, value in params.items():
+            if key in subs:
+                total = total + subs[key].regularization_loss(value)
+                continue
             regularizer = self._weight_option("regularizer", key)
             if regularizer is not None:
                 total = total + regularizer(value)
@@ -233,19 +262,30 @@ class Layer(NodeAccessors):
 
     def has_regularizers(self):
         return any(self._weight_option("regularizer", k) is not None
-                   for k in self._params_template())
+                   for k in self._params_template()) or \
+            any(s.has_regularizers() for s in self._sublayers_by_name().values())
 
     def apply_constraints(self, params):
         """`params` with each weight's constraint applied (pure)."""
+        subs = self._sublayers_by_name()
         out = {}
         for key, value in params.items():
+            if key in subs:
+                out[key] = subs[key].apply_constraints(value)
+                continue
             constraint = self._weight_option("constraint", key)
             out[key] = constraint(value) if constraint is not None else value
         return out
 
     def has_constraints(self):
         return any(self._weight_option("constraint", k) is not None
-                   for k in self._params_template())
+                   for k in self._params_template()) or \
+            any(s.has_constraints() for s in self._sublayers_by_name().values())
+
+    def _sublayers_by_name(self):
+        if not composite.has_sublayers(self):
+            return {}
+        return {s.name: s for s in composite.built_sublayers(self)}
 
     def _params_template(self):
         return self._variables["params"] if self._variables is not None else {}
@@ -257,7 +297,10 @@ class Layer(NodeAccessors):
         cells = self._variables
         if cells is None:
             return None
-        return {kind: {k: c.value for k, c in tree.items()} for kind, tree in cells.items()}
+        own = {kind: {k: c.value for k, c in tree.items()} for kind, tree in cells.items()}
+        if composite.has_sublayers(self):
+            return composite.read(self, own, lambda sub: sub._get_vars())
+        return own
 
     def variables_tree(self):
         """The arrays `apply` takes, `{"params": {name: array}, "state": {name: array}}`
@@ -267,6 +310,10 @@ class Layer(NodeAccessors):
 
     def _set_vars(self, variables):
         """Writes arrays into the layer's cells (shapes must already match)."""
+        if composite.has_sublayers(self):
+            variables, parts = composite.split(self, variables)
+            for sub, part in parts:
+                sub._set_vars(part)
         if self._variables is None:
             self._variables = _new_cells(variables)
             return
@@ -280,14 +327,20 @@ class Layer(NodeAccessors):
 
     def _cell_tree(self):
         """The layer's `Variable` cells, in the layout of `_get_vars()`."""
-        return self._variables or {"params": {}, "state": {}}
+        own = self._variables or {"params": {}, "state": {}}
+        if composite.has_sublayers(self):
+            return composite.read(self, own, lambda sub: sub._cell_tree())
+        return own
 
     def _maybe_build(self, input_shape):
         if self.built:
             return
         input_shape = map_structure(lambda s: s, input_shape)
         self._build_input_shape = input_shape
-        variables = self.init(_config.next_key(), input_shape)
+        # Initial values are drawn on the host, also when a layer is first called inside
+        # a trace (a sublayer during its parent's shape inference): at compile time.
+        with jax.ensure_compile_time_eval():
+            variables = self._init_own(_config.next_key(), input_shape)
         self._variables = _new_cells(variables)
         self._after_build()
         if self._initial_weights is not None:
@@ -326,17 +379,24 @@ class Layer(NodeAccessors):
 
     @property
     def trainable_weights(self):
-        params, _ = self._weight_handles()
+        params, state = self._weight_handles()
+        if composite.has_sublayers(self):
+            return composite.weight_lists(self, params, state)[0]
         return params if self.trainable else []
 
     @property
     def non_trainable_weights(self):
         params, state = self._weight_handles()
+        if composite.has_sublayers(self):
+            return composite.weight_lists(self, params, state)[1]
         return state if self.trainable else params + state
 
     @property
     def weights(self):
         params, state = self._weight_handles()
+        if composite.has_sublayers(self):
+            trainable, non_trainable = composite.weight_lists(self, params, state)
+            return trainable + non_trainable
         return params + state
 
     @property
@@ -352,6 +412,8 @@ class Layer(NodeAccessors):
         return self.non_trainable_weights
 
     def get_weights(self):
+        if composite.has_sublayers(self):
+            return [handle.numpy() for handle in self.weights]
         variables = self._get_vars()
         if variables is None:
             return []
@@ -367,6 +429,15 @@ class Layer(NodeAccessors):
                 f'Layer "{self.name}" expects {len(handles)} weight(s), but the given '
                 f"weights list has {len(weights)} element(s). Provided weights: "
                 f"{[np.shape(w) for w in weights]}")
+        if composite.has_sublayers(self):  # handles of several layers
+            for handle, value in zip(handles, weights):
+                if tuple(np.shape(value)) != handle.shape:
+                    raise ValueError(
+                        f'Layer "{self.name}" weight shape {handle.shape} is not '
+                        f"compatible with provided weight shape {tuple(np.shape(value))} "
+                        f"(weight {handle.name}).")
+            assign_all(zip(handles, weights))
+            return
         variables = self._get_vars()
         new = {kind: dict(tree) for kind, tree in variables.items()}
         for handle, value in zip(handles, weights):
@@ -523,6 +594,11 @@ class Layer(NodeAccessors):
         if "batch_shape" in config and "batch_input_shape" not in config:
             config["batch_input_shape"] = config.pop("batch_shape")
         return cls(**config)
+
+
+def _uses_call(cls):
+    """A Keras-style layer: `call` (and maybe `build`), adapted by the base class."""
+    return cls.apply is Layer.apply and cls.init is Layer.init
 
 
 def _new_cells(variables):

@@ -8,10 +8,11 @@ import jax
 import numpy as np
 
 from jkeras import _config
-from jkeras.engine import call_context, naming
+from jkeras.engine import call_context, composite, naming
 from jkeras.engine.call_context import activity_loss, call_in_context  # noqa: F401 - re-exported
 from jkeras.engine.base_layer import Layer, flatten, map_structure, standardize_nested_shape
 from jkeras.engine.training import TrainingMixin
+from jkeras.engine.weight_handle import assign_all
 from jkeras.serialization import builtin_tables
 
 __all__ = ["Model"]
@@ -140,6 +141,8 @@ class Model(TrainingMixin, Layer):
             trainable = parent_trainable and layer.trainable
             if isinstance(layer, Model):
                 mask[layer.name] = layer._trainable_mask(trainable)
+            elif composite.has_sublayers(layer):
+                mask[layer.name] = composite.trainable_mask(layer, trainable)
             else:
                 params = (layer._variables or {"params": {}})["params"]
                 mask[layer.name] = {k: trainable for k in params}
@@ -194,17 +197,7 @@ class Model(TrainingMixin, Layer):
                 raise ValueError(
                     f'Model "{self.name}": weight {handle.name} has shape {handle.shape}, '
                     f"but the provided array has shape {tuple(np.shape(value))}.")
-        by_layer = {}
-        for handle, value in zip(handles, weights):
-            by_layer.setdefault(id(handle._layer), (handle._layer, []))[1].append(
-                (handle, value))
-        for layer, pairs in by_layer.values():
-            variables = layer._get_vars()
-            new = {kind: dict(tree) for kind, tree in variables.items()}
-            for handle, value in pairs:
-                current = variables[handle._kind][handle._key]
-                new[handle._kind][handle._key] = jax.numpy.asarray(value, current.dtype)
-            layer._set_vars(new)
+        assign_all(zip(handles, weights))
 
     def count_params(self):
         if not self.built:
@@ -326,9 +319,10 @@ class Model(TrainingMixin, Layer):
         leaves = flatten([inputs, list(args), kwargs])
         from jkeras.engine.keras_tensor import KerasTensor
         symbolic = [x for x in leaves if isinstance(x, KerasTensor)]
-        if symbolic and hasattr(self, "_pending"):
-            # A Sequential without an input shape learns it from the tensor it is called on.
-            self.build(symbolic[0].shape)
+        if hasattr(self, "_pending") and leaves and hasattr(leaves[0], "shape"):
+            # A Sequential without an input shape learns it from the first tensor or array
+            # it is called on.
+            self.build(tuple(leaves[0].shape))
             return Layer.__call__(self, inputs, *args, **kwargs)
         if symbolic:
             raise ValueError(

@@ -8,7 +8,7 @@ import numpy as np
 from jkeras.engine import host_values
 from jkeras.engine.variables import expose
 
-__all__ = ["Weight"]
+__all__ = ["Weight", "assign_all"]
 
 
 class Weight:
@@ -73,3 +73,17 @@ class Weight:
 
     def __repr__(self):
         return f"<Weight {self.name} shape={self.shape} dtype={self.dtype}>"
+
+
+def assign_all(pairs):
+    """Writes each `(handle, value)` pair (shapes already checked), one write per layer."""
+    by_layer = {}
+    for handle, value in pairs:
+        by_layer.setdefault(id(handle._layer), (handle._layer, []))[1].append((handle, value))
+    for layer, items in by_layer.values():
+        variables = layer._get_vars()
+        new = {kind: dict(tree) for kind, tree in variables.items()}
+        for handle, value in items:
+            current = variables[handle._kind][handle._key]
+            new[handle._kind][handle._key] = jnp.asarray(value, dtype=current.dtype)
+        layer._set_vars(new)

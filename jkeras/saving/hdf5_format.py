@@ -27,6 +27,7 @@ from typing import Optional, Union
 from jkeras.engine.model import Model
 from jkeras.engine.model_config import model_from_config
 from jkeras.engine.model_config_writer import model_to_dict
+from jkeras.engine.weight_handle import assign_all
 from jkeras.saving import atomic
 from jkeras.serialization.object_registry import CustomObjectScope
 from jkeras.serialization.safe_mode import SafeModeScope
@@ -106,18 +107,7 @@ def _shape_error(layer, handle, value, filepath, saved_name):
 
 def assign_weights(pairs):
     """Sets `(handle, value)` pairs, one `_set_vars` per layer. Shapes must be checked."""
-    import jax.numpy as jnp
-    by_layer = {}
-    for handle, value in pairs:
-        by_layer.setdefault(id(handle._layer), (handle._layer, []))[1].append(
-            (handle, value))
-    for layer, items in by_layer.values():
-        variables = layer._get_vars()
-        new = {kind: dict(tree) for kind, tree in variables.items()}
-        for handle, value in items:
-            current = variables[handle._kind][handle._key]
-            new[handle._kind][handle._key] = jnp.asarray(value, dtype=current.dtype)
-        layer._set_vars(new)
+    assign_all(pairs)
 
 
 def plan_topological(model, saved_layers, filepath):

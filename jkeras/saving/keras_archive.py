@@ -18,6 +18,7 @@ import zipfile
 from typing import Optional, Union
 
 from jkeras import _version, losses, metrics
+from jkeras.engine import composite
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.model import Model
 from jkeras.engine.model_config_writer import layer_to_keras3
@@ -164,13 +165,15 @@ def _container(items, path, used_paths, seen):
 
 def _children(model):
     """`[(path relative to the model, layer)]` as Keras 3 names them: `layers/<snake
-    case class>` for functional and Sequential models; for subclassed models, the
-    attribute holding each layer, visited in sorted order (`layers` among them)."""
+    case class>` for functional and Sequential models; for subclassed models and layers
+    holding layers, the attribute holding each layer, visited in sorted order (a model's
+    `layers` among them)."""
     if getattr(model, "_is_graph_network", False) or hasattr(model, "_pending"):
         return _container(model.layers, "layers", {}, set())
     out, seen = [], set()
     attributes = {k: v for k, v in vars(model).items() if not k.startswith("__")}
-    for attr in sorted(set(attributes) | {"layers"}, key=_name_key):
+    names = set(attributes) | ({"layers"} if isinstance(model, Model) else set())
+    for attr in sorted(names, key=_name_key):
         value = model.layers if attr == "layers" else attributes[attr]
         if isinstance(value, Layer) and value is not model:
             if id(value) not in seen:
@@ -193,13 +196,22 @@ def variable_groups(model, prefix=""):
     """`[(group path, [weight handles], layer name)]` of the Keras 3 weights layout."""
     out = []
     for relative, layer in _children(model):
-        path = prefix + relative
-        if isinstance(layer, Model):
-            out.append((path, [], layer.name))
-            out.extend(variable_groups(layer, path + "/"))
-            continue
-        out.extend(_leaf_groups(layer, path))
+        out.extend(_layer_groups(layer, prefix + relative))
     return out
+
+
+def _layer_groups(layer, path):
+    """The groups of one layer at `path`: a model's (its layers'), a layer's that holds
+    layers (its own variables, then its sublayers' by attribute), or a plain layer's."""
+    if isinstance(layer, Model):
+        return [(path, [], layer.name)] + variable_groups(layer, path + "/")
+    if composite.has_sublayers(layer):
+        params, state = layer._weight_handles()  # its own
+        out = [(path, params + state, layer.name)]
+        for relative, sub in _children(layer):
+            out.extend(_layer_groups(sub, f"{path}/{relative}"))
+        return out
+    return _leaf_groups(layer, path)
 
 
 def _leaf_groups(layer, path):
@@ -282,7 +294,7 @@ def _groups_by_name(f, model, filepath):
         if isinstance(layer, Model):
             out.extend(variable_groups(layer, base + "/"))
             continue
-        out.extend(_leaf_groups(layer, base))
+        out.extend(_layer_groups(layer, base))
     return out
 
 

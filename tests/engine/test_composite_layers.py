@@ -1,0 +1,259 @@
+"""Keras-style layers holding other layers (engine/composite.py): the transformer-block
+pattern of Keras 2 code. They build on symbolic inputs, list their sublayers' weights,
+train them, save and load them, and compute what Keras 3 computes on the same weights."""
+import numpy as np
+import pytest
+
+import jkeras
+from jkeras import layers
+
+
+def _block_classes(lib):
+    """A transformer block and a token-and-position embedding, written once against the
+    Keras API of `lib` (jkeras or Keras 3), as keras.io writes them."""
+    L = lib.layers
+
+    class TransformerBlock(L.Layer):
+        def __init__(self, embed_dim, num_heads, ff_dim, rate=0.1, **kwargs):
+            super().__init__(**kwargs)
+            self.att = L.MultiHeadAttention(num_heads=num_heads, key_dim=embed_dim)
+            self.ffn = lib.Sequential([L.Dense(ff_dim, activation="relu"), L.Dense(embed_dim)])
+            self.layernorm1 = L.LayerNormalization(epsilon=1e-6)
+            self.layernorm2 = L.LayerNormalization(epsilon=1e-6)
+            self.dropout1 = L.Dropout(rate)
+            self.dropout2 = L.Dropout(rate)
+
+        def call(self, inputs, training=None):
+            attn_output = self.dropout1(self.att(inputs, inputs), training=training)
+            out1 = self.layernorm1(inputs + attn_output)
+            ffn_output = self.dropout2(self.ffn(out1), training=training)
+            return self.layernorm2(out1 + ffn_output)
+
+    class TokenAndPositionEmbedding(L.Layer):
+        def __init__(self, maxlen, vocab_size, embed_dim, **kwargs):
+            super().__init__(**kwargs)
+            self.token_emb = L.Embedding(input_dim=vocab_size, output_dim=embed_dim)
+            self.pos_emb = L.Embedding(input_dim=maxlen, output_dim=embed_dim)
+
+        def call(self, x):
+            positions = self.pos_emb(np.arange(x.shape[-1]))
+            return self.token_emb(x) + positions
+
+    return TransformerBlock, TokenAndPositionEmbedding
+
+
+def _classifier(lib, maxlen=12, vocab=50, dim=8):
+    block, embedding = _block_classes(lib)
+    inputs = lib.layers.Input(shape=(maxlen,), dtype="int32")
+    x = embedding(maxlen, vocab, dim)(inputs)
+    x = block(dim, 2, 16)(x)
+    x = lib.layers.GlobalAveragePooling1D()(x)
+    outputs = lib.layers.Dense(2, activation="softmax")(x)
+    return lib.Model(inputs, outputs)
+
+
+def _tokens(n=64, maxlen=12, vocab=50, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, vocab, (n, maxlen)).astype("int32")
+    return x, (x[:, 0] >= vocab // 2).astype("int32")
+
+
+def test_composite_layers_build_symbolically_and_report_run_shapes():
+    model = _classifier(jkeras)
+    block = model.layers[2]
+    assert block.output_shape == (None, 12, 8)
+    x, _ = _tokens(5)
+    assert block(model.layers[1](x)).shape == (5, 12, 8)
+    assert model.predict(x, verbose=0).shape == (5, 2)
+    assert model.count_params() == sum(int(np.prod(w.shape)) for w in model.weights) > 62 * 8
+
+
+def test_composite_layers_match_keras_3_on_the_same_weights(keras_ref):
+    ours, theirs = _classifier(jkeras), _classifier(keras_ref)
+    assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    assert ours.count_params() == theirs.count_params()
+    ours.set_weights(theirs.get_weights())
+    x, _ = _tokens(7)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), np.asarray(theirs.predict(x, verbose=0)),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_fit_moves_every_sublayer_weight_and_lowers_the_loss():
+    jkeras.utils.set_random_seed(1)
+    model = _classifier(jkeras)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x, y = _tokens(256)
+    before = model.get_weights()
+    history = model.fit(x, y, batch_size=32, epochs=8, verbose=0)
+    after = model.get_weights()
+    assert len(before) == len(model.trainable_weights) == 20  # 2 + 16 + 2
+    for w, a, b in zip(model.weights, before, after):
+        assert np.max(np.abs(a - b)) > 0, w.name
+    assert history.history["loss"][-1] < 0.85 * history.history["loss"][0]
+
+
+def test_frozen_sublayer_stays_and_its_weights_are_listed_as_non_trainable():
+    jkeras.utils.set_random_seed(2)
+    model = _classifier(jkeras)
+    block = model.layers[2]
+    block.ffn.trainable = False
+    frozen = {w.name for w in block.ffn.weights}
+    assert frozen and not frozen & {w.name for w in block.trainable_weights}
+    assert frozen <= {w.name for w in block.non_trainable_weights}
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x, y = _tokens(128)
+    kept = block.ffn.get_weights()
+    attention = block.att.get_weights()
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    for a, b in zip(kept, block.ffn.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert any(np.max(np.abs(a - b)) > 0 for a, b in zip(attention, block.att.get_weights()))
+
+
+class _Normalized(layers.Layer):
+    """Own weight (add_weight in build) plus a Dense and a BatchNormalization."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(units, kernel_regularizer=jkeras.regularizers.l2(0.5))
+        self.norm = layers.BatchNormalization()
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(name="scale", shape=(), initializer="ones")
+
+    def call(self, x, training=None):
+        return self.norm(self.dense(x), training=training) * self.scale
+
+
+def test_own_weights_come_first_then_trainable_before_non_trainable():
+    layer = _Normalized(3, name="normalized")
+    layer(np.ones((4, 5), "float32"))
+    names = [w.name for w in layer.weights]
+    assert names == ["normalized/scale:0", "dense/kernel:0", "dense/bias:0",
+                     "batch_normalization/gamma:0", "batch_normalization/beta:0",
+                     "batch_normalization/moving_mean:0",
+                     "batch_normalization/moving_variance:0"]
+    assert [w.name for w in layer.trainable_weights] == names[:5]
+    values = [np.full(w.shape, i, "float32") for i, w in enumerate(layer.weights)]
+    layer.set_weights(values)
+    for got, want in zip(layer.get_weights(), values):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="normalized"):
+        layer.set_weights(values[:-1] + [np.ones((2,), "float32")])
+    for got, want in zip(layer.get_weights(), values):  # a failed call changed nothing
+        np.testing.assert_array_equal(got, want)
+
+
+def test_sublayer_regularizer_enters_the_loss_and_state_updates_in_training():
+    inputs = layers.Input(shape=(5,))
+    model = jkeras.Model(inputs, _Normalized(3, name="normalized")(inputs))
+    model.compile("sgd", "mse")
+    x = np.random.default_rng(0).standard_normal((16, 5)).astype("float32")
+    y = np.zeros((16, 3), "float32")
+    layer = model.layers[1]
+    kernel = layer.dense.get_weights()[0]
+    mse = np.mean(model.predict(x, verbose=0) ** 2)
+    loss = model.evaluate(x, y, batch_size=16, verbose=0)
+    np.testing.assert_allclose(loss, mse + 0.5 * np.sum(kernel ** 2), rtol=1e-5)
+    mean_before = layer.norm.get_weights()[2].copy()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert np.max(np.abs(layer.norm.get_weights()[2] - mean_before)) > 0  # moving mean
+
+
+def test_weights_save_and_load_through_hdf5(tmp_path):
+    model = _classifier(jkeras)
+    path = str(tmp_path / "w.h5")
+    model.save_weights(path)
+    jkeras.backend.clear_session()
+    other = _classifier(jkeras)
+    other.load_weights(path)
+    x, _ = _tokens(6)
+    np.testing.assert_allclose(other.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_composite_inside_a_subclassed_model_trains():
+    block_cls, _ = _block_classes(jkeras)
+
+    class Net(jkeras.Model):
+        def __init__(self):
+            super().__init__()
+            self.block = block_cls(4, 2, 8)
+            self.head = layers.Dense(1)
+
+        def call(self, x, training=None):
+            return self.head(self.block(x, training=training)[:, 0])
+
+    jkeras.utils.set_random_seed(3)
+    net = Net()
+    net.compile("adam", "mse")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 6, 4)).astype("float32")
+    y = x[:, :1, 0]
+    net(x[:2])  # builds
+    before = net.get_weights()
+    history = net.fit(x, y, batch_size=16, epochs=6, verbose=0)
+    assert len(before) == len(net.block.weights) + 2
+    assert all(np.max(np.abs(a - b)) > 0 for a, b in zip(before, net.get_weights()))
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_eager_calls_use_the_built_sublayers_and_draw_fresh_dropout():
+    block_cls, _ = _block_classes(jkeras)
+    block = block_cls(4, 2, 8, rate=0.5)
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype("float32")
+    first = np.asarray(block(x))
+    assert len(block.weights) == 16  # attention 8, feed-forward 4, normalizations 4
+    np.testing.assert_array_equal(np.asarray(block(x)), first)
+    assert not np.array_equal(np.asarray(block(x, training=True)),
+                              np.asarray(block(x, training=True)))
+
+
+def test_a_sequential_without_input_shape_builds_on_the_array_it_is_called_on():
+    model = jkeras.Sequential([layers.Dense(4), layers.Dense(2)])
+    x = np.ones((3, 5), "float32")
+    assert model(x).shape == (3, 2)
+    assert model.built and model.layers[0].get_weights()[0].shape == (5, 4)
+
+
+def _rich_model(lib):
+    """A layer with its own weight, two Dense, a LayerNormalization, a Sequential and a
+    list of layers, in a functional model."""
+    L = lib.layers
+
+    class Block(L.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.d1 = L.Dense(units, activation="relu")
+            self.d2 = L.Dense(units)
+            self.norm = L.LayerNormalization()
+            self.seq = lib.Sequential([L.Dense(3), L.Dense(units)])
+            self.pair = [L.Dense(units), L.Dense(units)]
+
+        def build(self, input_shape):
+            self.scale = self.add_weight(name="scale", shape=(), initializer="ones")
+
+        def call(self, x):
+            y = x + self.d2(self.d1(x)) + self.seq(x) + self.pair[1](self.pair[0](x))
+            return self.norm(y) * self.scale
+
+    inputs = L.Input(shape=(4,))
+    return lib.Model(inputs, L.Dense(1)(Block(4)(inputs)))
+
+
+def test_keras3_weights_files_of_composite_layers_load_both_ways(keras_ref, tmp_path):
+    x = np.random.default_rng(0).standard_normal((6, 4)).astype("float32")
+    ours, theirs = _rich_model(jkeras), _rich_model(keras_ref)
+    assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    theirs.set_weights([np.random.default_rng(i).standard_normal(w.shape).astype("float32")
+                        for i, w in enumerate(theirs.weights)])
+    theirs.save_weights(str(tmp_path / "keras.weights.h5"))
+    ours.load_weights(str(tmp_path / "keras.weights.h5"))
+    np.testing.assert_allclose(ours.predict(x, verbose=0), np.asarray(theirs(x)),
+                               rtol=1e-5, atol=1e-5)
+    ours.set_weights([w[::-1] * 0.5 if w.ndim else w * 2 for w in ours.get_weights()])
+    ours.save_weights(str(tmp_path / "ours.weights.h5"))
+    back = _rich_model(keras_ref)
+    back.load_weights(str(tmp_path / "ours.weights.h5"))
+    np.testing.assert_allclose(np.asarray(back(x)), ours.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-5)
