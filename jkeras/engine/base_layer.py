@@ -98,13 +98,22 @@ class Layer(NodeAccessors):
 
     def __setattr__(self, name, value):
         # A Keras-style layer (`call`) keeps the layers it is given as its sublayers
-        # (engine/composite.py); built-in layers manage the layers they hold themselves.
+        # (engine/composite.py; `_find_sublayers` also finds those put in containers
+        # later); built-in layers manage the layers they hold themselves.
         if not name.startswith("_") and _uses_call(type(self)):
             items = value if isinstance(value, (list, tuple)) else (value,)
             layers = [v for v in items if isinstance(v, Layer)]
             if layers:
                 composite.track(self, layers)
         object.__setattr__(self, name, value)
+        if name == "trainable" and composite.has_sublayers(self):
+            for sub in self._sublayers:  # as Keras: freezing a layer freezes its parts
+                sub.trainable = value
+
+    def _find_sublayers(self):
+        if _uses_call(type(self)):
+            composite.discover(self, Layer)
+        return composite.has_sublayers(self)
 
     # ------------------------------------------------------------------ identity
     @property
@@ -133,15 +142,27 @@ class Layer(NodeAccessors):
     # ------------------------------------------------------------------ pure pair
     def init(self, key: jax.Array, input_shape: Shape) -> VariablesTree:
         """Returns `{"params": ..., "state": ...}` for inputs of `input_shape`."""
-        own = self._init_own(key, input_shape)
-        if composite.has_sublayers(self):
-            return composite.init(self, own, key)
-        return own
+        own = self._init_from_build(key, input_shape) \
+            if type(self).build is not Layer.build else {"params": {}, "state": {}}
+        if not self._find_sublayers():
+            return own
+        if input_shape is not None and not all(s.built for s in self._sublayers):
+            # Built here when a wrapper (TimeDistributed, an RNN) asks for the variables
+            # first; inputs taken as floats of the compute dtype.
+            try:
+                composite.build_sublayers(
+                    self, input_shape_to_specs(input_shape, self.compute_dtype), own=own)
+            except Exception:  # pylint: disable=broad-except
+                pass  # built where first called; a compiled step then raises
+        return composite.init(self, own, key)
 
-    def _init_own(self, key, input_shape):
-        """Fresh values of the layer's own weights (a composite's sublayers hold theirs)."""
+    def _own_init(self, key, input_shape):
+        """Fresh values of the layer's own weights: a layer's `init`, or a Keras-style
+        layer's `build` (its sublayers hold theirs)."""
         if type(self).init is not Layer.init:
-            return self.init(key, input_shape)
+            variables = self.init(key, input_shape)
+            return composite.split(self, variables)[0] \
+                if composite.has_sublayers(self) else variables
         if type(self).build is not Layer.build:
             return self._init_from_build(key, input_shape)
         return {"params": {}, "state": {}}
@@ -224,7 +245,7 @@ class Layer(NodeAccessors):
             if ("mask" in params or has_varkw) and mask is not None:
                 kwargs["mask"] = mask
             if composite.has_sublayers(self):
-                scope = composite.context(self, variables, training, key)
+                scope = composite.context(self, variables, inputs, training, key)
                 with scope:
                     outputs = self.call(inputs, **kwargs)
                 return outputs, composite.finish(self, scope)
@@ -340,7 +361,7 @@ class Layer(NodeAccessors):
         # Initial values are drawn on the host, also when a layer is first called inside
         # a trace (a sublayer during its parent's shape inference): at compile time.
         with jax.ensure_compile_time_eval():
-            variables = self._init_own(_config.next_key(), input_shape)
+            variables = self._own_init(_config.next_key(), input_shape)
         self._variables = _new_cells(variables)
         self._after_build()
         if self._initial_weights is not None:
@@ -490,6 +511,7 @@ class Layer(NodeAccessors):
         self._check_inputs(inputs)
         self._maybe_build_named(self._input_shapes(inputs))
         self._check_inputs(inputs)
+        self._build_sublayers(inputs, args, kwargs)
         out_specs = self._infer_output_spec_symbolic(inputs, args, kwargs)
         mask_specs = self._infer_mask_spec(inputs, explicit_mask)
         node = Node(self, inputs, args, kwargs, out_specs, mask_specs, training=training)
@@ -509,14 +531,31 @@ class Layer(NodeAccessors):
         inputs = map_structure(jnp.asarray, inputs)
         self.__dict__.pop("_eager_losses", None)  # `losses` are the last call's
         self._check_inputs(inputs)
+        was_built = self.built
         self._maybe_build_named(self._input_shapes(inputs))
+        self._build_sublayers(inputs, args, kwargs)
+        if not was_built and self.weights and composite.first_built_in_a_step(self, inputs):
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}) was first called inside a '
+                "compiled step (a layer made or first used inside another layer's `call` "
+                "only there), so its weights could not train. Call it once outside, or "
+                "hold it in an attribute of the layer whose `call` uses it.")
         variables = self._get_vars()
-        key = _config.next_key() if training else None
+        has_parts = composite.has_sublayers(self)
+        key = _config.next_key() if training or has_parts else None
         outputs, new_state = self.apply(variables, inputs, *args, training=training, key=key,
                                         mask=mask, **kwargs)
-        if training and new_state:
+        if training and new_state and not any(
+                isinstance(v, jax.core.Tracer) for v in jax.tree_util.tree_leaves(new_state)):
             self._set_vars({"params": variables["params"], "state": dict(new_state)})
         return outputs
+
+    def _build_sublayers(self, inputs, args, kwargs):
+        """A Keras-style layer holding layers builds those its `call` uses (see
+        `composite.build_sublayers`), with its real inputs' shapes and dtypes."""
+        if self._find_sublayers() and not all(s.built for s in self._sublayers):
+            composite.build_sublayers(self, to_specs(inputs), to_specs(list(args)),
+                                      to_specs(kwargs))
 
     # ------------------------------------------------------------------ shape inference
     def _infer_output_spec_symbolic(self, inputs, args, kwargs):

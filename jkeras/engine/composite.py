@@ -13,10 +13,16 @@ does: the layer's own, then each sublayer's, trainable ones before the others.
 import jax
 
 from jkeras.engine import added_losses, call_context
+from jkeras.engine.layer_specs import inferring_shapes, shape_inference, to_specs
+from jkeras.engine.structure import _Spec, flatten, map_structure
 from jkeras.serialization import builtin_tables
 
-__all__ = ["track", "built_sublayers", "has_sublayers", "read", "split", "init",
-           "weight_lists", "trainable_mask", "context", "finish"]
+__all__ = ["track", "discover", "built_sublayers", "has_sublayers", "read", "split", "init",
+           "build_sublayers", "weight_lists", "trainable_mask", "context", "finish",
+           "first_built_in_a_step"]
+
+# Attributes of every layer that never hold its sublayers.
+_NOT_SUBLAYERS = frozenset({"_sublayers", "_inbound_nodes", "_outbound_nodes"})
 
 
 def _is_model(layer):
@@ -34,6 +40,27 @@ def track(layer, items):
             subs.append(item)
 
 
+def discover(layer, layer_class):
+    """Tracks every layer held by `layer`'s attributes, private ones and those inside
+    lists, tuples and dicts (filled after assignment) included, in attribute order."""
+    found = []
+
+    def visit(value, depth):
+        if isinstance(value, layer_class):
+            found.append(value)
+        elif depth < 4 and isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item, depth + 1)
+        elif depth < 4 and isinstance(value, dict):
+            for item in value.values():
+                visit(item, depth + 1)
+    for name, value in list(vars(layer).items()):
+        if name not in _NOT_SUBLAYERS and not name.startswith("__"):
+            visit(value, 0)
+    if found:
+        track(layer, found)
+
+
 def has_sublayers(layer):
     return bool(layer.__dict__.get("_sublayers"))
 
@@ -47,7 +74,9 @@ def read(layer, own, of_sublayer):
     """`own` (`{"params": ..., "state": ...}`) with each built sublayer's
     `of_sublayer(sub)` tree added under its name."""
     out = {"params": dict(own["params"]), "state": dict(own["state"])}
-    for sub in built_sublayers(layer):
+    subs = built_sublayers(layer)
+    _check_names(layer, subs)
+    for sub in subs:
         tree = of_sublayer(sub) or {"params": {}, "state": {}}
         for kind in ("params", "state"):
             if sub.name in own[kind]:
@@ -56,6 +85,15 @@ def read(layer, own, of_sublayer):
                     f'"{sub.name}"; rename one of them.')
             out[kind][sub.name] = tree[kind]
     return out
+
+
+def _check_names(layer, subs):
+    names = [s.name for s in subs]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            f'Layer "{layer.name}" holds several layers named '
+            f"{sorted({n for n in names if names.count(n) > 1})}; its sublayers need "
+            "names of their own.")
 
 
 def split(layer, variables):
@@ -80,18 +118,58 @@ def init(layer, own, key):
     return read(layer, own, fresh)
 
 
+def build_sublayers(layer, in_specs, arg_specs=(), kwarg_specs=None, own=None):
+    """Builds the sublayers `call` uses, in inference and in training, by tracing `apply`
+    once each way for inputs like `in_specs` (`_Spec`s, None for unknown dimensions):
+    their initial values are drawn then (at compile time), before any step is compiled,
+    so every weight is in the model's variables when it trains. `own`: the layer's own
+    variables when it is not built yet (`init`)."""
+    def concrete(spec):
+        return jax.ShapeDtypeStruct(tuple(2 if d is None else d for d in spec.shape),
+                                    spec.dtype)
+
+    def is_spec(x):
+        return isinstance(x, _Spec)
+    inputs, args, kwargs = (map_structure(lambda x: concrete(x) if is_spec(x) else x, t)
+                            for t in (in_specs, list(arg_specs), kwarg_specs or {}))
+    with shape_inference():
+        for training in (False, True):
+            if all(s.built for s in layer.__dict__.get("_sublayers", ())):
+                break
+            current = layer._get_vars() if layer.built else \
+                read(layer, own or {"params": {}, "state": {}}, lambda sub: sub._get_vars())
+            variables = map_structure(concrete, to_specs(current))
+            key = jax.random.PRNGKey(0) if training else None
+            jax.eval_shape(
+                lambda v, x, a, kw, t=training, k=key: layer.apply(
+                    v, x, *a, training=t, key=k, **kw)[0],
+                variables, inputs, args, kwargs)
+    _check_names(layer, built_sublayers(layer))
+
+
+def first_built_in_a_step(layer, inputs):
+    """Whether `layer`, which has weights and was just built, was built inside a trace
+    that is not shape inference: a compiled step, where its weights would be
+    constants."""
+    return not inferring_shapes() and any(isinstance(x, jax.core.Tracer)
+                                          for x in flatten(inputs))
+
+
 def weight_lists(layer, own_params, own_state):
     """`(trainable, non_trainable)` weight handles: the layer's own, then each built
-    sublayer's (Keras 2's order), each weight once; a frozen sublayer's, or all of them
-    when the layer itself is frozen, are non-trainable."""
+    sublayer's (Keras 2's order and names), each weight once; a frozen sublayer's, or all
+    of them when the layer itself is frozen, are non-trainable."""
     trainable = list(own_params) if layer.trainable else []
     non_trainable = list(own_state) if layer.trainable else list(own_params) + list(own_state)
     for sub in built_sublayers(layer):
+        # Named under the holder, as Keras 2 names them (`block/dense/kernel:0`): two
+        # blocks with parts of the same name keep apart in a file.
+        prefix = f"{layer.name}/{sub.name}/" if _is_model(sub) else f"{layer.name}/"
         if layer.trainable:
-            trainable += sub.trainable_weights
-            non_trainable += sub.non_trainable_weights
+            trainable += [h.scoped(prefix) for h in sub.trainable_weights]
+            non_trainable += [h.scoped(prefix) for h in sub.non_trainable_weights]
         else:
-            non_trainable += sub.weights
+            non_trainable += [h.scoped(prefix) for h in sub.weights]
     seen = set()
 
     def once(handles):
@@ -121,11 +199,23 @@ def trainable_mask(layer, trainable):
     return mask
 
 
-def context(layer, variables, training, key):
+def context(layer, variables, inputs, training, key):
     """The call context `apply` runs `call` in: the built sublayers take their arrays
-    from `variables` (those not in it yet, built during this call, run on their own)."""
+    from `variables`. Those not in it run on their own: during shape inference and
+    eager calls (where they may build), never in a compiled step. With no key, a
+    sublayer called with `training=True` (Monte Carlo dropout) draws from a fixed one."""
     present = variables.get("params", {})
-    owned = [s for s in built_sublayers(layer) if s.name in present]
+    built = built_sublayers(layer)
+    owned = [s for s in built if s.name in present]
+    missing = [s.name for s in built if s.name not in present and s.weights]
+    if missing and first_built_in_a_step(layer, inputs):
+        raise ValueError(
+            f'Layer "{layer.name}" holds layers whose weights are not among the variables '
+            f"it was given: {missing}. They were built after the model took its weights "
+            "(inside a layer that builds its parts by itself, such as an RNN's cell): "
+            "call the layer once on an input of the right shape before wrapping it.")
+    if key is None:
+        key = jax.random.PRNGKey(0)
     return call_context.CallContext(
         {"params": present, "state": variables.get("state", {})}, owned, training, key)
 

@@ -2,6 +2,9 @@
 the variables' dtype of a dtype argument, and `_Spec`s (shape and dtype) of inputs and of
 outputs found with `jax.eval_shape`, without running anything.
 """
+import contextlib
+import threading
+
 import jax
 
 from jkeras import dtype_policies
@@ -9,7 +12,30 @@ from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.structure import _Spec, map_structure
 
 __all__ = ["shape_of", "standardize_shape", "standardize_nested_shape", "dtype_name",
-           "to_specs", "eval_specs", "input_shape_to_specs"]
+           "to_specs", "eval_specs", "input_shape_to_specs", "inferring_shapes",
+           "shape_inference"]
+
+
+class _Inferring(threading.local):
+    depth = 0
+
+
+_INFERRING = _Inferring()
+
+
+@contextlib.contextmanager
+def shape_inference():
+    """Marks code that traces layers only to learn shapes (and build them): there a layer
+    may be built inside a trace; anywhere else, a trace is a compiled step."""
+    _INFERRING.depth += 1
+    try:
+        yield
+    finally:
+        _INFERRING.depth -= 1
+
+
+def inferring_shapes():
+    return _INFERRING.depth > 0
 
 
 def shape_of(x):
@@ -68,7 +94,8 @@ def eval_specs(fn, *trees):
                    for i in dynamic]
         return jax.eval_shape(wrapped, structs)
 
-    first, second = run(5), run(7)
+    with shape_inference():
+        first, second = run(5), run(7)
     return jax.tree_util.tree_map(
         lambda a, b: _Spec(tuple(x if x == y else None for x, y in zip(a.shape, b.shape)),
                            a.dtype), first, second)

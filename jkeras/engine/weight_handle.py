@@ -14,15 +14,21 @@ __all__ = ["Weight", "assign_all"]
 class Weight:
     """A read-only view of one weight (`.name`, `.shape`, `.numpy()`), like a Keras variable."""
 
-    def __init__(self, layer, key, kind, trainable):
+    def __init__(self, layer, key, kind, trainable, scope=""):
         self._layer = layer
         self._key = key
         self._kind = kind
         self.trainable = trainable
+        self._scope = scope  # the names of the layers holding this one, as Keras 2 names
 
     @property
     def name(self):
-        return f"{self._layer.name}/{self._key}:0"
+        return f"{self._scope}{self._layer.name}/{self._key}:0"
+
+    def scoped(self, prefix):
+        """The same weight, its name under `prefix` (a holding layer's name and `/`)."""
+        return Weight(self._layer, self._key, self._kind, self.trainable,
+                      prefix + self._scope)
 
     def value(self):
         """The current array, as it is (so no trainer donates it later)."""

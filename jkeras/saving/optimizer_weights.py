@@ -22,7 +22,8 @@ __all__ = ["trainable_entries", "optimizer_state", "slot_names", "legacy_optimiz
 
 def trainable_entries(model):
     """`[(tree path in the params tree, weight path 'layer/key', full path)]` for every
-    weight the optimizer updates, in `model.trainable_weights` order."""
+    weight the optimizer updates, in `model.trainable_weights` order (a part of a layer
+    holding layers: 'layer/part/key')."""
     mask = model._trainable_mask_tree()
     out = []
 
@@ -33,10 +34,18 @@ def trainable_entries(model):
                 walk(layer, prefix + (layer.name,), sub, names + [layer.name])
                 continue
             variables = layer._get_vars() or {"params": {}}
-            for key in variables["params"]:
-                if sub.get(key, False) is True:
-                    out.append((prefix + (layer.name, key), f"{layer.name}/{key}",
-                                "/".join(names + [layer.name, key])))
+            entries(variables["params"], sub, prefix + (layer.name,), names + [layer.name],
+                    [layer.name])
+
+    def entries(params, mask_tree, prefix, names, scope):
+        # A layer's params; a layer holding layers nests theirs under their names, and
+        # Keras 2 names those weights under the holder (`block/dense/kernel`).
+        for key, value in params.items():
+            flag = mask_tree.get(key, False) if isinstance(mask_tree, dict) else mask_tree
+            if isinstance(value, dict):
+                entries(value, flag, prefix + (key,), names + [key], scope + [key])
+            elif flag is True:
+                out.append((prefix + (key,), "/".join(scope + [key]), "/".join(names + [key])))
     walk(model, (), mask, [])
     return out
 
@@ -110,9 +119,11 @@ def _slot_candidates(model, state):
 _KERAS3_UNNAMED = re.compile(r"variable(_\d+)?")
 
 
-def restore_optimizer_weights(model, named_values, source):
+def restore_optimizer_weights(model, named_values, source, by_position=True):
     """Puts saved optimizer weights (`[(name, array)]`) into the model's optimizer state.
-    Returns True if restored; warns and leaves a fresh state when they do not match."""
+    Returns True if restored; warns and leaves a fresh state when they do not match.
+    Names that do not match (a layer holding layers names its parts anew when it is
+    rebuilt) are matched by position, where the weights' count and shapes allow."""
     try:
         template = model.optimizer_state_template()
     except Exception as e:  # an optimizer without a state we understand
@@ -158,6 +169,14 @@ def restore_optimizer_weights(model, named_values, source):
     missing = expected - filled
     if not filled and not problems and not iterations:
         return False  # an optimizer that never stepped: the fresh state is the same
+    if (problems or missing) and by_position:
+        ours = legacy_optimizer_weights(model, template)
+        if len(ours) == len(named_values) and all(
+                np.shape(value) == np.shape(mine) for (_, value), (_, mine)
+                in zip(named_values, ours)):
+            return restore_optimizer_weights(
+                model, [(name, value) for (name, _), (_, value) in zip(ours, named_values)],
+                source, by_position=False)
     if problems or missing or iterations is None:
         detail = "; ".join(problems[:3]) or (
             f"{len(missing)} slot value(s) missing" if missing else "no iteration count")
