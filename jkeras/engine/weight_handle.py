@@ -5,7 +5,7 @@
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras.engine import host_values
+from jkeras.engine import call_context, host_values
 from jkeras.engine.variables import expose
 
 __all__ = ["Weight", "assign_all"]
@@ -35,6 +35,14 @@ class Weight:
         return expose(self._current())
 
     def _current(self):
+        # Inside a traced call that hands this layer its arrays (a subclassed model's, a
+        # layer holding layers), the traced array: `call` code that reads another
+        # layer's weight (tied embeddings) then has its gradient.
+        context = call_context.active()
+        if context is not None and context.owns(self._layer):
+            if self._kind == "params":
+                return context.variables["params"][self._layer.name][self._key]
+            return context.new_state[self._layer.name][self._key]
         return self._layer._get_vars()[self._kind][self._key]
 
     def numpy(self):

@@ -414,3 +414,37 @@ def test_whole_model_files_keep_weights_and_optimizer_of_parts(tmp_path, suffix)
     after = [m.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False).history["loss"]
              for m in (model, loaded)]
     np.testing.assert_allclose(after[0], after[1], rtol=1e-6)
+
+
+def _tied_model(lib, dot):
+    """Output logits from the embedding matrix itself (tied weights), read through the
+    embedding layer's weight inside `call`."""
+    L = lib.layers
+
+    class Tied(L.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.emb = L.Embedding(10, 4)
+            self.mix = L.Dense(4)
+
+        def call(self, x):
+            return dot(self.mix(self.emb(x)), self.emb.embeddings)
+
+    inputs = L.Input(shape=(3,), dtype="int32")
+    return lib.Model(inputs, Tied()(inputs))
+
+
+def test_a_weight_read_inside_call_trains_as_in_keras_3(keras_ref):
+    from jkeras import backend as K
+    ours = _tied_model(jkeras, lambda h, e: K.dot(h, K.transpose(e)))
+    theirs = _tied_model(keras_ref, lambda h, e: keras_ref.ops.matmul(
+        h, keras_ref.ops.transpose(e)))
+    ours.set_weights(theirs.get_weights())
+    x = np.random.default_rng(0).integers(0, 10, (8, 3)).astype("int32")
+    y = np.random.default_rng(1).standard_normal((8, 3, 10)).astype("float32")
+    ours.compile(jkeras.optimizers.SGD(learning_rate=0.1), "mse")
+    theirs.compile(keras_ref.optimizers.SGD(learning_rate=0.1), "mse")
+    ours.train_on_batch(x, y)
+    theirs.train_on_batch(x, y)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-6)
