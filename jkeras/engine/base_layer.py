@@ -267,14 +267,17 @@ class Layer(NodeAccessors):
         spec = self.weight_spec(name)
         return None if spec is None else getattr(spec, option)
 
-    def regularization_loss(self, params):
+    def regularization_loss(self, params, seen=None):
         """Sum of this layer's weight penalties for `params` (pure); a composite's
-        sublayers add theirs."""
+        sublayers add theirs, each once (`seen`: ids of the layers counted already)."""
         subs = self._sublayers_by_name()
+        seen = set() if seen is None else seen
         total = 0.0
         for key, value in params.items():
             if key in subs:
-                total = total + subs[key].regularization_loss(value)
+                if id(subs[key]) not in seen:
+                    seen.add(id(subs[key]))
+                    total = total + subs[key].regularization_loss(value, seen)
                 continue
             regularizer = self._weight_option("regularizer", key)
             if regularizer is not None:

@@ -116,11 +116,15 @@ class Model(TrainingMixin, Layer):
             params[layer.name], state[layer.name] = fresh["params"], fresh["state"]
         return {"params": params, "state": state}
 
-    def regularization_loss(self, params):
+    def regularization_loss(self, params, seen=None):
+        """Sum of the layers' weight penalties for `params` (pure); `seen`: ids of the
+        layers already counted (a layer shared by several holders counts once)."""
+        seen = set() if seen is None else seen
         total = 0.0
         for layer in self._unique_layers():
-            if layer.name in params:
-                total = total + layer.regularization_loss(params[layer.name])
+            if layer.name in params and id(layer) not in seen:
+                seen.add(id(layer))
+                total = total + layer.regularization_loss(params[layer.name], seen)
         return total
 
     def has_regularizers(self):

@@ -192,24 +192,30 @@ def _layer_keys(layer):
     return [h._key for h in handles], {h._key: h for h in handles}
 
 
-def variable_groups(model, prefix=""):
-    """`[(group path, [weight handles], layer name)]` of the Keras 3 weights layout."""
+def variable_groups(model, prefix="", visited=None):
+    """`[(group path, [weight handles], layer name)]` of the Keras 3 weights layout. As
+    Keras 3, a layer met again (shared) is written at the first place only."""
+    visited = set() if visited is None else visited
     out = []
     for relative, layer in _children(model):
-        out.extend(_layer_groups(layer, prefix + relative))
+        out.extend(_layer_groups(layer, prefix + relative, visited))
     return out
 
 
-def _layer_groups(layer, path):
+def _layer_groups(layer, path, visited=None):
     """The groups of one layer at `path`: a model's (its layers'), a layer's that holds
     layers (its own variables, then its sublayers' by attribute), or a plain layer's."""
+    visited = set() if visited is None else visited
+    if id(layer) in visited:
+        return []
+    visited.add(id(layer))
     if isinstance(layer, Model):
-        return [(path, [], layer.name)] + variable_groups(layer, path + "/")
+        return [(path, [], layer.name)] + variable_groups(layer, path + "/", visited)
     if composite.has_sublayers(layer):
         params, state = layer._weight_handles()  # its own
         out = [(path, params + state, layer.name)]
         for relative, sub in _children(layer):
-            out.extend(_layer_groups(sub, f"{path}/{relative}"))
+            out.extend(_layer_groups(sub, f"{path}/{relative}", visited))
         return out
     return _leaf_groups(layer, path)
 

@@ -448,3 +448,60 @@ def test_a_weight_read_inside_call_trains_as_in_keras_3(keras_ref):
     theirs.train_on_batch(x, y)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-6)
+
+
+def _shared_part_model(lib):
+    """Two layers holding one shared Embedding (written once, at its first place)."""
+    L = lib.layers
+
+    class Enc(L.Layer):
+        def __init__(self, emb, **kwargs):
+            super().__init__(**kwargs)
+            self.emb = emb
+            self.out = L.Dense(3)
+
+        def call(self, x):
+            return self.out(self.emb(x))
+
+    emb = L.Embedding(10, 4)
+    inputs = L.Input(shape=(2,), dtype="int32")
+    return lib.Model(inputs, L.Add()([Enc(emb)(inputs), Enc(emb)(inputs)]))
+
+
+def test_a_part_shared_by_two_holders_loads_from_keras_3_files(keras_ref, tmp_path):
+    ours, theirs = _shared_part_model(jkeras), _shared_part_model(keras_ref)
+    assert len(ours.weights) == len(theirs.weights) == 5
+    theirs.set_weights([np.random.default_rng(i).standard_normal(w.shape).astype("float32")
+                        for i, w in enumerate(theirs.weights)])
+    theirs.save_weights(str(tmp_path / "keras.weights.h5"))
+    ours.load_weights(str(tmp_path / "keras.weights.h5"))
+    x = np.random.default_rng(0).integers(0, 10, (4, 2)).astype("int32")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), np.asarray(theirs(x)),
+                               rtol=1e-5, atol=1e-5)
+    ours.save_weights(str(tmp_path / "ours.weights.h5"))
+    back = _shared_part_model(keras_ref)
+    back.load_weights(str(tmp_path / "ours.weights.h5"))
+    np.testing.assert_allclose(np.asarray(back(x)), ours.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_a_shared_part_penalty_counts_once():
+    class Holder(layers.Layer):
+        def __init__(self, part, **kwargs):
+            super().__init__(**kwargs)
+            self.part = part
+
+        def call(self, x):
+            return self.part(x)
+
+    part = layers.Dense(4, kernel_regularizer=jkeras.regularizers.l2(0.5))
+    inputs = layers.Input(shape=(4,))
+    outputs = layers.Add()([part(inputs), Holder(part)(inputs), Holder(part)(inputs)])
+    model = jkeras.Model(inputs, outputs)
+    model.compile("sgd", "mse")
+    x, _ = _data(8)
+    y = np.zeros((8, 4), "float32")
+    mse = np.mean(model.predict(x, verbose=0) ** 2)
+    kernel = part.get_weights()[0]
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=8, verbose=0),
+                               mse + 0.5 * np.sum(kernel ** 2), rtol=1e-5)
