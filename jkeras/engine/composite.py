@@ -25,8 +25,13 @@ __all__ = ["track", "discover", "built_sublayers", "has_sublayers", "read", "spl
 _NOT_SUBLAYERS = frozenset({"_sublayers", "_inbound_nodes", "_outbound_nodes"})
 
 
+_MODEL = []
+
+
 def _is_model(layer):
-    return isinstance(layer, builtin_tables.table("layers")["Model"])  # above this module
+    if not _MODEL:  # Model is above this module; its class, looked up once
+        _MODEL.append(builtin_tables.table("layers")["Model"])
+    return isinstance(layer, _MODEL[0])
 
 
 def track(layer, items):
