@@ -17,12 +17,13 @@ from jkeras.engine.layer_specs import inferring_shapes, shape_inference, to_spec
 from jkeras.engine.structure import _Spec, flatten, map_structure
 from jkeras.serialization import builtin_tables
 
-__all__ = ["track", "discover", "built_sublayers", "has_sublayers", "read", "split", "init",
+__all__ = ["track", "discover", "held_layers", "built_sublayers", "has_sublayers", "read", "split", "init",
            "build_sublayers", "weight_lists", "trainable_mask", "context", "finish",
            "first_built_in_a_step"]
 
 # Attributes of every layer that never hold its sublayers.
-_NOT_SUBLAYERS = frozenset({"_sublayers", "_inbound_nodes", "_outbound_nodes"})
+_NOT_SUBLAYERS = frozenset({"_sublayers", "_tracked_layers", "_inbound_nodes",
+                            "_outbound_nodes"})
 
 
 _MODEL = []
@@ -46,8 +47,15 @@ def track(layer, items):
 
 
 def discover(layer, layer_class):
-    """Tracks every layer held by `layer`'s attributes, private ones and those inside
-    lists, tuples and dicts (filled after assignment) included, in attribute order."""
+    """Tracks every layer held by `layer`'s attributes (`held_layers`)."""
+    found = held_layers(layer, layer_class)
+    if found:
+        track(layer, found)
+
+
+def held_layers(layer, layer_class):
+    """The layers `layer`'s attributes hold, private ones and those inside lists, tuples
+    and dicts (filled after assignment) included, in attribute order."""
     found = []
 
     def visit(value, depth):
@@ -62,8 +70,7 @@ def discover(layer, layer_class):
     for name, value in list(vars(layer).items()):
         if name not in _NOT_SUBLAYERS and not name.startswith("__"):
             visit(value, 0)
-    if found:
-        track(layer, found)
+    return [item for item in found if item is not layer]
 
 
 def has_sublayers(layer):

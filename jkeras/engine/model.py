@@ -290,7 +290,13 @@ class Model(TrainingMixin, Layer):
             "Model(inputs, outputs)).")
 
     def _call_subclassed_eager(self, inputs, training=False):
-        """Runs `call` eagerly: layers build on the way, live state is updated."""
+        """Runs `call` eagerly: layers build on the way, live state is updated. First
+        the layers the model's attributes hold are tracked, also those put in lists and
+        dicts after assignment (as Keras tracks them)."""
+        tracked = self.__dict__.get("_tracked_layers")
+        for layer in composite.held_layers(self, Layer):
+            if all(layer is not t for t in tracked):
+                tracked.append(layer)
         object.__setattr__(self, "_subclass_built", True)
         outputs = self.call(inputs, **self._call_kwargs(training))
         return outputs

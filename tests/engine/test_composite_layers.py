@@ -505,3 +505,28 @@ def test_a_shared_part_penalty_counts_once():
     kernel = part.get_weights()[0]
     np.testing.assert_allclose(model.evaluate(x, y, batch_size=8, verbose=0),
                                mse + 0.5 * np.sum(kernel ** 2), rtol=1e-5)
+
+
+def test_subclassed_model_trains_layers_put_in_lists_and_dicts_after_assignment():
+    class Net(jkeras.Model):
+        def __init__(self):
+            super().__init__()
+            self.blocks = []
+            for _ in range(2):
+                self.blocks.append(layers.Dense(4, activation="relu"))
+            self.heads = {"out": layers.Dense(1)}
+
+        def call(self, x):
+            for block in self.blocks:
+                x = block(x)
+            return self.heads["out"](x)
+
+    jkeras.utils.set_random_seed(4)
+    net = Net()
+    x, _ = _data(64)
+    net(x[:2])
+    assert len(net.weights) == 6
+    net.compile("adam", "mse")
+    before = net.get_weights()
+    net.fit(x, x[:, :1], batch_size=16, epochs=3, verbose=0)
+    assert all(np.any(a != b) for a, b in zip(before, net.get_weights()))
