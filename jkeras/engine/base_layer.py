@@ -223,11 +223,21 @@ class Layer(NodeAccessors):
 
     def _init_from_build(self, key, input_shape):
         recorder = {"layer": self, "key": key, "params": {}, "state": {}}
+        # Fresh values for a built layer whose `build` makes its sublayers: the layers
+        # it holds stay the ones it holds (their own `init` gives their fresh values).
+        kept = {k: v for k, v in vars(self).items()
+                if isinstance(v, (Layer, list, tuple, dict)) and not k.startswith("__")} \
+            if self.built and composite.has_sublayers(self) else None
+        tracked = list(self._sublayers) if kept is not None else None
         previous, _RECORDER.active = _RECORDER.active, recorder
         try:
             self.build(input_shape)
         finally:
             _RECORDER.active = previous
+            if kept is not None:
+                for k, v in kept.items():
+                    object.__setattr__(self, k, v)
+                self._sublayers[:] = tracked
         return {"params": recorder["params"], "state": recorder["state"]}
 
     def _apply_through_call(self, variables, inputs, *, training, key, mask, **kwargs):

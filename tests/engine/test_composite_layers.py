@@ -1,6 +1,7 @@
 """Keras-style layers holding other layers (engine/composite.py): the transformer-block
 pattern of Keras 2 code. They build on symbolic inputs, list their sublayers' weights,
 train them, save and load them, and compute what Keras 3 computes on the same weights."""
+import jax
 import numpy as np
 import pytest
 
@@ -530,3 +531,24 @@ def test_subclassed_model_trains_layers_put_in_lists_and_dicts_after_assignment(
     before = net.get_weights()
     net.fit(x, x[:, :1], batch_size=16, epochs=3, verbose=0)
     assert all(np.any(a != b) for a, b in zip(before, net.get_weights()))
+
+
+def test_fresh_variables_of_a_layer_making_its_parts_in_build_keep_the_parts():
+    class Gated(layers.Layer):
+        def build(self, input_shape):
+            self.lin = layers.Dense(input_shape[-1])
+            self.bias = self.add_weight(name="bias", shape=(input_shape[-1],),
+                                        initializer="zeros")
+
+        def call(self, x):
+            return self.lin(x) + self.bias
+
+    inputs = layers.Input(shape=(3,))
+    gated = Gated()
+    model = jkeras.Model(inputs, gated(inputs))
+    lin = gated.lin
+    fresh = model.init(jax.random.PRNGKey(1))
+    assert gated.lin is lin and gated._sublayers == [lin]
+    tree = fresh["params"][gated.name]
+    assert set(tree) == {"bias", lin.name} and tree[lin.name]["kernel"].shape == (3, 3)
+    assert model.predict(np.ones((2, 3), "float32"), verbose=0).shape == (2, 3)
