@@ -367,7 +367,10 @@ def layer_to_keras3(layer):
     """A layer or model serialized with Keras 3's schema."""
     Functional, Sequential = _model_class("Functional"), _model_class("Sequential")
     registered = get_registered_name(type(layer))
-    custom = registered != type(layer).__name__
+    # A user's class (registered or not) is found by its registered name, not in
+    # `keras.layers`: Keras 3 writes no module for it.
+    custom = registered != type(layer).__name__ or \
+        not type(layer).__module__.startswith("jkeras.")
     if isinstance(layer, Sequential):
         config = sequential_config(layer, KERAS3)
         shape = list(layer.inputs[0].shape) if layer._is_graph_network else None

@@ -552,3 +552,34 @@ def test_fresh_variables_of_a_layer_making_its_parts_in_build_keep_the_parts():
     tree = fresh["params"][gated.name]
     assert set(tree) == {"bias", lin.name} and tree[lin.name]["kernel"].shape == (3, 3)
     assert model.predict(np.ones((2, 3), "float32"), verbose=0).shape == (2, 3)
+
+
+def _custom_block_class(lib):
+    class Block(lib.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.dense = lib.layers.Dense(units)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def get_config(self):
+            return dict(super().get_config(), units=self.units)
+    return Block
+
+
+def test_keras_3_loads_a_keras_archive_with_a_custom_layer(keras_ref, tmp_path):
+    """A user's layer class is written as Keras 3 writes it (no module, its registered
+    name), so Keras 3 finds it in `custom_objects`."""
+    ours_cls, theirs_cls = _custom_block_class(jkeras), _custom_block_class(keras_ref)
+    inputs = layers.Input(shape=(4,))
+    model = jkeras.Model(inputs, layers.Dense(1)(ours_cls(3)(inputs)))
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    theirs = keras_ref.models.load_model(path, custom_objects={"Block": theirs_cls})
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype("float32")
+    np.testing.assert_allclose(np.asarray(theirs(x)), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    again = jkeras.models.load_model(path, custom_objects={"Block": ours_cls})
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0))
