@@ -142,8 +142,7 @@ class Layer(NodeAccessors):
     # ------------------------------------------------------------------ pure pair
     def init(self, key: jax.Array, input_shape: Shape) -> VariablesTree:
         """Returns `{"params": ..., "state": ...}` for inputs of `input_shape`."""
-        own = self._init_from_build(key, input_shape) \
-            if type(self).build is not Layer.build else {"params": {}, "state": {}}
+        own = self._built_own(key, input_shape)
         if not self._find_sublayers():
             return own
         if input_shape is not None and not all(s.built for s in self._sublayers):
@@ -163,6 +162,10 @@ class Layer(NodeAccessors):
             variables = self.init(key, input_shape)
             return composite.split(self, variables)[0] \
                 if composite.has_sublayers(self) else variables
+        return self._built_own(key, input_shape)
+
+    def _built_own(self, key, input_shape):
+        """The own weights a Keras-style `build` makes (none without one)."""
         if type(self).build is not Layer.build:
             return self._init_from_build(key, input_shape)
         return {"params": {}, "state": {}}
@@ -446,7 +449,7 @@ class Layer(NodeAccessors):
         return self.non_trainable_weights
 
     def get_weights(self):
-        if composite.has_sublayers(self):
+        if composite.has_sublayers(self):  # handles of several layers
             return [handle.numpy() for handle in self.weights]
         variables = self._get_vars()
         if variables is None:
@@ -463,26 +466,13 @@ class Layer(NodeAccessors):
                 f'Layer "{self.name}" expects {len(handles)} weight(s), but the given '
                 f"weights list has {len(weights)} element(s). Provided weights: "
                 f"{[np.shape(w) for w in weights]}")
-        if composite.has_sublayers(self):  # handles of several layers
-            for handle, value in zip(handles, weights):
-                if tuple(np.shape(value)) != handle.shape:
-                    raise ValueError(
-                        f'Layer "{self.name}" weight shape {handle.shape} is not '
-                        f"compatible with provided weight shape {tuple(np.shape(value))} "
-                        f"(weight {handle.name}).")
-            assign_all(zip(handles, weights))
-            return
-        variables = self._get_vars()
-        new = {kind: dict(tree) for kind, tree in variables.items()}
-        for handle, value in zip(handles, weights):
-            current = variables[handle._kind][handle._key]
-            if tuple(np.shape(value)) != tuple(current.shape):
+        for handle, value in zip(handles, weights):  # all checked before any is written
+            if tuple(np.shape(value)) != handle.shape:
                 raise ValueError(
-                    f'Layer "{self.name}" weight shape {tuple(current.shape)} is not '
+                    f'Layer "{self.name}" weight shape {handle.shape} is not '
                     f"compatible with provided weight shape {tuple(np.shape(value))} "
                     f"(weight {handle.name}).")
-            new[handle._kind][handle._key] = jnp.asarray(value, dtype=current.dtype)
-        self._set_vars(new)
+        assign_all(zip(handles, weights))  # a composite's handles span several layers
 
     def count_params(self):
         if not self.built:
@@ -547,7 +537,7 @@ class Layer(NodeAccessors):
         was_built = self.built
         self._maybe_build_named(self._input_shapes(inputs))
         self._build_sublayers(inputs, args, kwargs)
-        if not was_built and self.weights and composite.first_built_in_a_step(self, inputs):
+        if not was_built and self.weights and composite.in_compiled_step(inputs):
             raise ValueError(
                 f'Layer "{self.name}" ({type(self).__name__}) was first called inside a '
                 "compiled step (a layer made or first used inside another layer's `call` "

@@ -17,9 +17,9 @@ from jkeras.engine.layer_specs import inferring_shapes, shape_inference, to_spec
 from jkeras.engine.structure import _Spec, flatten, map_structure
 from jkeras.serialization import builtin_tables
 
-__all__ = ["track", "discover", "held_layers", "built_sublayers", "has_sublayers", "read", "split", "init",
-           "build_sublayers", "weight_lists", "trainable_mask", "context", "finish",
-           "first_built_in_a_step"]
+__all__ = ["track", "append_new", "discover", "held_layers", "built_sublayers",
+           "has_sublayers", "read", "split", "init", "build_sublayers", "weight_lists",
+           "trainable_mask", "context", "finish", "in_compiled_step"]
 
 # Attributes of every layer that never hold its sublayers.
 _NOT_SUBLAYERS = frozenset({"_sublayers", "_tracked_layers", "_inbound_nodes",
@@ -41,9 +41,14 @@ def track(layer, items):
     if subs is None:
         subs = []
         object.__setattr__(layer, "_sublayers", subs)
+    append_new(subs, items, layer)
+
+
+def append_new(tracked, items, owner):
+    """Appends to `tracked` each of `items` (layers) not in it yet, `owner` aside."""
     for item in items:
-        if item is not layer and all(item is not s for s in subs):
-            subs.append(item)
+        if item is not owner and all(item is not t for t in tracked):
+            tracked.append(item)
 
 
 def discover(layer, layer_class):
@@ -114,7 +119,8 @@ def split(layer, variables):
     names = {s.name for s in subs}
     own = {kind: {k: v for k, v in variables.get(kind, {}).items() if k not in names}
            for kind in ("params", "state")}
-    parts = [(s, {kind: variables.get(kind, {}).get(s.name, {}) for kind in ("params", "state")})
+    parts = [(s, {kind: variables.get(kind, {}).get(s.name, {})
+                  for kind in ("params", "state")})
              for s in subs
              if s.name in variables.get("params", {}) or s.name in variables.get("state", {})]
     return own, parts
@@ -139,11 +145,9 @@ def build_sublayers(layer, in_specs, arg_specs=(), kwarg_specs=None, own=None):
     def concrete(spec):
         return jax.ShapeDtypeStruct(tuple(2 if d is None else d for d in spec.shape),
                                     spec.dtype)
-
-    def is_spec(x):
-        return isinstance(x, _Spec)
-    inputs, args, kwargs = (map_structure(lambda x: concrete(x) if is_spec(x) else x, t)
-                            for t in (in_specs, list(arg_specs), kwarg_specs or {}))
+    inputs, args, kwargs = (
+        map_structure(lambda x: concrete(x) if isinstance(x, _Spec) else x, t)
+        for t in (in_specs, list(arg_specs), kwarg_specs or {}))
     with shape_inference():
         for training in (False, True):
             if all(s.built for s in layer.__dict__.get("_sublayers", ())):
@@ -159,10 +163,9 @@ def build_sublayers(layer, in_specs, arg_specs=(), kwarg_specs=None, own=None):
     _check_names(layer, built_sublayers(layer))
 
 
-def first_built_in_a_step(layer, inputs):
-    """Whether `layer`, which has weights and was just built, was built inside a trace
-    that is not shape inference: a compiled step, where its weights would be
-    constants."""
+def in_compiled_step(inputs):
+    """Whether `inputs` are traced by something other than shape inference: a compiled
+    step, where a layer built now would have its weights as constants."""
     return not inferring_shapes() and any(isinstance(x, jax.core.Tracer)
                                           for x in flatten(inputs))
 
@@ -220,7 +223,7 @@ def context(layer, variables, inputs, training, key):
     built = built_sublayers(layer)
     owned = [s for s in built if s.name in present]
     missing = [s.name for s in built if s.name not in present and s.weights]
-    if missing and first_built_in_a_step(layer, inputs):
+    if missing and in_compiled_step(inputs):
         raise ValueError(
             f'Layer "{layer.name}" holds layers whose weights are not among the variables '
             f"it was given: {missing}. They were built after the model took its weights "

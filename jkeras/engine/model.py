@@ -57,10 +57,8 @@ class Model(TrainingMixin, Layer):
     def __setattr__(self, name, value):
         tracked = self.__dict__.get("_tracked_layers")
         if tracked is not None and not name.startswith("_"):
-            for item in (value if isinstance(value, (list, tuple)) else [value]):
-                if isinstance(item, Layer) and item is not self and \
-                        all(item is not t for t in tracked):
-                    tracked.append(item)
+            items = value if isinstance(value, (list, tuple)) else [value]
+            composite.append_new(tracked, [i for i in items if isinstance(i, Layer)], self)
         object.__setattr__(self, name, value)
 
     @property
@@ -293,10 +291,8 @@ class Model(TrainingMixin, Layer):
         """Runs `call` eagerly: layers build on the way, live state is updated. First
         the layers the model's attributes hold are tracked, also those put in lists and
         dicts after assignment (as Keras tracks them)."""
-        tracked = self.__dict__.get("_tracked_layers")
-        for layer in composite.held_layers(self, Layer):
-            if all(layer is not t for t in tracked):
-                tracked.append(layer)
+        composite.append_new(self.__dict__["_tracked_layers"],
+                             composite.held_layers(self, Layer), self)
         object.__setattr__(self, "_subclass_built", True)
         outputs = self.call(inputs, **self._call_kwargs(training))
         return outputs

@@ -44,7 +44,7 @@ from jkeras.saving.training_config import (compile_args, portable_optimizer_conf
 __all__ = [
     "save_model_to_hdf5", "load_model_from_hdf5", "save_weights_to_hdf5",
     "load_weights_from_hdf5", "save_attributes", "load_attributes", "legacy_weights",
-    "save_weights_to_group", "read_weights_group", "assign_weights", "plan_topological",
+    "save_weights_to_group", "read_weights_group", "plan_topological",
     "plan_by_name", "weight_pairs", "weights_root", "check_skip_mismatch",
     "weight_pairs_from_file", "trainable_entries", "optimizer_state", "slot_names",
     "legacy_optimizer_weights", "save_optimizer_weights", "restore_optimizer_weights",
@@ -103,11 +103,6 @@ def _shape_error(layer, handle, value, filepath, saved_name):
         f"Shape mismatch for layer {layer.name}, weight {handle.name}: the model expects "
         f"shape {handle.shape}, the file {filepath} holds shape {tuple(value.shape)} "
         f"(saved as {saved_name}).")
-
-
-def assign_weights(pairs):
-    """Sets `(handle, value)` pairs, one `_set_vars` per layer. Shapes must be checked."""
-    assign_all(pairs)
 
 
 def plan_topological(model, saved_layers, filepath):
@@ -218,7 +213,7 @@ def load_weights_from_hdf5(model: Model, filepath: Union[str, "os.PathLike[str]"
     check_skip_mismatch(by_name, skip_mismatch)
     with open_h5(filepath) as f, reading(filepath):
         pairs = weight_pairs_from_file(model, f, filepath, by_name, skip_mismatch)
-    assign_weights(pairs)
+    assign_all(pairs)
 
 
 def weight_pairs_from_file(model, f, filepath, by_name=False, skip_mismatch=False):
@@ -310,7 +305,7 @@ def load_model_from_hdf5(filepath: Union[str, "os.PathLike[str]"], custom_object
         config, saved, train_config, optimizer, keras3 = _read_model_file(f, filepath,
                                                                           compile)
     model = config_to_model(config, custom_objects, safe_mode, filepath)
-    assign_weights(plan_topological(model, saved, filepath))
+    assign_all(plan_topological(model, saved, filepath))
     if train_config is None:
         if compile:
             _LOG.warning("No training configuration found in %s, so the model was "

@@ -22,6 +22,7 @@ from jkeras.engine import composite
 from jkeras.engine.base_layer import Layer
 from jkeras.engine.model import Model
 from jkeras.engine.model_config_writer import layer_to_keras3
+from jkeras.engine.weight_handle import assign_all
 from jkeras.layers import recurrent, wrappers
 from jkeras.layers.recurrent import StackedRNNCells
 from jkeras.saving import (atomic, file_guard, h5_files, hdf5_format, optimizer_weights,
@@ -296,11 +297,7 @@ def _groups_by_name(f, model, filepath):
     for _, layer in _children(model):
         if layer.name not in located:
             continue
-        base = located[layer.name]
-        if isinstance(layer, Model):
-            out.extend(variable_groups(layer, base + "/"))
-            continue
-        out.extend(_layer_groups(layer, base))
+        out.extend(_layer_groups(layer, located[layer.name]))
     return out
 
 
@@ -328,7 +325,7 @@ def load_weights(model: Model, filepath: Union[str, "os.PathLike[str]"], by_name
         opened = h5_files.open_h5(filepath)
     with opened as f, h5_files.reading(filepath):
         pairs = weight_pairs_from_file(model, f, filepath, by_name, skip_mismatch)
-    hdf5_format.assign_weights(pairs)
+    assign_all(pairs)
 
 
 # ---------------------------------------------------------------------------- optimizer
@@ -454,7 +451,7 @@ def load_model(filepath: Union[str, "os.PathLike[str]"], custom_objects: Optiona
     with _h5_from_bytes(weights, filepath, safe_mode) as f, h5_files.reading(filepath):
         pairs = weight_pairs_from_file(model, f, filepath)
         optimizer = _optimizer_values(f, filepath) if compile_config else None
-    hdf5_format.assign_weights(pairs)
+    assign_all(pairs)
     if compile_config:
         hdf5_format.compile_from_config(model, _compile_args_from_keras3, compile_config,
                                         custom_objects, filepath)

@@ -17,6 +17,7 @@ from jkeras.engine.input_layer import InputLayer
 from jkeras.engine.keras_tensor import KerasTensor
 from jkeras.engine.model import Model
 from jkeras.engine.sequential import Sequential
+from jkeras.engine.weight_handle import assign_all
 from jkeras.saving import checkpoint, h5_files, hdf5_format, keras_archive
 from jkeras.serialization import builtin_tables
 from jkeras.serialization.safe_mode import SafeModeScope
@@ -213,7 +214,7 @@ def load_weights(model: Model, filepath: Union[str, "os.PathLike[str]"], by_name
         else:
             layout = keras_archive
         pairs = layout.weight_pairs_from_file(model, f, filepath, by_name, skip_mismatch)
-    hdf5_format.assign_weights(pairs)
+    assign_all(pairs)
     return None
 
 

@@ -366,16 +366,8 @@ def test_monte_carlo_dropout_in_a_part_runs_eagerly_and_in_predict():
 
 
 def test_time_distributed_holder_of_layers_trains():
-    class Block(layers.Layer):
-        def __init__(self):
-            super().__init__()
-            self.dense = layers.Dense(3)
-
-        def call(self, x):
-            return self.dense(x)
-
     inputs = layers.Input(shape=(5, 4))
-    model = jkeras.Model(inputs, layers.TimeDistributed(Block())(inputs))
+    model = jkeras.Model(inputs, layers.TimeDistributed(_custom_block_class(jkeras)(3))(inputs))
     x = np.random.default_rng(0).standard_normal((16, 5, 4)).astype("float32")
     moved = _fit_moves(model, x, x[..., :3])
     assert len(moved) == 2 and all(moved)
