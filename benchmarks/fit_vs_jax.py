@@ -11,7 +11,10 @@ state"):
 - cnn: conv 64-128-256 with BatchNormalization, batch 512, Adam.
 - mlp spe=32: fit with steps_per_execution=32 against 32 steps in one lax.scan over
   batches stacked on the device; and against the same scan summing its steps' losses (fit
-  reports the epoch's mean loss, which the plain loop never computes).
+  reports the epoch's mean loss, which the plain loop never computes). On a GPU fit unrolls
+  this small step's scan by 4 (jkeras/trainer/unrolling.py); the "vs a scan unrolled" row
+  and the slope rows below it put the hand scan on the same footing, to show what fit
+  itself adds.
 - "unshuffled" rows: fit with shuffle=False, the batches in the loop's own order (the loop
   never shuffles; a shuffled fit also draws a permutation and uploads its index table at
   each epoch's start).
@@ -42,6 +45,7 @@ import optax  # noqa: E402
 
 import jkeras  # noqa: E402
 from jkeras import layers  # noqa: E402
+from jkeras.trainer import unrolling  # noqa: E402
 
 
 # ---------------------------------------------------------------------- models
@@ -146,19 +150,21 @@ def hand_step(forward, tx, with_loss=False):
 class HandLoop:
     """The baseline: a jitted, donated step (or a scan of `scan` steps) over device batches.
     `with_loss` (scans only): the loop also sums its steps' losses, as a loop that logs an
-    epoch's mean loss does (the plain loop never computes the loss's value)."""
+    epoch's mean loss does (the plain loop never computes the loss's value). `unroll`: the
+    scan's `unroll` (jkeras unrolls a small step's scan on GPUs by `unrolling.UNROLL`)."""
 
-    def __init__(self, forward, params, state, scan=1, with_loss=False):
+    def __init__(self, forward, params, state, scan=1, with_loss=False, unroll=1):
         self.tx = optax.adam(1e-3, eps=1e-7)
         step = hand_step(forward, self.tx, with_loss)
         if scan > 1 and with_loss:
             def run(carry, stacked):
-                new, losses = jax.lax.scan(step, carry[:3], stacked)
+                new, losses = jax.lax.scan(step, carry[:3], stacked, unroll=unroll)
                 return new + (carry[3] + jnp.sum(losses),)
             self.step = jax.jit(run, donate_argnums=(0,))
         elif scan > 1:
             def run(carry, stacked):
-                return jax.lax.scan(lambda c, b: (step(c, b), None), carry, stacked)[0]
+                return jax.lax.scan(lambda c, b: (step(c, b), None), carry, stacked,
+                                    unroll=unroll)[0]
             self.step = jax.jit(run, donate_argnums=(0,))
         else:
             self.step = jax.jit(step, donate_argnums=(0,))
@@ -217,12 +223,13 @@ def _sync(model):
     jax.block_until_ready(model._get_vars())
 
 
-def _contenders(kind, n, batch_size, spe=1, hand_with_loss=False, shuffle=True):
+def _contenders(kind, n, batch_size, spe=1, hand_with_loss=False, shuffle=True, unroll=1):
     """`{name: run(epochs)}` for jkeras's fit and the hand loop, both warm."""
     forward = mlp_forward if kind == "mlp" else conv_forward
     x, y = _data(kind, n)
     model = _compiled(kind, spe)
-    hand = HandLoop(forward, *hand_params(model, kind), scan=spe, with_loss=hand_with_loss)
+    hand = HandLoop(forward, *hand_params(model, kind), scan=spe, with_loss=hand_with_loss,
+                    unroll=unroll)
     batches = hand.batches(x, y, batch_size)
     model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=shuffle)
     hand.run(batches, 1)
@@ -232,18 +239,18 @@ def _contenders(kind, n, batch_size, spe=1, hand_with_loss=False, shuffle=True):
 
 
 def bench_fit(kind, n, batch_size, epochs, repeats, spe=1, hand_with_loss=False,
-              shuffle=True):
-    runs = _contenders(kind, n, batch_size, spe, hand_with_loss, shuffle)
+              shuffle=True, unroll=1):
+    runs = _contenders(kind, n, batch_size, spe, hand_with_loss, shuffle, unroll)
     steps = epochs * (n // batch_size)
     best = best_interleaved({name: (lambda run=run: run(epochs)) for name, run in runs.items()},
                             repeats)
     return best["jkeras"] / steps, best["hand"] / steps
 
 
-def bench_slope(kind, n, batch_size, repeats, spe=1, shuffle=True, epochs=(2, 6)):
+def bench_slope(kind, n, batch_size, repeats, spe=1, shuffle=True, epochs=(2, 6), unroll=1):
     """Each side's cost per step and fixed cost per call, from the best runs of two
     lengths (`epochs`): the slope and the intercept of time against steps."""
-    runs = _contenders(kind, n, batch_size, spe, shuffle=shuffle)
+    runs = _contenders(kind, n, batch_size, spe, shuffle=shuffle, unroll=unroll)
     out = {}
     for name, run in runs.items():
         short, long = (best_interleaved({name: lambda e=e: run(e)}, repeats)[name]
@@ -372,7 +379,14 @@ def main():
                                                        hand_with_loss=True))
     row("  unshuffled (the scan's order)", *bench_fit("mlp", 128 * 32 * scale, 128, 2,
                                                       args.repeats, spe=32, shuffle=False))
-    slope = bench_slope("mlp", 128 * 32 * scale, 128, args.repeats, spe=32, shuffle=False)
+    # fit unrolls this small step's scan on a GPU (jkeras/trainer/unrolling.py); against
+    # a scan unrolled alike, what is left is what fit itself adds
+    unroll = unrolling.UNROLL if jax.default_backend() in unrolling.HOST_DRIVEN_LOOPS else 1
+    row(f"  unshuffled vs scan unroll={unroll}",
+        *bench_fit("mlp", 128 * 32 * scale, 128, 2, args.repeats, spe=32, shuffle=False,
+                   unroll=unroll))
+    slope = bench_slope("mlp", 128 * 32 * scale, 128, args.repeats, spe=32, shuffle=False,
+                        unroll=unroll)
     row("  per step (2 and 6 epochs' slope)", slope["jkeras"][0], slope["hand"][0])
     row("  fixed cost of a call", slope["jkeras"][1], slope["hand"][1], "s/call")
     pred = bench_predict(512 * (4 if args.quick else 40), 512, args.repeats, keras3)

@@ -3,7 +3,8 @@
 - `compile.py`: losses, loss weights and metrics resolved into pure functions.
 - `state.py`: the one train-state pytree, and the binding that lets the model's weight
   cells read and write it while training runs.
-- `step.py`: the pure train, test and predict steps (jitted by the trainer).
+- `step.py`: the pure train, test and predict steps (jitted by the trainer);
+  `unrolling.py`: a small step's scan unrolled where the host drives the loop (GPUs).
 - `epoch_iterator.py`: batches for every kind of input (device-resident arrays, streamed
   arrays, generators, Sequences).
 - `trainer.py`: the `Trainer` (one per compiled model): the state between calls and the

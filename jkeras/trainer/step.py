@@ -13,6 +13,7 @@ from jkeras.engine import added_losses
 from jkeras.engine.base_layer import flatten
 from jkeras.mixed_precision.loss_scale_optimizer import LossScaleState, scale_loss
 from jkeras.trainer import compile as compile_module
+from jkeras.trainer import unrolling
 
 __all__ = ["make_train_step", "make_test_step", "make_predict_step", "scan_steps",
            "chunk_step", "scan_chunk_test", "scan_chunk_predict"]
@@ -188,13 +189,14 @@ def make_predict_step(model, mvars):
     return step
 
 
-def scan_steps(deferred_step, targets):
+def scan_steps(deferred_step, targets, unroll_small=False):
     """`run(state, stacked_batch) -> state`: a `deferred=True` train step over the leading
     axis, in one scan. The running loss means take the scan's loss values after it, in one
     update: per step that saves the few scalar kernels of their update, which on a GPU cost
-    as much as a small model's step would lose to them (a launch each)."""
+    as much as a small model's step would lose to them (a launch each). `unroll_small`: a
+    small step's loop is unrolled on GPUs (`unrolling.scan`)."""
     def run(state, stacked):
-        state, values = jax.lax.scan(deferred_step, state, stacked)
+        state, values = unrolling.scan(deferred_step, state, stacked, unroll_small)
         size = flatten(stacked[0])[0].shape[1]
         return dict(state, metrics=targets.add_loss_values(state["metrics"], values, size))
     return run

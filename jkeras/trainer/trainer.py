@@ -476,7 +476,9 @@ class Trainer:
                                lambda shardings, rep: (shardings, rep))
             else:
                 if kind == "train_scan":
-                    train = step_module.scan_steps(train, targets)
+                    # (unrolled only for an explicit steps_per_execution: see unrolling.py)
+                    train = step_module.scan_steps(train, targets,
+                                                   unroll_small=self.steps_per_execution > 1)
                 elif kind == "train_chunk":
                     train = step_module.chunk_step(train)
                 fn = self._jit(kind, self._replicated_trace(train), (0,), "state")
