@@ -582,5 +582,5 @@ def test_on_batch(trainer, x, y=None, sample_weight=None, reset_metrics=True,
 def _format(trainer, logs, return_dict):
     if return_dict:
         return logs
-    values = [logs[n] for n in trainer.targets.metric_names]
+    values = logs.in_order  # by position: two outputs may share a name
     return values[0] if len(values) == 1 else values

@@ -591,11 +591,12 @@ class Trainer:
         Running values (an epoch's, as Keras 2's BaseLogger averaged them); `batch=True`
         gives "loss" as the latest batch's own, as Keras 2 reported it per batch."""
         values = jax.device_get(results)
-        logs = {name: float(np.asarray(v)) if np.ndim(v) == 0 else np.asarray(v)
-                for name, v in zip(self.targets.metric_names, values)}
+        names = self.targets.metric_names
+        ordered = [float(np.asarray(v)) if np.ndim(v) == 0 else np.asarray(v)
+                   for v in values[:len(names)]]
         if batch:
-            logs["loss"] = float(np.asarray(values[-1]))
-        return logs
+            ordered[names.index("loss")] = float(np.asarray(values[-1]))
+        return Logs(names, ordered)
 
     def metric_logs(self, metrics):
         return self.logs_from(self.metric_results(metrics))
@@ -735,6 +736,17 @@ class Trainer:
         for device, size, count in epoch_iterator.prefetch(self.source_batches(feed, steps),
                                                            placement=self.placement()):
             yield epoch_iterator.Unit("batch", lambda device=device: device, size, count)
+
+
+class Logs(dict):
+    """`{name: value}` for callbacks, and `in_order`: the values by position, as the
+    batch methods and `evaluate` return them. Two outputs may share a name (both made by
+    one nested model): the dict keeps the last one's value, as Keras 2's logs did, and
+    `in_order` keeps both."""
+
+    def __init__(self, names, values):
+        super().__init__(zip(names, values))
+        self.in_order = list(values)
 
 
 def _runtime_attributes():

@@ -133,3 +133,25 @@ def test_train_on_batch_outside_fit_copies_nothing():
     jitted = model._trainer._jitted
     assert "begin" not in jitted
     assert jitted["train_detached"]._cache_size() == 1
+
+
+def test_outputs_sharing_a_name_report_each_loss_by_position():
+    """Two outputs made by one nested model are both named after it (Keras 2.3 keeps the
+    duplicate names); the batch methods and `evaluate` give each output's loss in its
+    place, as Keras 2.3 did, not the last one's twice."""
+    keras.utils.set_random_seed(0)
+    x_in = layers.Input((4,))
+    inner = keras.Model(x_in, [layers.Dense(1, activation="sigmoid")(x_in),
+                               layers.Dense(3, activation="softmax")(x_in)])
+    z = layers.Input((4,))
+    outer = keras.Model(z, inner(z))
+    outer.compile("sgd", loss=["binary_crossentropy", "sparse_categorical_crossentropy"])
+    assert outer.metrics_names == ["loss", "model_loss", "model_loss"]
+    x = np.random.default_rng(0).random((8, 4)).astype("float32")
+    y1, y2 = np.ones((8, 1), "float32"), np.zeros((8,), "float32")
+    p1, p2 = outer.predict(x, verbose=0)
+    bce, sce = -np.mean(np.log(p1[:, 0])), -np.mean(np.log(p2[:, 0]))
+    expected = [bce + sce, bce, sce]
+    np.testing.assert_allclose(outer.test_on_batch(x, [y1, y2]), expected, rtol=1e-5)
+    np.testing.assert_allclose(outer.evaluate(x, [y1, y2], verbose=0), expected, rtol=1e-5)
+    np.testing.assert_allclose(outer.train_on_batch(x, [y1, y2]), expected, rtol=1e-5)
