@@ -400,7 +400,7 @@ def _evaluate(trainer, val, batch_size, steps, callback_list=None, verbose=0):
                 "is_sequence": is_sequence}
         units = trainer.source_units(feed, int(math.ceil(steps)))
         total = int(math.ceil(steps))
-    progbar = _progbar(verbose, total)
+    progbar = _progbar(verbose, total, trainer.targets.metric_names)
     seen = 0
     hooks = bool(callback_list) and callback_list.has_hook("on_test_batch_end")
     limit = None if steps is None else int(math.ceil(steps))
@@ -444,9 +444,11 @@ def _evaluate(trainer, val, batch_size, steps, callback_list=None, verbose=0):
     return logs
 
 
-def _progbar(verbose, target):
+def _progbar(verbose, target, running=()):
+    """The bar of `verbose=1`; `running`: names whose values are already running means
+    (the bar shows them as given instead of averaging them again)."""
     from jkeras.utils.generic_utils import Progbar
-    return Progbar(target, verbose=1) if verbose == 1 else None
+    return Progbar(target, verbose=1, stateful_metrics=running) if verbose == 1 else None
 
 
 # ---------------------------------------------------------------------------- predict
