@@ -1,6 +1,7 @@
 """A built model called on tensors of another shape re-infers its output shapes (as Keras
 does), and the shapes reported at graph-build time are the shapes it returns when run."""
 import numpy as np
+import pytest
 
 import jkeras as keras
 from jkeras import layers
@@ -53,3 +54,40 @@ def test_same_shape_call_keeps_the_stored_outputs():
     inp = layers.Input((5,))
     model = keras.Model(inp, layers.Dense(2)(inp))
     assert tuple(model(layers.Input((5,))).shape) == (None, 2)
+
+
+def test_model_called_on_an_extra_axis_runs_its_layers_there():
+    """mnist_acgan's generator: a Sequential built for (None, 4) is called on the
+    (None, 1, 4) product of a latent vector and an Embedding. Keras 2 checks nothing there
+    (its models' input layers have no input spec) and runs the layers on the shape given:
+    Dense on the last axis, Reshape absorbing the extra one. Reported shapes are the run's;
+    the model warns, and the model trains."""
+    keras.utils.set_random_seed(0)
+    dense_only = keras.Sequential([layers.Dense(12, input_dim=4, activation="relu"),
+                                   layers.Dense(3)])
+    reshaped = keras.Sequential([layers.Dense(12, input_dim=4), layers.Reshape((3, 4))])
+    latent, label = layers.Input((4,)), layers.Input((1,), dtype="int32")
+    joined = layers.multiply([latent, layers.Embedding(10, 4)(label)])
+    with pytest.warns(UserWarning, match="built for input 0 of shape"):
+        a = dense_only(joined)
+    with pytest.warns(UserWarning):
+        b = reshaped(joined)
+    assert (tuple(a.shape), tuple(b.shape)) == ((None, 1, 3), (None, 3, 4))
+    model = keras.Model([latent, label], [a, b])
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    rng = np.random.default_rng(0)
+    x = [rng.random((32, 4)).astype("float32"), rng.integers(0, 10, (32, 1))]
+    ys = [rng.random((32, 1, 3)).astype("float32"), rng.random((32, 3, 4)).astype("float32")]
+    pa, pb = model.predict(x, verbose=0)
+    assert (pa.shape, pb.shape) == ((32, 1, 3), (32, 3, 4))
+    losses = model.fit(x, ys, epochs=20, batch_size=8, verbose=0).history["loss"]
+    assert losses[-1] < 0.8 * losses[0], losses
+
+
+def test_model_called_on_a_shape_its_layers_cannot_take_says_so():
+    model = keras.Sequential([layers.Dense(12, input_dim=4)])
+    for given in (layers.Input((5,)), np.ones((2, 5), "float32")):
+        with pytest.warns(UserWarning), \
+                pytest.raises(ValueError, match=r"built for input shape\(s\) \[\(None, 4\)\] "
+                                                r"and its layers cannot run on"):
+            model(given)
