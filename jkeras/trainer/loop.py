@@ -6,6 +6,7 @@ epoch's end.
 """
 import itertools
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -475,22 +476,32 @@ def predict(trainer, x, batch_size=None, verbose=0, steps=None, max_queue_size=1
                  for d, size, c in epoch_iterator.prefetch(host_units(),
                                                            placement=trainer.placement()))
     else:
-        xs = inputs.prepare_x(model, x)
-        _check_input_lengths(model, xs)
+        xs = _first_input_length(model, inputs.prepare_x(model, x))
         feed, _ = trainer.array_feed((xs,), batch_size or 32, False, seed=0)
         units = feed.units(0, scanned=True)
     return _predict_units(trainer, units, steps)
 
 
-def _check_input_lengths(model, xs):
+def _first_input_length(model, xs):
+    """`predict`'s inputs cut to the first one's length, as Keras 2.3 predicted the first
+    input's samples and took the same rows of the others (cnn_seq2seq's decoding relies
+    on it); with a warning, and an error where another input is shorter."""
     sizes = [a.shape[0] for a in xs]
-    if len(set(sizes)) > 1:
-        names = [t._keras_history[0].name for t in model._input_tensors()] or \
-            [f"input_{i}" for i in range(len(xs))]
-        detail = ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))
+    if len(set(sizes)) == 1:
+        return xs
+    names = [t._keras_history[0].name for t in model._input_tensors()] or \
+        [f"input_{i}" for i in range(len(xs))]
+    detail = ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))
+    if min(sizes) < sizes[0]:
         raise ValueError(
             "Data cardinality is ambiguous: the model's inputs have different numbers of "
-            f"samples ({detail}). Make sure all arrays contain the same number of samples.")
+            f"samples ({detail}), and one has fewer than the first. Make sure all arrays "
+            "contain the same number of samples.")
+    warnings.warn(
+        f"predict: the model's inputs have different numbers of samples ({detail}); as "
+        f"Keras 2 did, the first input's {sizes[0]} are predicted, with the same rows of "
+        "the others.", stacklevel=4)
+    return [a[:sizes[0]] for a in xs]
 
 
 def _predict_units(trainer, units, steps=None):

@@ -437,3 +437,18 @@ def test_on_an_accelerator_zeroed_metrics_are_made_on_the_device(monkeypatch):
     history = model.fit(x, y, batch_size=64, epochs=3, verbose=0)
     assert counter.count == 3  # the index tables
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_predict_takes_the_first_inputs_samples_as_keras2_did():
+    """Keras 2.3 predicted the first input's samples, with the same rows of the others
+    (cnn_seq2seq decodes 100 sentences against a 10,000-row decoder array); a shorter
+    later input is an error."""
+    a, b = layers.Input((3,)), layers.Input((2,))
+    model = keras.Model([a, b], layers.Dense(1)(layers.concatenate([a, b])))
+    rng = np.random.default_rng(0)
+    first, second = rng.random((4, 3), "float32"), rng.random((10, 2), "float32")
+    with pytest.warns(UserWarning, match=r": 4, \S+: 10\)"):
+        out = model.predict([first, second], verbose=0)
+    np.testing.assert_allclose(out, model.predict([first, second[:4]], verbose=0))
+    with pytest.raises(ValueError, match="fewer than the first"):
+        model.predict([rng.random((10, 3), "float32"), second[:4]], verbose=0)
