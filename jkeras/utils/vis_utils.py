@@ -29,7 +29,8 @@ def _pydot():
 def _check_dot_program(pydot):
     program = getattr(pydot.Dot(), "prog", "dot") or "dot"
     if shutil.which(program) is None:
-        raise ImportError(f"plot_model needs Graphviz's `{program}` program, which was not "
+        # OSError, as Keras 2.3 raised when pydot could not call Graphviz
+        raise OSError(f"plot_model needs Graphviz's `{program}` program, which was not "
                           "found on the PATH. Install Graphviz (https://graphviz.org/download/"
                           ", e.g. `apt-get install graphviz` or `brew install graphviz`); "
                           "`model_to_dot` works without it.")
