@@ -85,6 +85,10 @@ def fit(trainer, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks
                cut(sws, split, count))
         xs, ys, sws = cut(xs, 0, split), cut(ys, 0, split), cut(sws, 0, split)
         count = split
+    if val is not None and val[0] == "arrays" and verbose and jax.process_index() == 0:
+        # Keras 2.3's line before a validated fit on arrays
+        print(f"Train on {count} samples, validate on {inputs.num_samples(*val[1:])} "
+              "samples")
     steps = int(math.ceil(steps_per_epoch)) if steps_per_epoch is not None else \
         (math.ceil(count / batch_size) if count else 0)
     feed, _ = trainer.array_feed((xs, ys, sws), batch_size, shuffle,

@@ -718,3 +718,16 @@ def test_backup_written_in_the_retired_layout_still_restores(data):
     assert meta == {"epoch": 3, "step": None, "hyperparameters": {"learning_rate": 0.5}}
     for got, want in zip(jax.tree_util.tree_leaves(snapshot), leaves):
         np.testing.assert_array_equal(got, want)
+
+
+def test_validated_fit_on_arrays_announces_its_sizes(capsys):
+    """Keras 2.3 printed `Train on N samples, validate on M samples` before a validated
+    fit on arrays with verbose set, and nothing of the kind otherwise."""
+    model = Sequential([jkeras.Input((3,)), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x, y = np.zeros((100, 3), "float32"), np.zeros((100, 1), "float32")
+    model.fit(x, y, validation_split=0.2, epochs=1, verbose=2)
+    assert capsys.readouterr().out.startswith("Train on 80 samples, validate on 20 samples\n")
+    model.fit(x, y, validation_data=(x[:7], y[:7]), epochs=1, verbose=0)
+    model.fit(x, y, epochs=1, verbose=2)
+    assert "Train on" not in capsys.readouterr().out
