@@ -41,7 +41,10 @@ class CallbackList:
         self.callbacks = list(callbacks or [])
         self.history = None
         if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
-            self.callbacks.append(ProgbarLogger(count_mode=params.pop("count_mode", "steps")))
+            # First, as Keras 2.3 put it: an epoch's bar line is printed before what the
+            # user's callbacks print at the epoch's end.
+            self.callbacks.insert(0, ProgbarLogger(count_mode=params.pop("count_mode",
+                                                                         "steps")))
         else:
             params.pop("count_mode", None)
         if add_history:

@@ -731,3 +731,15 @@ def test_validated_fit_on_arrays_announces_its_sizes(capsys):
     model.fit(x, y, validation_data=(x[:7], y[:7]), epochs=1, verbose=0)
     model.fit(x, y, epochs=1, verbose=2)
     assert "Train on" not in capsys.readouterr().out
+
+
+def test_epoch_bar_line_comes_before_user_callbacks_output(capsys):
+    """Keras 2.3 ran its ProgbarLogger before the user's callbacks: the epoch's line is
+    printed, then what a user's on_epoch_end prints."""
+    model = Sequential([jkeras.Input((3,)), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    shout = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print("USER LINE"))
+    model.fit(np.zeros((8, 3), "float32"), np.zeros((8, 1), "float32"), epochs=1,
+              verbose=2, callbacks=[shout])
+    out = capsys.readouterr().out
+    assert out.index("loss:") < out.index("USER LINE"), out
