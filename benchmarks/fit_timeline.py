@@ -1,0 +1,82 @@
+"""The host's timeline of one warm `fit` call: when each of the trainer's stages starts and
+ends (ms from the call), beside the hand-written loop's total for the same steps.
+
+The case is fit_vs_jax.py's `steps_per_execution=32` MLP (784-256-256-10, batch 128,
+24,576 rows, 2 epochs). Read it with the device's own step time in mind (about 1.3 ms a
+32-step scan on an H200): a stage that ends later than the device could have finished
+the work queued before it is where the device waited for the host. On 2026-12-01 it
+showed, on one H200: 0.9 ms of set-up before the first dispatch (2.5 ms when shuffled: the
+permutation), the epoch's logs read only after the chunk queued ahead of them had run, and
+0.3 ms to hand the state back at the end.
+
+Usage: python benchmarks/fit_timeline.py [--shuffle] [--runs 9]
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks import fit_vs_jax  # noqa: E402
+from jkeras.trainer import epoch_iterator, loop  # noqa: E402
+from jkeras.trainer import trainer as trainer_module  # noqa: E402
+
+_TRAINER_STAGES = ("array_feed", "begin", "run_chunk", "train_step", "metric_results",
+                   "fresh_metrics", "make_spare_metrics", "logs_from", "end")
+
+
+def _mark(owner, name, marks):
+    fn = getattr(owner, name)
+
+    def marked(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            marks.append((name, start, time.perf_counter()))
+    setattr(owner, name, marked)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shuffle", action="store_true")
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    marks = []
+    for name in _TRAINER_STAGES:
+        _mark(trainer_module.Trainer, name, marks)
+    _mark(loop, "_run_first_unit", marks)
+    _mark(epoch_iterator, "started", marks)
+
+    n, batch = 128 * 32 * 6, 128
+    x, y = fit_vs_jax._data("mlp", n)
+    model = fit_vs_jax._compiled("mlp", 32)
+    hand = fit_vs_jax.HandLoop(fit_vs_jax.mlp_forward, *fit_vs_jax.hand_params(model, "mlp"),
+                               scan=32)
+    batches = hand.batches(x, y, batch)
+
+    def fit():
+        model.fit(x, y, batch_size=batch, epochs=2, verbose=0, shuffle=args.shuffle)
+        fit_vs_jax._sync(model)
+    for _ in range(3):
+        fit(), hand.run(batches, 2)
+    runs = []
+    for _ in range(args.runs):
+        del marks[:]
+        start = time.perf_counter()
+        fit()
+        total = time.perf_counter() - start
+        stages = [(name, a - start, b - start) for name, a, b in marks]
+        start = time.perf_counter()
+        hand.run(batches, 2)
+        runs.append((total, time.perf_counter() - start, stages))
+    total, hand_total, stages = min(runs, key=lambda r: r[0])
+    print(f"fit (shuffle={args.shuffle}): {total * 1e3:.3f} ms; the hand loop's 2 epochs: "
+          f"{hand_total * 1e3:.3f} ms (the fastest fit of {args.runs}, its own loop run)")
+    for name, a, b in sorted(stages, key=lambda s: s[1]):
+        print(f"  {name:<20}{a * 1e3:9.3f} -> {b * 1e3:9.3f} ms  ({(b - a) * 1e3:.3f})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
