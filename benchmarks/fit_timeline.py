@@ -49,27 +49,20 @@ def main():
     _mark(loop, "_run_first_unit", marks)
     _mark(epoch_iterator, "started", marks)
 
-    n, batch = 128 * 32 * 6, 128
-    x, y = fit_vs_jax._data("mlp", n)
-    model = fit_vs_jax._compiled("mlp", 32)
-    hand = fit_vs_jax.HandLoop(fit_vs_jax.mlp_forward, *fit_vs_jax.hand_params(model, "mlp"),
-                               scan=32)
-    batches = hand.batches(x, y, batch)
-
-    def fit():
-        model.fit(x, y, batch_size=batch, epochs=2, verbose=0, shuffle=args.shuffle)
-        fit_vs_jax._sync(model)
-    for _ in range(3):
-        fit(), hand.run(batches, 2)
+    # fit_vs_jax's spe case, both sides warm (fit's run waits for the weights, as there)
+    contenders = fit_vs_jax._contenders("mlp", 128 * 32 * 6, 128, spe=32,
+                                        shuffle=args.shuffle)
+    for _ in range(2):
+        contenders["jkeras"](2), contenders["hand"](2)
     runs = []
     for _ in range(args.runs):
         del marks[:]
         start = time.perf_counter()
-        fit()
+        contenders["jkeras"](2)
         total = time.perf_counter() - start
         stages = [(name, a - start, b - start) for name, a, b in marks]
         start = time.perf_counter()
-        hand.run(batches, 2)
+        contenders["hand"](2)
         runs.append((total, time.perf_counter() - start, stages))
     total, hand_total, stages = min(runs, key=lambda r: r[0])
     print(f"fit (shuffle={args.shuffle}): {total * 1e3:.3f} ms; the hand loop's 2 epochs: "

@@ -381,7 +381,7 @@ def main():
                                                       args.repeats, spe=32, shuffle=False))
     # fit unrolls this small step's scan on a GPU (jkeras/trainer/unrolling.py); against
     # a scan unrolled alike, what is left is what fit itself adds
-    unroll = unrolling.UNROLL if jax.default_backend() in unrolling.HOST_DRIVEN_LOOPS else 1
+    unroll = unrolling.UNROLL if unrolling.host_drives_loops() else 1
     row(f"  unshuffled vs scan unroll={unroll}",
         *bench_fit("mlp", 128 * 32 * scale, 128, 2, args.repeats, spe=32, shuffle=False,
                    unroll=unroll))

@@ -19,7 +19,7 @@ import math
 import jax
 from jax.extend import core as jax_core
 
-__all__ = ["scan", "step_flops", "UNROLL", "SMALL_STEP_FLOPS"]
+__all__ = ["scan", "step_flops", "host_drives_loops", "UNROLL", "SMALL_STEP_FLOPS"]
 
 UNROLL = 4
 SMALL_STEP_FLOPS = 2e9
@@ -31,7 +31,7 @@ def scan(body, init, xs, unroll_small=True):
     """`jax.lax.scan(body, init, xs)`, unrolled by `UNROLL` (`unroll_small`) for a small
     body on a backend whose loops the host drives. The body is traced once either way
     (there, into a jaxpr that the scan then replays)."""
-    if not unroll_small or jax.default_backend() not in HOST_DRIVEN_LOOPS:
+    if not unroll_small or not host_drives_loops():
         return jax.lax.scan(body, init, xs)
     item = jax.tree_util.tree_map(lambda a: _spec(a, a.shape[1:]), xs)
     carry = jax.tree_util.tree_map(lambda a: _spec(a, a.shape), init)
@@ -43,6 +43,11 @@ def scan(body, init, xs, unroll_small=True):
         out = jax_core.jaxpr_as_fun(closed)(*jax.tree_util.tree_leaves((c, x)))
         return jax.tree_util.tree_unflatten(out_tree, out)
     return jax.lax.scan(replay, init, xs, unroll=unroll)
+
+
+def host_drives_loops():
+    """Whether the default backend's loops turn on the host (where unrolling pays)."""
+    return jax.default_backend() in HOST_DRIVEN_LOOPS
 
 
 def _spec(array, shape):
