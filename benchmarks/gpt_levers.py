@@ -12,6 +12,8 @@ Variants of the hand-written step (bfloat16 compute, AdamW):
 - loss: jkeras's sparse cross-entropy from logits (the label's logit picked by a masked
   sum, not a gather);
 - jkeras: all four, what a jkeras GPT's step does;
+- jkeras_cdf: the same with the GELU's earlier backward pass, which kept the float32
+  `Phi(x)` from the forward pass (the shipped one keeps the input and recomputes);
 - gelu_tanh: the tanh approximation, for reference (not Keras's default).
 
 Usage: python benchmarks/gpt_levers.py [--tiny] [--steps 30] [--variants base,jkeras]
@@ -37,7 +39,22 @@ from jkeras.loss_functions import minus_log_softmax_at  # noqa: E402
 VARIANTS = {"base": {}, "gelu": {"gelu": "jkeras"}, "layernorm": {"norm": "jkeras"},
             "qkv": {"qkv": True}, "loss": {"loss": "jkeras"},
             "jkeras": {"gelu": "jkeras", "norm": "jkeras", "qkv": True, "loss": "jkeras"},
+            "jkeras_cdf": {"gelu": "cdf", "norm": "jkeras", "qkv": True, "loss": "jkeras"},
             "gelu_tanh": {"gelu": "tanh"}}
+
+
+@jax.custom_jvp
+def _gelu_keeping_cdf(x):
+    return activations._gelu_exact(x)
+
+
+@_gelu_keeping_cdf.defjvp
+def _gelu_keeping_cdf_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    x32 = x.astype(jnp.float32)
+    cdf, pdf = activations._normal_cdf_pdf(x32, x.dtype)
+    return (x32 * cdf).astype(x.dtype), \
+        ((cdf + x32 * pdf) * dx.astype(jnp.float32)).astype(dx.dtype)
 
 
 def _layer_norm(p, x, eps):
@@ -51,7 +68,7 @@ def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax"):
     """`loss(params, x, y)`: the batch's mean cross-entropy, with the given choices."""
     ln = _layer_norm if norm == "jkeras" else G._layer_norm
     act = {"jax": lambda f: jax.nn.gelu(f, approximate=False), "jkeras": activations.gelu,
-           "tanh": lambda f: jax.nn.gelu(f, approximate=True)}[gelu]
+           "tanh": lambda f: jax.nn.gelu(f, approximate=True), "cdf": _gelu_keeping_cdf}[gelu]
 
     def forward(p, x):
         tokens, positions = x

@@ -139,11 +139,13 @@ def gelu(x, approximate=False):
     one exp, one division and a polynomial: the normal's tail is `phi(u) * t * Q(t)` with
     `t = 1 / (1 + p u)` (`tools/fit_normal_tail.py` fits Q), relative error under 4e-8;
     bfloat16 inputs take a degree-5 Q (under 1.8e-5, a two-hundredth of their rounding
-    step). The derivative `Phi(x) + x * phi(x)` is given exactly and shares the exp. XLA
-    fuses all of it into the neighbouring kernels, where its own erf stays a kernel of its
-    own. On the H200, one bfloat16 GPT layer's GELU (32768 x 2048, bias added) took 0.122
-    ms forward and 0.144 ms back, against 0.139 and 0.179 ms for the earlier erfc form
-    with two exps, and 0.208 and 0.276 ms for `lax.erf`. 64-bit inputs keep `lax.erf`."""
+    step). The derivative `Phi(x) + x * phi(x)` is given exactly, recomputed in the
+    backward pass from `x`. XLA fuses all of it into the neighbouring kernels, where its
+    own erf stays a kernel of its own. On the H200, one bfloat16 GPT layer's GELU (32768 x
+    2048, bias added) took 0.122 ms forward and 0.144 ms back, against 0.139 and 0.179 ms
+    for an erfc form with two exps, and 0.208 and 0.276 ms for `lax.erf`; recomputing the
+    derivative rather than keeping `Phi(x)` saved the small GPT of `gpu_suite.py` another
+    0.10-0.13 ms a step. 64-bit inputs keep `lax.erf`."""
     x = jnp.asarray(x)
     if approximate or not jnp.issubdtype(x.dtype, jnp.floating) or \
             jnp.finfo(x.dtype).bits > 32:
@@ -182,13 +184,20 @@ def _gelu_exact(x):
     return (x32 * cdf).astype(x.dtype)
 
 
-@_gelu_exact.defjvp
-def _gelu_exact_jvp(primals, tangents):
-    (x,), (dx,) = primals, tangents
+def _gelu_exact_tangent(x, dx):
     x32 = x.astype(jnp.float32)
     cdf, pdf = _normal_cdf_pdf(x32, x.dtype)
-    slope = cdf + x32 * pdf
-    return (x32 * cdf).astype(x.dtype), (slope * dx.astype(jnp.float32)).astype(dx.dtype)
+    return ((cdf + x32 * pdf) * dx.astype(jnp.float32)).astype(dx.dtype)
+
+
+@_gelu_exact.defjvp
+def _gelu_exact_jvp(primals, tangents):
+    # The derivative is recomputed from `x` where it is used (`checkpoint`), so the
+    # backward pass keeps `x` (bfloat16 under a mixed policy) where it kept the float32
+    # `Phi(x)`, which XLA wrote out of the forward kernel and read back: 4 bytes an element
+    # against 2, in kernels whose time is their memory traffic.
+    (x,), (dx,) = primals, tangents
+    return _gelu_exact(x), jax.checkpoint(_gelu_exact_tangent)(x, dx)
 
 
 def swish(x):

@@ -203,3 +203,25 @@ def test_normal_tail_polynomials_meet_their_stated_error(mantissa, bound):
     exact = np.array([0.5 * math.erfc(v / math.sqrt(2)) for v in u])
     keep = exact > 1e-300  # normal float64 numbers
     assert np.max(np.abs(tail[keep] / exact[keep] - 1)) < bound
+
+
+def test_exact_gelus_backward_pass_keeps_its_input_not_a_float32_derivative():
+    """A bfloat16 GELU's reverse pass keeps what it needs at the input's width (the
+    derivative is recomputed from x), and still has a forward-mode derivative and a
+    second derivative: (2 - x^2) phi(x)."""
+    import math
+
+    import jax
+    import jax.numpy as jnp
+    x = jnp.linspace(-3, 3, 64, dtype=jnp.bfloat16)
+    _, backward = jax.vjp(activations.gelu, x)
+    kept = jax.tree_util.tree_leaves(backward)
+    assert kept and all(a.dtype == jnp.bfloat16 and a.size <= x.size for a in kept)
+    (grad,) = backward(jnp.ones_like(x))
+    _, tangent = jax.jvp(activations.gelu, (x,), (jnp.ones_like(x),))
+    np.testing.assert_array_equal(np.asarray(grad), np.asarray(tangent))
+    xs = np.array([-1.5, 0.0, 0.7, 2.0], "float32")
+    second = jax.vmap(jax.grad(jax.grad(activations.gelu)))(jnp.asarray(xs))
+    pdf = np.exp(-0.5 * xs ** 2) / math.sqrt(2 * math.pi)
+    np.testing.assert_allclose(np.asarray(second), (2 - xs ** 2) * pdf, rtol=1e-5,
+                               atol=1e-6)
