@@ -98,14 +98,19 @@ def next_key_bits():
 def next_seed():
     """A new integer seed from the global stream (for NumPy-side randomness), made on the
     host: the same sequence for the same seed, with no device work."""
+    seed = peek_seed()
+    _SEED_STATE["counter"] += 1
+    return seed
+
+
+def peek_seed():
+    """The seed `next_seed()` will give next, without drawing it (for work done ahead)."""
     if _SEED_STATE["seed"] is None:
         import secrets
         _SEED_STATE["seed"] = secrets.randbits(31)
-    counter = _SEED_STATE["counter"]
-    _SEED_STATE["counter"] = counter + 1
     # SplitMix64's finalizer of (seed mixed, counter): distinct, well-mixed seeds for a few
     # integer operations (NumPy's SeedSequence took 40-80 us of each `fit`'s set-up).
-    return _splitmix64(_splitmix64(_SEED_STATE["seed"]) ^ counter) & 0x7FFFFFFF
+    return _splitmix64(_splitmix64(_SEED_STATE["seed"]) ^ _SEED_STATE["counter"]) & 0x7FFFFFFF
 
 
 _MASK64 = (1 << 64) - 1

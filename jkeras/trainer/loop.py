@@ -95,7 +95,8 @@ def fit(trainer, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks
                                  steps if steps_per_epoch is not None else None)
     return _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, count, val,
                     validation_freq, validation_steps, validation_batch_size or batch_size,
-                    lambda epoch, group: feed.units(epoch, group), ahead=feed.resident)
+                    lambda epoch, group: feed.units(epoch, group), ahead=feed.resident,
+                    draw_ahead=feed.batch_plan.draw_next_call)
 
 
 def _validation_tuple(trainer, validation_data):
@@ -171,10 +172,13 @@ def _for_this_process(trainer, callbacks, verbose):
 
 
 def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samples, val,
-             validation_freq, validation_steps, val_batch_size, epoch_units, ahead=False):
+             validation_freq, validation_steps, val_batch_size, epoch_units, ahead=False,
+             draw_ahead=None):
     """The epochs. `ahead`: the next epoch's first batches are cut before this epoch's
     logs are read (which waits for the device), so the device does not sit idle while the
-    host reads them and runs the epoch-end callbacks (data only: no weight is read)."""
+    host reads them and runs the epoch-end callbacks (data only: no weight is read).
+    `draw_ahead(epoch)`: after the last epoch is queued, while the host waits for it on an
+    accelerator, a next call's first plan is drawn (`epoch_iterator.epoch_plan`)."""
     model = trainer.model
     job_callbacks, job_verbose = list(callbacks or []), verbose
     callbacks, verbose = _for_this_process(trainer, job_callbacks, verbose)
@@ -224,6 +228,8 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
             started_next = False
             if ahead and epoch + 1 < epochs and not model.stop_training:
                 pending = epoch_iterator.started(epoch_units(epoch + 1, group))
+            elif epoch + 1 == epochs and draw_ahead is not None and _host_waits_for_device():
+                draw_ahead(initial_epoch)
             results = trainer.metric_results(trainer.state["metrics"])
             if overlap and pending is not None:
                 trainer.state = dict(trainer.state, metrics=trainer.fresh_metrics())
@@ -242,6 +248,12 @@ def _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, num_samp
         trainer.end()
     callback_list.on_train_end(epoch_logs)
     return callback_list.history
+
+
+def _host_waits_for_device():
+    """True on accelerators: at a call's end the host waits while the device finishes (on
+    the CPU the two share the cores, and work drawn ahead would take the steps' time)."""
+    return jax.default_backend() != "cpu"
 
 
 _OBSERVERS = (callbacks_module.History, callbacks_module.ProgbarLogger,

@@ -10,7 +10,7 @@ import pytest
 
 import jkeras as keras
 from jkeras import _config, layers
-from jkeras.trainer import epoch_iterator
+from jkeras.trainer import epoch_iterator, loop
 from jkeras.trainer import trainer as trainer_module
 
 
@@ -452,3 +452,45 @@ def test_predict_takes_the_first_inputs_samples_as_keras2_did():
     np.testing.assert_allclose(out, model.predict([first, second[:4]], verbose=0))
     with pytest.raises(ValueError, match="fewer than the first"):
         model.predict([rng.random((10, 3), "float32"), second[:4]], verbose=0)
+
+
+def test_a_plan_drawn_ahead_is_the_one_the_next_call_would_draw():
+    keras.utils.set_random_seed(3)
+    plan = epoch_iterator.epoch_plan(1000, 64, True, _config.next_seed())
+    plan.draw_next_call(0)
+    seed = _config.next_seed()
+    ahead = epoch_iterator.epoch_plan(1000, 64, True, seed)(0)
+    assert not epoch_iterator._DRAWN_AHEAD  # taken
+    fresh = epoch_iterator.epoch_plan(1000, 64, True, seed)(0)
+    assert [s for s, _ in ahead] == [s for s, _ in fresh] == [64, 40]
+    for (_, a), (_, b) in zip(ahead, fresh):
+        np.testing.assert_array_equal(a, b)
+    # a call of another size, or another epoch, draws its own
+    plan.draw_next_call(0)
+    other = epoch_iterator.epoch_plan(999, 64, True, _config.next_seed())(0)
+    assert sum(len(t) * s for s, t in other) == 999
+    assert epoch_iterator._DRAWN_AHEAD  # left for a call that matches, or replaced
+
+
+def test_drawing_the_next_calls_plan_ahead_changes_no_result(monkeypatch):
+    """On accelerators a fit's last epoch draws the next call's first permutation while
+    the host waits; forced on here, two fits in a row must train exactly as without."""
+    x, y = _data(64 * 12 + 17, seed=9)
+
+    def run(ahead):
+        monkeypatch.setattr(loop, "_host_waits_for_device", lambda: ahead)
+        epoch_iterator._DRAWN_AHEAD.clear()
+        keras.utils.set_random_seed(11)
+        model = _model()
+        losses = []
+        for _ in range(2):
+            losses += model.fit(x, y, batch_size=64, epochs=2, verbose=0).history["loss"]
+            if ahead:  # drawn for the seed the next call will take
+                (key,) = epoch_iterator._DRAWN_AHEAD
+                assert key[4] == _config.peek_seed()
+        return losses, model.get_weights()
+
+    (l0, w0), (l1, w1) = run(False), run(True)
+    assert l0 == l1
+    for a, b in zip(w0, w1):
+        np.testing.assert_array_equal(a, b)
