@@ -46,7 +46,7 @@ def main():
     marks = []
     for name in _TRAINER_STAGES:
         _mark(trainer_module.Trainer, name, marks)
-    _mark(loop, "_run_first_unit", marks)
+    _mark(loop, "_run_first_units", marks)
     _mark(epoch_iterator, "started", marks)
 
     # fit_vs_jax's spe case, both sides warm (fit's run waits for the weights, as there)
