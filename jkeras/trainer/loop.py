@@ -96,7 +96,8 @@ def fit(trainer, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks
     return _run_fit(trainer, epochs, initial_epoch, verbose, callbacks, steps, count, val,
                     validation_freq, validation_steps, validation_batch_size or batch_size,
                     lambda epoch, group: feed.units(epoch, group), ahead=feed.resident,
-                    draw_ahead=feed.batch_plan.draw_next_call)
+                    # (streamed data may be too long to hold a spare permutation of)
+                    draw_ahead=feed.batch_plan.draw_next_call if feed.resident else None)
 
 
 def _validation_tuple(trainer, validation_data):
