@@ -31,9 +31,9 @@ class ProgbarLogger(Callback):
             self.params.get("steps")
         if self.count_mode == "samples" and target is None:
             target = self.params.get("steps")
+        # (Keras 2.3's bar says "/step" whether it counts samples or steps)
         self.progbar = Progbar(target=target, verbose=self.verbose,
-                               stateful_metrics=self.params.get("metrics", ()),
-                               unit_name="sample" if self.count_mode == "samples" else "step")
+                               stateful_metrics=self.params.get("metrics", ()))
         self.seen = 0
 
     def wants_logs(self, seen):

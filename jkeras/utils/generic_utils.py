@@ -72,21 +72,22 @@ class Progbar:
                 return
             self._draw(current, now, finalize)
         elif self.verbose == 2 and finalize:
-            elapsed = now - self._start
-            line = f"{int(elapsed)}s{self._per_unit(current, elapsed)}{self._metrics_text()}"
+            # Keras 2.3's one line: the seconds and the values, no time per unit, and
+            # exponent form for any mean not above 1e-3 (negative ones included)
+            line = f" - {now - self._start:.0f}s" + self._metrics_text(signed=True)
             print(line, flush=True)
         self._last_update = now
 
     def add(self, n, values=None):
         self.update(self._seen + n, values)
 
-    def _metrics_text(self):
+    def _metrics_text(self, signed=False):
         parts = []
         for name in self._order:
             value = self._values[name]
             if isinstance(value, tuple):
                 value = value[0] / max(value[1], 1)
-            parts.append(f" - {name}: {_format_value(value)}")
+            parts.append(f" - {name}: {_format_value(value, signed)}")
         return "".join(parts)
 
     def _per_unit(self, current, elapsed):
@@ -117,7 +118,7 @@ class Progbar:
             bar = f"{current:7d}/Unknown"
         elapsed = now - self._start
         if finalize:
-            info = f" - {int(elapsed)}s{self._per_unit(current, elapsed)}"
+            info = f" - {elapsed:.0f}s{self._per_unit(current, elapsed)}"
         elif self.target is not None and current:
             eta = elapsed / current * (self.target - current)
             if eta > 3600:
@@ -138,9 +139,10 @@ class Progbar:
         sys.stdout.flush()
 
 
-def _format_value(value):
+def _format_value(value, signed=False):
     value = float(np.mean(value))
-    return f"{value:.4f}" if abs(value) > 1e-3 or value == 0 else f"{value:.4e}"
+    big = value > 1e-3 if signed else abs(value) > 1e-3
+    return f"{value:.4f}" if big else f"{value:.4e}"
 
 
 # ---------------------------------------------------------------------------- functions

@@ -1,5 +1,6 @@
 """compile/fit/evaluate/predict: each argument's effect, checked against real Keras or
 against a run whose result is known by construction."""
+import re
 import subprocess
 import sys
 import textwrap
@@ -288,9 +289,15 @@ def test_verbose_output(data, capsys):
     model.fit(x, y, batch_size=5, epochs=2, verbose=2)
     out = capsys.readouterr().out
     assert "Epoch 1/2" in out and "Epoch 2/2" in out and "- loss:" in out
+    # Keras 2.3's line for verbose=2 (keras/utils/generic_utils.py, Progbar.update): the
+    # rounded seconds and the means, nothing per unit
+    assert re.search(r"^ - \d+s - loss: \d\.\d{4}(e[-+]\d\d)? - accuracy: \d\.\d{4}",
+                     out, re.M), out
     model.fit(x, y, batch_size=5, epochs=1, verbose=1)
     out = capsys.readouterr().out
     assert "20/20 [==============================]" in out and "accuracy:" in out
+    # its bar's end says "/step" though it counts samples
+    assert re.search(r"20/20 \[=+\] - \d+s \d+[mu]?s/step - loss:", out), out
     model.fit(x, y, epochs=1, verbose=0)
     assert capsys.readouterr().out == ""
 
