@@ -38,6 +38,7 @@ def test_gelu_approximate(keras_ref, x):
                                rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_exact_gelu_and_its_gradient_match_float64(keras_ref):
     """The exact GELU's erf is a polynomial with an exp (fused by XLA): its values and
     its derivative Phi(x) + x phi(x) against float64, over a wide range, and the values
@@ -59,6 +60,7 @@ def test_exact_gelu_and_its_gradient_match_float64(keras_ref):
     np.testing.assert_allclose(half, xs * cdf, rtol=1e-2, atol=1e-2)  # bfloat16 stays
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype, most_off", [("bfloat16", 0.01), ("float16", 0.001)])
 def test_16_bit_gelu_rounds_as_the_exact_function(dtype, most_off):
     """16-bit inputs: every output is the float64 GELU correctly rounded to the input's
@@ -205,6 +207,7 @@ def test_normal_tail_polynomials_meet_their_stated_error(mantissa, bound):
     assert np.max(np.abs(tail[keep] / exact[keep] - 1)) < bound
 
 
+@pytest.mark.slow
 def test_exact_gelus_backward_pass_keeps_its_input_not_a_float32_derivative():
     """A bfloat16 GELU's reverse pass keeps what it needs at the input's width (the
     derivative is recomputed from x), and still has a forward-mode derivative and a

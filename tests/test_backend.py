@@ -219,6 +219,7 @@ def test_binary_crossentropy(rng):
                                exact, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_random_functions():
     a = K.random_normal((300, 100), mean=1.0, stddev=2.0, seed=3)
     np.testing.assert_array_equal(a, K.random_normal((300, 100), mean=1.0, stddev=2.0, seed=3))

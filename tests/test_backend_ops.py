@@ -43,6 +43,7 @@ def test_random_variables_and_eval_use_the_seed():
     assert u.min() >= -1.0 and u.max() < 3.0 and abs(u.mean() - 1.0) < 0.3
 
 
+@pytest.mark.slow
 def test_ctc_model_trains_as_keras2_image_ocr():
     steps, classes, max_label = 12, 5, 3
     rng = np.random.default_rng(0)

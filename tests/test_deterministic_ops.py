@@ -91,6 +91,7 @@ POOL_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cls, kwargs, shape", POOL_CASES,
                          ids=[f"{c.__name__}-{k}" for c, k, _ in POOL_CASES])
 def test_max_pool_gradient_matches_select_and_scatter(monkeypatch, rng, cls, kwargs, shape):
@@ -117,6 +118,7 @@ def test_max_pool_gradient_matches_select_and_scatter(monkeypatch, rng, cls, kwa
                                                         ignore_class=1),
     lambda y, p: K.sparse_categorical_crossentropy(y, p, from_logits=True),
 ], ids=["losses", "ignore_class", "backend"])
+@pytest.mark.slow
 def test_sparse_crossentropy_same_values_and_gradient(monkeypatch, rng, loss_fn):
     """The label's logit is picked by a masked sum in both modes: no scatter in the
     gradient, the same numbers with or without deterministic ops."""
@@ -138,6 +140,7 @@ def test_sparse_crossentropy_same_values_and_gradient(monkeypatch, rng, loss_fn)
 
 
 # ----------------------------------------------------------------------------- metrics
+@pytest.mark.slow
 def test_auc_and_mean_iou_match_keras(deterministic, keras_ref, rng):
     y_true = rng.integers(0, 2, (12, 3)).astype("float32")
     y_pred = rng.uniform(size=(12, 3)).astype("float32")

@@ -128,6 +128,7 @@ def _model(lib):
     return lib.Model([image, tokens], out)
 
 
+@pytest.mark.slow
 def test_model_outputs_and_weights_like_keras(mixed_bf16, rng):
     ours, theirs = _model(jkeras), _model(mixed_bf16)
     x = [rng.random((2, 8, 8, 3)).astype("float32"), rng.integers(0, 10, (2, 5))]
@@ -146,6 +147,7 @@ def test_model_outputs_and_weights_like_keras(mixed_bf16, rng):
     np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(theirs(x)), atol=2e-2)
 
 
+@pytest.mark.slow
 def test_mixed_bfloat16_training_lowers_the_loss_with_float32_weights(rng):
     mixed_precision.set_global_policy("mixed_bfloat16")
     try:

@@ -254,6 +254,7 @@ def test_mean_with_sample_weight_reduction(keras_ref, rng):
                                ref(y_true, y_pred, sample_weight=weights), **TOL)
 
 
+@pytest.mark.slow
 def test_loss_call_is_jittable(keras_ref, rng):
     y_true, y_pred = _data("binary", rng)
     weights = rng.uniform(size=(6,)).astype("float32")

@@ -83,6 +83,7 @@ def close_to(ours, reference, rtol=1e-4):
 
 
 # ------------------------------------------------------------------ layers and parameters
+@pytest.mark.slow
 @pytest.mark.parametrize("key, builder, kwargs", [
     _slow_if(key in SLOW_MODELS, (key, builder, kwargs))
     for key, builder, kwargs in fx.MODELS])
@@ -104,6 +105,7 @@ def test_vgg16_without_top_has_keras_layer_count_and_parameters():
 
 
 # ------------------------------------------------------------------ outputs
+@pytest.mark.slow
 @pytest.mark.parametrize("case, builder, kwargs, data_format", [
     _slow_if(case in SLOW_CASES, (case, builder, kwargs, data_format))
     for case, builder, kwargs, data_format in fx.CASES])
@@ -129,6 +131,7 @@ def test_outputs_equal_keras_with_the_same_weights(case, builder, kwargs, data_f
     pytest.param("EfficientNetB0", dict(include_top=False, input_shape=(32, 32, 3)),
                  marks=pytest.mark.slow),
 ])
+@pytest.mark.slow
 def test_live_keras_weights_copied_over(builder, kwargs, keras_ref, rng):
     reference = getattr(keras_ref.applications, builder)(weights=None, **kwargs)
     model = build(builder, weights=None, **kwargs)
@@ -137,6 +140,7 @@ def test_live_keras_weights_copied_over(builder, kwargs, keras_ref, rng):
     close_to(predict(model, x), reference(x, training=False))
 
 
+@pytest.mark.slow
 def test_saved_application_loads_back(tmp_path, rng):
     # MobileNetV3 holds symbolic arithmetic with constants, Rescaling and Multiply.
     model = build("MobileNetV3Small", weights=None, input_shape=(32, 32, 3), classes=5)
@@ -195,6 +199,7 @@ def test_pooling_and_names():
     (lambda: applications.VGG16(weights=None, input_tensor=np.zeros((1, 32, 32, 3))),
      "input_tensor"),
 ])
+@pytest.mark.slow
 def test_bad_arguments_are_refused_before_any_download(call, message, monkeypatch):
     from jkeras.utils import data_utils
 
@@ -325,6 +330,7 @@ def published_outputs():
         return dict(data)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("file_index", [0, 1])
 def test_imagenet_weights_download_once_and_load(file_index, published, published_outputs,
                                                  tmp_path):
@@ -352,6 +358,7 @@ def test_imagenet_classifier_and_decode_predictions(published, published_outputs
     assert "/imagenet_class_index.json" in published.requests
 
 
+@pytest.mark.slow
 def test_imagenet_weights_checked_against_the_published_hash(published, tmp_path,
                                                               published_outputs,
                                                               monkeypatch):
@@ -387,6 +394,7 @@ def test_wrong_shape_weight_file_is_refused_and_changes_nothing(published, tmp_p
         np.testing.assert_array_equal(old, np.asarray(new))
 
 
+@pytest.mark.slow
 def test_weights_from_a_local_file(tmp_path, published_outputs):
     name, builder, kwargs, _ = fx.WEIGHT_FILES[0]
     path = _unzip(name, tmp_path / name)

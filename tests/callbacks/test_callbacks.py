@@ -602,6 +602,7 @@ def _load(path):
     ("epoch", 2, -1, 2),  # killed after epoch 2's backup: epochs 3 and 4 remain
     (2, 3, 2, 2),         # killed inside epoch 3, after the backup at its batch 1
 ])
+@pytest.mark.slow
 def test_backup_and_restore_resumes_bit_for_bit(tmp_path, uninterrupted_run, save_freq,
                                                 kill_epoch, kill_batch, resumed_epochs):
     killed = _run_backup_script(tmp_path, tmp_path / "b1", tmp_path / "never.npz",
@@ -720,6 +721,7 @@ def test_backup_written_in_the_retired_layout_still_restores(data):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.slow
 def test_validated_fit_on_arrays_announces_its_sizes(capsys):
     """Keras 2.3 printed `Train on N samples, validate on M samples` before a validated
     fit on arrays with verbose set, and nothing of the kind otherwise."""

@@ -53,6 +53,7 @@ def data_parallel_runs():
     return _run("mlp,cnn,lstm,multi", 24)
 
 
+@pytest.mark.slow
 def test_data_parallel_matches_one_device(data_parallel_runs):
     _check_same_as_one_device(data_parallel_runs)
 
@@ -65,12 +66,14 @@ def test_data_parallel_replicates_variables(data_parallel_runs):
                            for spec in run["state_specs"]), (kind, run["state_specs"])
 
 
+@pytest.mark.slow
 def test_batches_that_do_not_divide_and_steps_per_execution():
     # 96 samples in batches of 20: 20 does not divide by 8 (nor 16 by 8... the last is 16);
     # such batches run replicated, and every sample counts once.
     _check_same_as_one_device(_run("mlp,cnn", 20, 2), sharded=False)
 
 
+@pytest.mark.slow
 def test_model_parallel_shards_kernels_by_the_layout_map():
     results = _run("mlp", 24, 1, "model")
     _check_same_as_one_device(results)
@@ -79,6 +82,7 @@ def test_model_parallel_shards_kernels_by_the_layout_map():
         assert specs.count("P(None, 'model')") == 2, specs  # the two Dense kernels
 
 
+@pytest.mark.slow
 def test_generators_sequences_and_streamed_arrays_shard_too():
     results = _run("feeds")
     for name, runs in results.items():
@@ -89,6 +93,7 @@ def test_generators_sequences_and_streamed_arrays_shard_too():
             assert _close(a, b), name
 
 
+@pytest.mark.slow
 def test_cpu_meshes_keep_few_steps_in_flight():
     """XLA:CPU aborts when a program's all-reduce waits behind more than 32 queued
     programs (see Placement.dispatched); on a CPU mesh the loops wait for every 8th
@@ -100,6 +105,7 @@ def test_cpu_meshes_keep_few_steps_in_flight():
     assert _close(result["2"]["loss"], result["1"]["loss"])
 
 
+@pytest.mark.slow
 def test_multi_gpu_model_trains_the_original_weights():
     result = _run("multi_gpu")
     assert all(result["moved"])
@@ -143,6 +149,7 @@ def test_multi_gpu_model_needs_two_devices():
         keras.utils.multi_gpu_model(model, gpus=1)
 
 
+@pytest.mark.slow
 def test_batch_norm_takes_statistics_per_replica_unless_synchronized():
     """As Keras's BatchNormalization under a distribution strategy: each replica normalizes
     its part of the batch with that part's statistics and the moving statistics move by

@@ -2,6 +2,7 @@
 arrays from the traced apply, write their new state back, add their activity losses and
 draw distinct random keys; checked with NumPy and against Keras 3 running the same code."""
 import numpy as np
+import pytest
 
 import jkeras
 from jkeras import layers
@@ -25,6 +26,7 @@ def two_branch_model(lib, activity=0.0):
     return TwoBranch()
 
 
+@pytest.mark.slow
 def test_inference_matches_keras_with_the_same_weights(keras_ref, rng):
     x = rng.normal(size=(6, 3)).astype("float32")
     ours, theirs = two_branch_model(jkeras), two_branch_model(keras_ref)

@@ -59,6 +59,7 @@ def _tokens(n=64, maxlen=12, vocab=50, seed=0):
     return x, (x[:, 0] >= vocab // 2).astype("int32")
 
 
+@pytest.mark.slow
 def test_composite_layers_build_symbolically_and_report_run_shapes():
     model = _classifier(jkeras)
     block = model.layers[2]
@@ -69,6 +70,7 @@ def test_composite_layers_build_symbolically_and_report_run_shapes():
     assert model.count_params() == sum(int(np.prod(w.shape)) for w in model.weights) > 62 * 8
 
 
+@pytest.mark.slow
 def test_composite_layers_match_keras_3_on_the_same_weights(keras_ref):
     ours, theirs = _classifier(jkeras), _classifier(keras_ref)
     assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
@@ -79,6 +81,7 @@ def test_composite_layers_match_keras_3_on_the_same_weights(keras_ref):
                                rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fit_moves_every_sublayer_weight_and_lowers_the_loss():
     jkeras.utils.set_random_seed(1)
     model = _classifier(jkeras)
@@ -93,6 +96,7 @@ def test_fit_moves_every_sublayer_weight_and_lowers_the_loss():
     assert history.history["loss"][-1] < 0.85 * history.history["loss"][0]
 
 
+@pytest.mark.slow
 def test_frozen_sublayer_stays_and_its_weights_are_listed_as_non_trainable():
     jkeras.utils.set_random_seed(2)
     model = _classifier(jkeras)
@@ -162,6 +166,7 @@ def test_sublayer_regularizer_enters_the_loss_and_state_updates_in_training():
     assert np.max(np.abs(layer.norm.get_weights()[2] - mean_before)) > 0  # moving mean
 
 
+@pytest.mark.slow
 def test_weights_save_and_load_through_hdf5(tmp_path):
     model = _classifier(jkeras)
     path = str(tmp_path / "w.h5")
@@ -174,6 +179,7 @@ def test_weights_save_and_load_through_hdf5(tmp_path):
                                rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_composite_inside_a_subclassed_model_trains():
     block_cls, _ = _block_classes(jkeras)
 
@@ -200,6 +206,7 @@ def test_composite_inside_a_subclassed_model_trains():
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
+@pytest.mark.slow
 def test_eager_calls_use_the_built_sublayers_and_draw_fresh_dropout():
     block_cls, _ = _block_classes(jkeras)
     block = block_cls(4, 2, 8, rate=0.5)
@@ -390,6 +397,7 @@ class _Block(layers.Layer):
         return dict(super().get_config(), units=self.units)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".h5", ".keras"])
 def test_whole_model_files_keep_weights_and_optimizer_of_parts(tmp_path, suffix):
     """Two blocks whose parts share a name save apart (Keras 2's scoped names), and the

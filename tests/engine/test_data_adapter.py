@@ -99,6 +99,7 @@ def _fit_in_thread(model, *args, **kwargs):
 
 
 # ------------------------------------------------------------------ Sequences
+@pytest.mark.slow
 @pytest.mark.parametrize("shuffle", [False, True])
 @pytest.mark.parametrize("use_multiprocessing", [False, True])
 @pytest.mark.parametrize("workers", [1, 2, 4])

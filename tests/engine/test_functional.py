@@ -41,6 +41,7 @@ def _nested(lib):
     return lib.Model([y, z], lib.layers.Dense(2)(merged))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("builder", [_mlp, _two_in_two_out, _nested])
 def test_param_counts_shapes_and_outputs_match_keras(keras_ref, builder, rng):
     theirs = builder(keras_ref)

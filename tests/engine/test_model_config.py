@@ -78,6 +78,7 @@ def test_json_wrapper_and_layer_called_with_kwargs():
 
 
 # ---------------------------------------------------------------------------- round trips
+@pytest.mark.slow
 @pytest.mark.parametrize("family", sorted(fx.FAMILIES))
 def test_json_and_yaml_round_trip(family):
     model = fx.build_family(family, jkeras)
@@ -112,6 +113,7 @@ def test_model_from_config_and_unbuilt_sequential():
 
 
 # ---------------------------------------------------------------------------- Keras 3 configs
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["nested_shared", "embedding_lstm", "attention",
                                     "sequential", "conv2d_first"])
 def test_reads_keras3_json(keras_ref, family, tmp_path):

@@ -37,6 +37,7 @@ def _twin(keras_ref, **compile_kwargs):
     return ours, theirs
 
 
+@pytest.mark.slow
 def test_evaluate_matches_keras_with_metrics_and_sample_weights(keras_ref, data, rng):
     x, y, _ = data
     ours, theirs = _twin(keras_ref, optimizer="sgd", loss="categorical_crossentropy",
@@ -65,6 +66,7 @@ def test_train_on_batch_matches_keras_sgd_step(keras_ref, data):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fit_without_shuffle_matches_keras_adam(keras_ref, data):
     x, y, _ = data
     theirs = _mlp(keras_ref)
@@ -107,6 +109,7 @@ def test_zero_sample_weight_removes_a_sample(data):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_class_weight_equals_per_sample_weights(data):
     x, y, labels = data
     class_weight = {0: 1.0, 1: 3.0, 2: 0.5}
@@ -122,6 +125,7 @@ def test_class_weight_equals_per_sample_weights(data):
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_validation_split_takes_last_samples_before_shuffling(data):
     x, y, _ = data
     model = _mlp(jkeras)
@@ -152,6 +156,7 @@ def test_evaluate_averages_over_samples_with_short_last_batch(data):
     np.testing.assert_allclose(batched, whole, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_steps_per_execution_gives_the_same_training(data):
     x, y, _ = data
     results = []
@@ -249,6 +254,7 @@ class _Batches(jkeras.utils.Sequence):
         self.epochs_ended += 1
 
 
+@pytest.mark.slow
 def test_sequence_and_generator_inputs(data):
     x, y, _ = data
     model = _mlp(jkeras)
@@ -349,6 +355,7 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_seeded_script_is_bit_reproducible(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)

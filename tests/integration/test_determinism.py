@@ -33,6 +33,7 @@ def _run(code, **env):
     return result.stdout.split()
 
 
+@pytest.mark.slow
 def test_enable_in_time_sets_the_flag_before_the_backend_starts():
     out = _run("""
         import os
@@ -56,6 +57,7 @@ def test_enable_in_time_sets_the_flag_before_the_backend_starts():
                    "--xla_force_host_platform_device_count=2", FLAG]
 
 
+@pytest.mark.slow
 def test_environment_variable_enables_it_at_import():
     out = _run("""
         import os

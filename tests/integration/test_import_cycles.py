@@ -199,6 +199,7 @@ def graph():
     return _Graph()
 
 
+@pytest.mark.slow
 def test_resolver_follows_packages(graph):
     # Sanity checks on the resolver itself, so that a silent miss cannot hide a cycle.
     assert graph.resolve_from("jkeras", "layers") == "jkeras.layers"
@@ -216,6 +217,7 @@ def test_no_import_cycles(graph):
     assert not comps, "import cycles in jkeras:\n" + "\n".join(report)
 
 
+@pytest.mark.slow
 def test_no_cycles_through_other_packages_init():
     # Stricter than test_no_import_cycles: also counts the __init__ of every package an
     # import passes through (the root `jkeras` excepted: it imports everything).

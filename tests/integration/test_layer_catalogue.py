@@ -56,6 +56,7 @@ def xception_block(lib):
     return lib.Model(inputs, outputs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("builder", [vgg_like, stacked_lstm, bidirectional_gru,
                                      xception_block])
 def test_parameter_counts_match_keras(keras_ref, builder):
@@ -101,6 +102,7 @@ def _every_layer_model():
     return jkeras.Model([image, seq, frames], out)
 
 
+@pytest.mark.slow
 def test_gradients_reach_every_trainable_layer(rng):
     jkeras.utils.set_random_seed(0)
     model = _every_layer_model()

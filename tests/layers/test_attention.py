@@ -25,12 +25,14 @@ def _mha_pair(keras_ref, q, v, k=None, **kwargs):
     return ours, theirs
 
 
+@pytest.mark.slow
 def test_mha_self_attention(keras_ref, rng):
     x = rng.normal(size=(2, 5, 6)).astype("float32")
     ours, theirs = _mha_pair(keras_ref, x, x, num_heads=3, key_dim=4)
     np.testing.assert_allclose(ours(x, x), theirs(x, x), **TOL)
 
 
+@pytest.mark.slow
 def test_mha_self_attention_projects_once(keras_ref, rng, monkeypatch):
     """One array for query, key and value: the three projections are one matmul; the
     outputs match Keras's and the gradients those of three separate projections."""
@@ -59,6 +61,7 @@ def test_mha_self_attention_projects_once(keras_ref, rng, monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_mixed_precision_self_attention_projects_once(rng, monkeypatch):
     """float32 inputs to a mixed_bfloat16 layer: the input given twice is cast once and
     stays one tensor, so the one-matmul projection is still taken."""
@@ -73,6 +76,7 @@ def test_mixed_precision_self_attention_projects_once(rng, monkeypatch):
     assert separate == []
 
 
+@pytest.mark.slow
 def test_mha_cross_attention_with_key(keras_ref, rng):
     q = rng.normal(size=(2, 4, 6)).astype("float32")
     v = rng.normal(size=(2, 7, 3)).astype("float32")
@@ -81,6 +85,7 @@ def test_mha_cross_attention_with_key(keras_ref, rng):
     np.testing.assert_allclose(ours(q, v, key=k), theirs(q, v, key=k), **TOL)
 
 
+@pytest.mark.slow
 def test_mha_masks(keras_ref, rng):
     q = rng.normal(size=(2, 4, 6)).astype("float32")
     v = rng.normal(size=(2, 6, 6)).astype("float32")
@@ -101,6 +106,7 @@ def test_mha_masks(keras_ref, rng):
                                theirs(q, v, attention_mask=implied), **TOL)
 
 
+@pytest.mark.slow
 def test_mha_scores_and_value_dim(keras_ref, rng):
     q = rng.normal(size=(2, 3, 4)).astype("float32")
     v = rng.normal(size=(2, 5, 4)).astype("float32")
@@ -115,6 +121,7 @@ def test_mha_scores_and_value_dim(keras_ref, rng):
     np.testing.assert_allclose(scores, ref_scores, **TOL)
 
 
+@pytest.mark.slow
 def test_mha_attention_axes(keras_ref, rng):
     x = rng.normal(size=(2, 3, 4, 5)).astype("float32")
     ours, theirs = _mha_pair(keras_ref, x, x, num_heads=2, key_dim=3, attention_axes=(1, 2))
@@ -123,6 +130,7 @@ def test_mha_attention_axes(keras_ref, rng):
     np.testing.assert_allclose(ours(x, x), theirs(x, x), **TOL)
 
 
+@pytest.mark.slow
 def test_mha_dropout_only_in_training(keras_ref, rng):
     x = rng.normal(size=(2, 5, 4)).astype("float32")
     ours, theirs = _mha_pair(keras_ref, x, x, num_heads=2, key_dim=2, dropout=0.5)
@@ -187,6 +195,7 @@ def test_mha_symbolic_and_in_a_model(rng):
                                **TOL)
 
 
+@pytest.mark.slow
 def test_mha_query_mask_from_embedding_in_a_model():
     from jkeras.engine.input_layer import Input
     from jkeras.engine.model import Model
@@ -203,6 +212,7 @@ def test_mha_query_mask_from_embedding_in_a_model():
     np.testing.assert_allclose(Model(ids_in, out).predict(ids, verbose=0), expected, **TOL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kwargs", [{}, dict(use_scale=True), dict(score_mode="concat"),
                                     dict(score_mode="concat", use_scale=True)])
 def test_dot_attention(keras_ref, rng, kwargs):
@@ -252,6 +262,7 @@ def test_additive_attention(keras_ref, rng):
     assert unscaled.weights == []
 
 
+@pytest.mark.slow
 def test_attention_dropout_and_validation(rng):
     q = rng.normal(size=(2, 3, 4)).astype("float32")
     layer = Attention(dropout=0.5)

@@ -58,6 +58,7 @@ def test_mha_fused_equals_exact(rng, fused_calls, case):
     np.testing.assert_allclose(got, want, **TOL)
 
 
+@pytest.mark.slow
 def test_mha_fused_gradients_equal_exact(rng):
     x = jnp.asarray(rng.normal(size=(2, 6, 8)), jnp.float32)
     exact, fused = _mha_pair(x)
@@ -74,6 +75,7 @@ def test_mha_fused_gradients_equal_exact(rng):
         np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_mha_fused_in_mixed_bfloat16_within_bf16_tolerance(rng, fused_calls):
     x = rng.normal(size=(2, 8, 16)).astype("float32")
     exact = MultiHeadAttention(4, 8, flash_attention=False, dtype="mixed_bfloat16")
@@ -89,6 +91,7 @@ def test_mha_fused_in_mixed_bfloat16_within_bf16_tolerance(rng, fused_calls):
                                atol=3e-2, rtol=3e-2)
 
 
+@pytest.mark.slow
 def test_mha_fused_matches_keras(keras_ref, rng, fused_calls):
     q = rng.normal(size=(2, 5, 6)).astype("float32")
     v = rng.normal(size=(2, 7, 6)).astype("float32")
@@ -106,6 +109,7 @@ def test_mha_fused_matches_keras(keras_ref, rng, fused_calls):
     assert fused_calls == ["xla", "xla"]
 
 
+@pytest.mark.slow
 def test_exact_path_for_scores_explicit_masks_and_dropout(rng, fused_calls):
     x = rng.normal(size=(2, 6, 8)).astype("float32")
     layer = MultiHeadAttention(2, 4, dropout=0.5)
@@ -152,6 +156,7 @@ def test_flash_attention_true_is_required_or_a_clear_error(rng):
     assert "not a CUDA GPU" in reason
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kwargs", [{}, {"use_scale": True}, {"causal": True}])
 def test_dot_attention_fused_equals_exact_and_keras(keras_ref, rng, fused_calls, kwargs):
     q = rng.normal(size=(2, 4, 6)).astype("float32")

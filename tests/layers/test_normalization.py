@@ -124,6 +124,7 @@ def test_layer_norm(keras_ref, rng, axis):
     assert again.get_config() == o.get_config()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("groups, axis, shape", [(2, -1, (3, 5, 4)), (-1, -1, (2, 6, 3)),
                                                  (3, 1, (2, 6, 4, 4))])
 def test_group_norm(keras_ref, rng, groups, axis, shape):
@@ -141,6 +142,7 @@ def test_group_norm(keras_ref, rng, groups, axis, shape):
     assert again.get_config() == o.get_config()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("offset", [0.0, 1e4])
 def test_one_pass_statistics_keep_their_precision(rng, offset):
     """16-bit layers take mean and variance in one pass (merged partial triples within
@@ -184,6 +186,7 @@ def test_one_pass_statistics_keep_their_precision(rng, offset):
     assert empty_mean.shape == (1, 3)
 
 
+@pytest.mark.slow
 def test_one_pass_form_follows_the_reduction(monkeypatch):
     """Within rows (trailing axes: LayerNormalization) the streaming merge, whose one
     reduction XLA fuses with what made the input; across rows (BatchNormalization's
@@ -205,6 +208,7 @@ def test_one_pass_form_follows_the_reduction(monkeypatch):
     assert calls == [("_shifted_moments", (1,))]
 
 
+@pytest.mark.slow
 def test_only_16_bit_layers_take_statistics_in_one_pass(rng, monkeypatch):
     """float32 layers keep mean-then-variance, as Keras computes them; mixed-precision
     ones take the one-pass form (one kernel instead of two)."""

@@ -170,6 +170,7 @@ def test_random_flip_channels_first(rng):
         assert np.array_equal(out[i], x[i]) or np.array_equal(out[i], x[i, :, :, ::-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fill_mode", ["reflect", "wrap", "constant", "nearest"])
 @pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
 def test_fixed_rotation_matches_keras(keras_ref, images, fill_mode, interpolation):
@@ -179,6 +180,7 @@ def test_fixed_rotation_matches_keras(keras_ref, images, fill_mode, interpolatio
     np.testing.assert_allclose(_train(ours, images), theirs(images, training=True), **TOL)
 
 
+@pytest.mark.slow
 def test_rotation_by_a_quarter_turn(rng):
     x = rng.uniform(size=(1, 5, 5, 1)).astype("float32")
     out = _train(pre.RandomRotation((0.25, 0.25)), x)
@@ -196,6 +198,7 @@ def test_fixed_zoom_and_translation_match_keras(keras_ref, images):
         np.testing.assert_allclose(_train(ours, images), theirs(images, training=True), **TOL)
 
 
+@pytest.mark.slow
 def test_translation_by_whole_pixels_shifts(rng):
     x = rng.uniform(size=(2, 4, 8, 1)).astype("float32")
     layer = pre.RandomTranslation((0.5, 0.5), (0.25, 0.25), fill_mode="constant")
@@ -220,6 +223,7 @@ def test_affine_transform_matches_keras(keras_ref, images, fill_mode, interpolat
     np.testing.assert_allclose(np.transpose(ours, (0, 2, 3, 1)), theirs, **TOL)
 
 
+@pytest.mark.slow
 def test_random_rotation_varies_per_image(rng):
     x = np.repeat(rng.uniform(size=(1, 6, 6, 1)).astype("float32"), 4, axis=0)
     out = _train(pre.RandomRotation(0.5), x)

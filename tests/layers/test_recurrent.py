@@ -38,6 +38,7 @@ CALL_CASES = [{}, {"return_sequences": True, "return_state": True}, {"go_backwar
               {"go_backwards": True, "return_sequences": True}]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,layer_kwargs", LAYER_CASES)
 @pytest.mark.parametrize("call_kwargs", CALL_CASES)
 def test_matches_keras(keras_ref, rng, name, layer_kwargs, call_kwargs):
@@ -46,6 +47,7 @@ def test_matches_keras(keras_ref, rng, name, layer_kwargs, call_kwargs):
     assert_all_close(ours(x), theirs(x))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,layer_kwargs", [
     ("LSTM", {"use_bias": False}), ("GRU", {"use_bias": False, "reset_after": False}),
     ("GRU", {"use_bias": False, "reset_after": True}), ("LSTM", {"unroll": True, "return_sequences": True}),
@@ -100,6 +102,7 @@ def test_initial_state_count_is_checked(rng):
         layer(_inputs(rng), initial_state=[np.zeros((3, 3), "float32")])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU"])
 def test_stateful_matches_keras(keras_ref, rng, name):
     x1, x2 = _inputs(rng, (2, 4, 3)), _inputs(rng, (2, 4, 3))
@@ -165,6 +168,7 @@ def test_hard_sigmoid_is_the_keras2_formula(rng):
     assert layer.get_config()["recurrent_activation"] == "hard_sigmoid"
 
 
+@pytest.mark.slow
 def test_stacked_cells_match_keras(keras_ref, rng):
     x = _inputs(rng)
     k = keras_ref.layers
@@ -261,6 +265,7 @@ def test_dropout_inference_equals_no_dropout(keras_ref, rng, name):
     assert_all_close(ours(x, training=False), theirs(x))
 
 
+@pytest.mark.slow
 def test_dropout_mask_is_sampled_once_per_sequence():
     layer = SimpleRNN(6, activation="linear", dropout=0.5, return_sequences=True)
     layer.build_from_shape((None, 5, 6))
@@ -302,6 +307,7 @@ def test_weights_names_shapes_and_config(keras_ref, rng, name, kwargs):
     LAYERS[name].from_config(theirs.get_config())
 
 
+@pytest.mark.slow
 def test_stacked_lstm_param_count(keras_ref):
     first, second = LSTM(8, return_sequences=True), LSTM(4)
     first.build_from_shape((None, 6, 5))

@@ -67,6 +67,7 @@ def test_bidirectional_initial_state(keras_ref, rng):
     assert_all_close(ours(x, initial_state=states), theirs(x, initial_state=states))
 
 
+@pytest.mark.slow
 def test_bidirectional_custom_backward_layer(keras_ref, rng):
     x = _inputs(rng)
     theirs = keras_ref.layers.Bidirectional(
@@ -106,6 +107,7 @@ def test_bidirectional_weights_and_param_count(keras_ref):
                                   theirs.get_weights()[3])
 
 
+@pytest.mark.slow
 def test_bidirectional_stateful(keras_ref, rng):
     x1, x2 = _inputs(rng, (2, 4, 3)), _inputs(rng, (2, 4, 3))
     theirs = keras_ref.layers.Bidirectional(keras_ref.layers.LSTM(3, stateful=True))
@@ -170,6 +172,7 @@ def test_time_distributed_dense(keras_ref, rng):
     np.testing.assert_array_equal(ours.layer.get_weights()[1], theirs.get_weights()[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_time_distributed_conv2d(keras_ref, rng, data_format):
     from jkeras.layers.convolutional import Conv2D
@@ -226,6 +229,7 @@ def test_time_distributed_config_and_errors():
         TimeDistributed("dense")
 
 
+@pytest.mark.slow
 def test_masks_flow_through_a_functional_model(keras_ref):
     from jkeras.engine.input_layer import Input
     from jkeras.engine.model import Model

@@ -111,6 +111,7 @@ WRAPPER_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,kwargs,kind", WRAPPER_CASES,
                          ids=[f"{c[0]}-{c[2]}-{i}" for i, c in enumerate(WRAPPER_CASES)])
 def test_mean_metrics_match_keras(keras_ref, rng, name, kwargs, kind):
@@ -173,6 +174,7 @@ def test_temporal_sample_weights(keras_ref, rng):
                                **TOL)
 
 
+@pytest.mark.slow
 def test_sparse_crossentropy_metric_ignore_class(keras_ref, rng):
     y_true = np.array([0, 2, 5, 1, 5, 3])
     y_pred = _probs(rng, (6, 6))
@@ -234,6 +236,7 @@ def test_function_aliases_are_the_losses():
 # ----------------------------------------------------------------------------- confusion
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("thresholds", [None, 0.3, [0.2, 0.5, 0.9], [0.0, 0.5, 1.0]],
                          ids=["default", "one", "list", "even"])
 def test_confusion_counts(keras_ref, rng, thresholds):
@@ -263,6 +266,7 @@ PR_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["Precision", "Recall"])
 @pytest.mark.parametrize("kwargs", PR_CASES, ids=[str(c) for c in PR_CASES])
 def test_precision_recall(keras_ref, rng, name, kwargs):
@@ -291,6 +295,7 @@ AUC_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kwargs", AUC_CASES, ids=[str(c) for c in AUC_CASES])
 def test_auc(keras_ref, rng, kwargs):
     batches = _two_batches("multilabel", rng)
@@ -300,6 +305,7 @@ def test_auc(keras_ref, rng, kwargs):
     np.testing.assert_allclose(_jitted_result(metric, batches, True), expected, **AUC_TOL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kwargs", [{}, {"curve": "PR"}, {"multi_label": True}],
                          ids=["ROC", "PR", "multi_label"])
 def test_auc_unweighted_stateful(keras_ref, rng, kwargs):
@@ -309,6 +315,7 @@ def test_auc_unweighted_stateful(keras_ref, rng, kwargs):
                                expected, **AUC_TOL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("curve", ["ROC", "PR"])
 def test_auc_from_logits_and_binary_column(keras_ref, rng, curve):
     y_true = rng.integers(0, 2, size=(30, 1)).astype("float32")
@@ -324,6 +331,7 @@ def test_auc_from_logits_and_binary_column(keras_ref, rng, curve):
     np.testing.assert_allclose(ours.result(), ref.result(), **AUC_TOL)
 
 
+@pytest.mark.slow
 def test_auc_extreme_predictions(keras_ref):
     y_true = np.array([0, 0, 1, 1, 1, 0], "float32")
     y_pred = np.array([0.0, 0.5, 1.0, 1.0, 0.5, 0.0], "float32")
@@ -354,6 +362,7 @@ def test_rate_at_rate_metrics(keras_ref, rng, name, value, extra):
     np.testing.assert_allclose(_jitted_result(metric, batches, True), expected, **AUC_TOL)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Explicitly requested dtype")
 @pytest.mark.parametrize("kwargs", [{}, {"ignore_class": 2},
                                     {"sparse_y_pred": False}])

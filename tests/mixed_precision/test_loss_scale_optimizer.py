@@ -49,6 +49,7 @@ def _jkeras_run(script, growth):
     return scales, values, int(opt.iterations), opt
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("growth", [1, 3])
 def test_scale_sequence_and_skipped_steps_match_keras(keras_ref, growth):
     want_scales, want_values, want_steps = _keras_run(keras_ref, SCRIPT, growth)

@@ -11,6 +11,7 @@ def _probs(rng, batch=3, steps=8, classes=5):
     return (p / p.sum(-1, keepdims=True)).astype("float32")
 
 
+@pytest.mark.slow
 def test_ctc_batch_cost_matches_keras(rng, keras_ref):
     y_pred = _probs(rng)
     y_true = np.array([[1, 2, 2, 0], [3, 1, 0, 0], [0, 0, 0, 0]], "int32")
@@ -31,6 +32,7 @@ def test_ctc_label_dense_to_sparse_keeps_the_first_lengths():
     np.testing.assert_array_equal(np.asarray(sparse.todense()), [[1, 2, 0], [4, 0, 0]])
 
 
+@pytest.mark.slow
 def test_greedy_decode_matches_keras(rng, keras_ref):
     y_pred = _probs(rng, batch=4, steps=10, classes=4)
     y_pred[0, 2:5] = [0.7, 0.1, 0.1, 0.1]          # a repeated label, merged
@@ -45,6 +47,7 @@ def test_greedy_decode_matches_keras(rng, keras_ref):
     np.testing.assert_allclose(np.asarray(log_prob), np.asarray(ref_scores), rtol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("beam_width,top_paths", [(4, 1), (6, 3)])
 def test_beam_search_decode_matches_keras(rng, keras_ref, beam_width, top_paths):
     y_pred = _probs(rng, batch=3, steps=7, classes=4)

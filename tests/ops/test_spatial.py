@@ -22,6 +22,7 @@ def test_paddings_match_numpy(rng):
         spatial.spatial_2d_padding(x4, (1, 1))
 
 
+@pytest.mark.slow
 def test_resize_images_nearest_and_legacy_bilinear(rng):
     x = rng.normal(size=(1, 3, 2, 2)).astype("float32")
     np.testing.assert_array_equal(

@@ -29,6 +29,7 @@ def _fit(model, epochs):
     model.fit(x, y, batch_size=8, epochs=epochs, shuffle=True, verbose=0)
 
 
+@pytest.mark.slow
 def test_resume_is_bit_identical(tmp_path):
     jkeras.utils.set_random_seed(0)
     model = _model()

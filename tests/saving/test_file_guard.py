@@ -64,6 +64,7 @@ def test_a_file_that_crashes_hdf5_is_reported_damaged(guard, tmp_path):
                                "in memory")
 
 
+@pytest.mark.slow
 def test_a_file_that_hangs_hdf5_is_reported_damaged_in_time(guard, tmp_path):
     path = _hanging_model_file(tmp_path)
     jkeras.saving.set_load_guard("always", timeout=2)

@@ -87,6 +87,7 @@ def test_long_attribute_lists_are_chunked(tmp_path):
 
 
 # ---------------------------------------------------------------------------- round trips
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["core", "conv2d_first", "normalization",
                                     "embedding_lstm", "wrappers", "nested_shared",
                                     "sequential", "attention"])
@@ -105,6 +106,7 @@ def test_model_round_trip(family, tmp_path):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.slow
 def test_training_resumes_where_it_stopped(tmp_path):
     """Save mid-training with Adam, load, continue: equal to an uninterrupted run."""
     jkeras.utils.set_random_seed(3)

@@ -41,6 +41,7 @@ def _archive_weights(path, tmp_path):
 
 
 # ---------------------------------------------------------------------------- layout
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["core", "wrappers", "stacked_cells", "attention",
                                     "nested_shared", "sequential", "conv_lstm"])
 def test_weights_layout_matches_keras3(keras_ref, family, tmp_path):
@@ -72,6 +73,7 @@ def test_archive_members_and_config_schema(keras_ref, tmp_path):
 
 
 # ---------------------------------------------------------------------------- round trips
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["core", "conv2d_last", "embedding_lstm",
                                     "gru_simple_rnn", "wrappers", "nested_shared",
                                     "sequential", "attention", "stacked_cells"])
@@ -95,6 +97,7 @@ def test_round_trip(family, tmp_path):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.slow
 def test_training_resumes_from_archive(tmp_path):
     jkeras.utils.set_random_seed(4)
     model = fx.build_flat_graph(jkeras)
@@ -136,6 +139,7 @@ def test_loads_keras3_weights_file(tmp_path):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_keras3_loads_our_optimizer_state(keras_ref, tmp_path):
     model = fx.build_flat_graph(jkeras)
     model.compile(jkeras.optimizers.Adam(0.01), ["categorical_crossentropy", "mse"])

@@ -175,6 +175,7 @@ def test_weight_histograms_and_images(data, tmp_path):
     assert [(i.step, i.height, i.width) for i in images] == [(0, 3, 4), (2, 3, 4)]
 
 
+@pytest.mark.slow
 def test_profile_batch_writes_a_jax_trace(data, tmp_path):
     x, y = data
     board = callbacks.TensorBoard(str(tmp_path), profile_batch=2, write_graph=False)

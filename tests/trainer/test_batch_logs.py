@@ -135,6 +135,7 @@ def test_train_on_batch_outside_fit_copies_nothing():
     assert jitted["train_detached"]._cache_size() == 1
 
 
+@pytest.mark.slow
 def test_outputs_sharing_a_name_report_each_loss_by_position():
     """Two outputs made by one nested model are both named after it (Keras 2.3 keeps the
     duplicate names); the batch methods and `evaluate` give each output's loss in its

@@ -33,6 +33,7 @@ def _compiles(model, kind):
     return model._trainer._fn(kind)._cache_size()
 
 
+@pytest.mark.slow
 def test_new_sample_counts_do_not_recompile_the_step():
     model = _model()
     for n in (256, 384, 512, 768, 640):  # all multiples of the batch size
@@ -44,6 +45,7 @@ def test_new_sample_counts_do_not_recompile_the_step():
     assert _compiles(model, "predict_chunk") == 1
 
 
+@pytest.mark.slow
 def test_a_partial_last_batch_compiles_once_more():
     model = _model()
     for n in (100, 164, 228):  # 64 * k + 36: the same partial batch each time
@@ -51,6 +53,7 @@ def test_a_partial_last_batch_compiles_once_more():
     assert _compiles(model, "train_chunk") == 2
 
 
+@pytest.mark.slow
 def test_whole_chunks_run_in_one_scan_and_match_step_by_step():
     # 2 chunks of 32 batches and 5 batches more: two scans, then five single steps; the
     # same weights as a fit whose callback looks at every batch (one step at a time)
@@ -90,6 +93,7 @@ class _PutCounter:
         monkeypatch.setattr(jax, "device_put", counting)
 
 
+@pytest.mark.slow
 def test_no_upload_per_step(monkeypatch):
     x, y = _data(1024)
     model = _model()
@@ -162,6 +166,7 @@ class _GatherCounter:
         monkeypatch.setattr(epoch_iterator, "_gather_fn", counted)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("budget", [None, "tight"])
 def test_unshuffled_plans_keep_their_chunks_within_half_the_budget(monkeypatch, budget):
     """fit(shuffle=False), evaluate and predict cut the same batches every time: their
@@ -200,6 +205,7 @@ def _two_outputs():
     return model
 
 
+@pytest.mark.slow
 def test_kept_chunks_follow_the_datas_structure_not_only_its_arrays(monkeypatch):
     """The same sample-weight array moved from one output to the other is other data:
     the second fit must not get the first one's chunks."""
@@ -220,6 +226,7 @@ def test_kept_chunks_follow_the_datas_structure_not_only_its_arrays(monkeypatch)
         np.testing.assert_allclose(histories[0][name], histories[1][name], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_kept_chunks_hold_one_plan_a_data_set_and_little_padding(monkeypatch):
     """Another batch size on the same data replaces the kept chunks (they do not pile up
     for every batch size seen), and a run mostly padding (5 batches in a chunk of 32) is
@@ -240,6 +247,7 @@ def test_kept_chunks_hold_one_plan_a_data_set_and_little_padding(monkeypatch):
     assert len(memos) == 1 and len(memos[0][3]) == 1
 
 
+@pytest.mark.slow
 def test_a_batch_over_a_chunks_bytes_reaches_the_step_as_a_batch(monkeypatch):
     """A batch too big to share a chunk is cut alone and given to the one-batch step
     without a chunk's leading axis (as a hand-written loop gives it); the numbers are the
@@ -288,6 +296,7 @@ def test_arrays_over_the_budget_stream_from_the_host(tmp_path, monkeypatch):
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
+@pytest.mark.slow
 def test_streamed_and_resident_epochs_give_the_same_weights(monkeypatch):
     x, y = _data(300)
     results = []
@@ -316,6 +325,7 @@ def test_steps_per_execution_runs_the_scan(monkeypatch):
     assert _compiles(model, "train_scan") == 1
 
 
+@pytest.mark.slow
 def test_steps_per_execution_matches_single_steps():
     x, y = _data(256)
     weights = []
@@ -472,6 +482,7 @@ def test_a_plan_drawn_ahead_is_the_one_the_next_call_would_draw():
     assert epoch_iterator._DRAWN_AHEAD  # left for a call that matches, or replaced
 
 
+@pytest.mark.slow
 def test_drawing_the_next_calls_plan_ahead_changes_no_result(monkeypatch):
     """On accelerators a fit's last epoch draws the next call's first permutation while
     the host waits; forced on here, two fits in a row must train exactly as without."""

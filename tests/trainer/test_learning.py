@@ -95,6 +95,7 @@ class _MLP(keras.Model):
         return self.dense2(x)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("use_bn,use_dp,pass_training", [
     (False, False, False), (True, True, False), (True, True, True)])
 def test_subclassed(task, use_bn, use_dp, pass_training):
@@ -158,6 +159,7 @@ def test_time_distributed_model_shares_weights(task):
     np.testing.assert_array_equal(inner.get_weights()[0], model.layers[1].get_weights()[0])
 
 
+@pytest.mark.slow
 def test_stateful_rnn(task):
     x, y = task
     model = keras.Sequential([

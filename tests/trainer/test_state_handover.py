@@ -41,6 +41,7 @@ def _count_begins(model):
     return calls
 
 
+@pytest.mark.slow
 def test_later_fits_start_from_the_last_state_with_no_program():
     x, y = _data()
     whole = _model()
@@ -80,6 +81,7 @@ def test_arrays_from_outside_are_copied_not_donated():
     assert begins == [1]  # its own arrays again
 
 
+@pytest.mark.slow
 def test_arrays_handed_out_between_fits_are_not_donated():
     """An array read out between fits (`Weight.value()`, `variables_tree()`, a backend
     snapshot) may live on elsewhere, here as another model's weight: the next fit copies
@@ -105,6 +107,7 @@ def test_arrays_handed_out_between_fits_are_not_donated():
     assert begins == [1, 1]  # nothing handed out since the last stop: donated again
 
 
+@pytest.mark.slow
 def test_a_deep_copied_model_trains_its_own_weights():
     """copy.deepcopy of a compiled model: the copy's trainer works on the copy's cells
     (the trainable set was kept by the original's ids, so the copy trained nothing), the
@@ -129,6 +132,7 @@ def test_a_deep_copied_model_trains_its_own_weights():
     assert int(model.optimizer.iterations.numpy()) == 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["pickle", "deepcopy"])
 def test_a_copied_fitted_model_trains_on_as_the_original(how):
     """A pickled (it failed on the trainer's weak references) or deep-copied fitted
@@ -157,6 +161,7 @@ def test_a_copied_fitted_model_trains_on_as_the_original(how):
     assert int(twin.optimizer.iterations.numpy()) == 8 + 2 * 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["pickle", "deepcopy"])
 def test_a_model_copied_inside_fit_trains_on_from_that_point(how):
     """A callback copying the model at an epoch's end (keeping the best model): the copy's

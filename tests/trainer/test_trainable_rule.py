@@ -28,6 +28,7 @@ def _gan(latent=2):
     return generator, discriminator, combined
 
 
+@pytest.mark.slow
 def test_gan_pattern_each_model_trains_what_it_was_compiled_with():
     generator, discriminator, combined = _gan()
     rng = np.random.default_rng(0)
@@ -85,6 +86,7 @@ def test_toggling_without_recompiling_keeps_the_compiled_set_and_warns_once():
         model.fit(x, y, epochs=1, verbose=0)  # warned once only
 
 
+@pytest.mark.slow
 def test_a_gan_on_a_toy_distribution_learns():
     """Both networks learn: the generator's samples move to the data's mean."""
     keras.utils.set_random_seed(0)

@@ -103,6 +103,7 @@ def _fit_losses(steps_per_execution):
     return history.history["loss"]
 
 
+@pytest.mark.slow
 def test_fit_unrolls_only_for_an_explicit_steps_per_execution(host_driven, scan_unrolls):
     quiet = _fit_losses(1)  # a quiet fit's chunks run in scans too, not unrolled
     assert scan_unrolls and set(scan_unrolls) == {1}

@@ -29,6 +29,7 @@ def build_regressor(hidden=8):
     return model
 
 
+@pytest.mark.slow
 def test_classifier_fit_predict_proba_score(rng):
     x, y = _data(rng)
     clf = KerasClassifier(build_classifier, hidden=8, epochs=30, batch_size=16, verbose=0)
@@ -45,6 +46,7 @@ def test_classifier_fit_predict_proba_score(rng):
     assert clf.score(x, y) == pytest.approx(accuracy, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_classifier_with_one_sigmoid_unit_and_categorical_targets(rng):
     x, y = _data(rng)
     binary = KerasClassifier(build_classifier, loss="binary_crossentropy", units=1,
@@ -60,6 +62,7 @@ def test_classifier_with_one_sigmoid_unit_and_categorical_targets(rng):
     assert 0.0 <= one_hot.score(x, y) <= 1.0
 
 
+@pytest.mark.slow
 def test_regressor_predict_and_score(rng):
     x = rng.normal(size=(40, 4)).astype("float32")
     y = x @ np.array([1.0, -2.0, 0.5, 0.0], "float32")
@@ -83,6 +86,7 @@ def test_params_round_trip_and_typos_are_refused():
     assert clone.get_params() == clf.get_params() and clone is not clf
 
 
+@pytest.mark.slow
 def test_build_fn_may_be_a_callable_object_or_the_subclass_call(rng):
     x, y = _data(rng, 20)
 
