@@ -5,6 +5,7 @@ the nodes and is a pure function of the variables tree, so a whole model traces 
 jitted computation and can itself be called as a layer.
 """
 import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
