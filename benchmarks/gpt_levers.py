@@ -14,6 +14,8 @@ Variants of the hand-written step (bfloat16 compute, AdamW):
 - jkeras: all four, what a jkeras GPT's step does;
 - jkeras_cdf: the same with the GELU's earlier backward pass, which kept the float32
   `Phi(x)` from the forward pass (the shipped one keeps the input and recomputes);
+- jkeras_div: the same with the GELU's earlier `1 / (1 + p u)` by a division (the shipped
+  one takes a reciprocal square root, squared, for 16-bit inputs);
 - gelu_tanh: the tanh approximation, for reference (not Keras's default).
 
 Usage: python benchmarks/gpt_levers.py [--tiny] [--steps 30] [--variants base,jkeras]
@@ -31,6 +33,7 @@ import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 
 import jkeras  # noqa: E402
+from benchmarks import gelu_kernels  # noqa: E402
 from benchmarks import gpu_suite as G  # noqa: E402
 from jkeras import activations  # noqa: E402
 from jkeras.layers.normalization import masked_moments  # noqa: E402
@@ -40,6 +43,7 @@ VARIANTS = {"base": {}, "gelu": {"gelu": "jkeras"}, "layernorm": {"norm": "jkera
             "qkv": {"qkv": True}, "loss": {"loss": "jkeras"},
             "jkeras": {"gelu": "jkeras", "norm": "jkeras", "qkv": True, "loss": "jkeras"},
             "jkeras_cdf": {"gelu": "cdf", "norm": "jkeras", "qkv": True, "loss": "jkeras"},
+            "jkeras_div": {"gelu": "div", "norm": "jkeras", "qkv": True, "loss": "jkeras"},
             "gelu_tanh": {"gelu": "tanh"}}
 
 
@@ -68,7 +72,8 @@ def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax"):
     """`loss(params, x, y)`: the batch's mean cross-entropy, with the given choices."""
     ln = _layer_norm if norm == "jkeras" else G._layer_norm
     act = {"jax": lambda f: jax.nn.gelu(f, approximate=False), "jkeras": activations.gelu,
-           "tanh": lambda f: jax.nn.gelu(f, approximate=True), "cdf": _gelu_keeping_cdf}[gelu]
+           "tanh": lambda f: jax.nn.gelu(f, approximate=True), "cdf": _gelu_keeping_cdf,
+           "div": gelu_kernels.VARIANTS["divide"]}[gelu]
 
     def forward(p, x):
         tokens, positions = x
@@ -97,9 +102,10 @@ def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax"):
     return lambda p, x, y: jnp.mean(per_token(forward(p, x), y))
 
 
-def make_runner(loss_fn, params, batches, steps):
-    """`run(count=steps)`: that many hand-written AdamW steps on `loss_fn` over `batches`
-    in turn, ending on a read of the last loss."""
+def make_step(loss_fn):
+    """`(step, tx)`: the jitted hand-written AdamW step on `loss_fn`, `step((params,
+    opt_state), x, y) -> ((params, opt_state), loss)`, its carry donated; and the optax
+    transformation (`tx.init` makes the optimizer's part of the carry)."""
     tx = optax.adamw(3e-4, eps=1e-7, weight_decay=0.004)
 
     def step(carry, x, y):
@@ -107,7 +113,13 @@ def make_runner(loss_fn, params, batches, steps):
         loss, grads = jax.value_and_grad(loss_fn)(p, x, y)
         updates, o = tx.update(grads, o, p)
         return (optax.apply_updates(p, updates), o), loss
-    step = jax.jit(step, donate_argnums=(0,))
+    return jax.jit(step, donate_argnums=(0,)), tx
+
+
+def make_runner(loss_fn, params, batches, steps):
+    """`run(count=steps)`: that many hand-written AdamW steps on `loss_fn` over `batches`
+    in turn, ending on a read of the last loss."""
+    step, tx = make_step(loss_fn)
     carry = [(jax.tree_util.tree_map(jnp.copy, params), tx.init(params))]
 
     def run(count=steps):

@@ -139,7 +139,7 @@ def gelu(x, approximate=False):
     one exp, one division and a polynomial: the normal's tail is `phi(u) * t * Q(t)` with
     `t = 1 / (1 + p u)` (`tools/fit_normal_tail.py` fits Q), relative error under 4e-8;
     bfloat16 inputs take a degree-5 Q (under 1.8e-5, a two-hundredth of their rounding
-    step). The derivative `Phi(x) + x * phi(x)` is given exactly, recomputed in the
+    step), and 16-bit inputs take `t` as `rsqrt(1 + p u) ** 2`, no division. The derivative `Phi(x) + x * phi(x)` is given exactly, recomputed in the
     backward pass from `x`. XLA fuses all of it into the neighbouring kernels, where its
     own erf stays a kernel of its own. On the H200, one bfloat16 GPT layer's GELU (32768 x
     2048, bias added) took 0.122 ms forward and 0.144 ms back, against 0.139 and 0.179 ms
@@ -168,7 +168,13 @@ def _normal_cdf_pdf(x32, dtype):
     """(Phi(x), phi(x)) in float32, to the accuracy that inputs of `dtype` need."""
     p, coeffs = _NORMAL_TAIL[7 if jnp.finfo(dtype).nmant <= 7 else 23]
     u = jnp.abs(x32)
-    t = 1.0 / (1.0 + p * u)
+    if jnp.finfo(dtype).bits <= 16:
+        # A reciprocal square root squared: on GPUs one approximate instruction (relative
+        # error under 2 ** -22, far below 16-bit rounding) where a division is a dozen.
+        r = jax.lax.rsqrt(1.0 + p * u)
+        t = r * r
+    else:
+        t = 1.0 / (1.0 + p * u)
     q = coeffs[-1]
     for c in coeffs[-2::-1]:
         q = c + t * q
