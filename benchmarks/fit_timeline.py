@@ -9,7 +9,12 @@ showed, on one H200: 0.9 ms of set-up before the first dispatch (2.5 ms when shu
 permutation), the epoch's logs read only after the chunk queued ahead of them had run, and
 0.3 ms to hand the state back at the end.
 
-Usage: python benchmarks/fit_timeline.py [--shuffle] [--runs 9]
+`--case gpt|mlp|cnn` times gpu_suite.py's model instead (mixed bfloat16, 8 steps as 2
+epochs of 4, each step its own dispatch), beside gpu_suite's hand-written loop. Every
+program the trainer dispatches is marked `call:<kind>` (how long the host took to hand it
+to the runtime).
+
+Usage: python benchmarks/fit_timeline.py [--shuffle] [--runs 9] [--case spe|gpt|mlp|cnn]
 """
 import argparse
 import os
@@ -18,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import fit_vs_jax  # noqa: E402
+from benchmarks import fit_vs_jax, gpu_suite  # noqa: E402
 from jkeras.trainer import epoch_iterator, loop  # noqa: E402
 from jkeras.trainer import trainer as trainer_module  # noqa: E402
 
@@ -38,20 +43,64 @@ def _mark(owner, name, marks):
     setattr(owner, name, marked)
 
 
+def _mark_dispatches(marks):
+    """Marks each call of a program the trainer hands out (`Trainer._fn`)."""
+    fn = trainer_module.Trainer._fn
+
+    def marked_fn(self, kind):
+        program = fn(self, kind)
+
+        class Marked:  # the program, its own attributes (`lower`) still there
+            def __getattr__(self, name):
+                return getattr(program, name)
+
+            def __call__(self, *args, **kwargs):
+                start = time.perf_counter()
+                try:
+                    return program(*args, **kwargs)
+                finally:
+                    marks.append(("call:" + kind, start, time.perf_counter()))
+        return Marked()
+    trainer_module.Trainer._fn = marked_fn
+
+
+def _suite_contenders(case):
+    """gpu_suite's model for `case`: {"jkeras": fit(epochs), "hand": loop(epochs)}, each
+    waiting for its last loss."""
+    import jax
+
+    import jkeras
+    size = "tiny" if jax.default_backend() == "cpu" else "full"
+    shape = gpu_suite.SHAPES[case][size]
+    data = gpu_suite.make_data(case, shape, gpu_suite.N_BATCHES * shape["batch"])
+    model = gpu_suite.build_compiled(jkeras, case, shape,
+                                     jkeras.mixed_precision.set_global_policy, None)
+    hand = gpu_suite.run_hand(case, shape, model, data, gpu_suite.N_BATCHES)
+    fit, _ = gpu_suite.run_fit(model, data, shape, gpu_suite.N_BATCHES)
+    return {"jkeras": lambda epochs: fit(epochs * gpu_suite.N_BATCHES),
+            "hand": lambda epochs: hand(epochs * gpu_suite.N_BATCHES)}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--shuffle", action="store_true")
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--case", default="spe", choices=("spe", "gpt", "mlp", "cnn"))
     args = parser.parse_args()
     marks = []
     for name in _TRAINER_STAGES:
         _mark(trainer_module.Trainer, name, marks)
     _mark(loop, "_run_first_units", marks)
     _mark(epoch_iterator, "started", marks)
+    _mark_dispatches(marks)
 
-    # fit_vs_jax's spe case, both sides warm (fit's run waits for the weights, as there)
-    contenders = fit_vs_jax._contenders("mlp", 128 * 32 * 6, 128, spe=32,
-                                        shuffle=args.shuffle)
+    if args.case == "spe":
+        # fit_vs_jax's spe case, both sides warm (fit's run waits for the weights, as
+        # there)
+        contenders = fit_vs_jax._contenders("mlp", 128 * 32 * 6, 128, spe=32,
+                                            shuffle=args.shuffle)
+    else:
+        contenders = _suite_contenders(args.case)
     for _ in range(2):
         contenders["jkeras"](2), contenders["hand"](2)
     runs = []

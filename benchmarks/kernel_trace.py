@@ -75,6 +75,11 @@ def read(path):
     return kernels, frames
 
 
+# Upper bounds of the idle-gap histogram, in microseconds: launch gaps, short waits, the
+# host's own stalls.
+GAP_BUCKETS_US = (2, 5, 20, 100, 1000, float("inf"))
+
+
 def report(name, kernels, frames, gap_us, steps, top=0, depth=5):
     if not kernels:
         print(f"{name}: no GPU kernels in the trace")
@@ -97,17 +102,45 @@ def report(name, kernels, frames, gap_us, steps, top=0, depth=5):
         print(f"   the {top} kernels with the most time (ms a step, launches a step):")
         for kernel, us in by_name.most_common(top):
             print(f"     {us / 1e3 / steps:7.3f} {calls[kernel] / steps:5.1f}  {kernel[:90]}")
-    end, gaps = kernels[0]["ts"], []
+    end, gaps, spread = kernels[0]["ts"], [], collections.Counter()
     for before, after in zip(kernels, kernels[1:]):
         end = max(end, before["ts"] + before["dur"])
-        if after["ts"] - end >= gap_us:
-            gaps.append((after["ts"] - end, end, after["ts"]))
+        idle = after["ts"] - end
+        spread[next(b for b in GAP_BUCKETS_US if idle < b)] += max(idle, 0.0)
+        spread[-next(b for b in GAP_BUCKETS_US if idle < b)] += 1
+        if idle >= gap_us:
+            gaps.append((idle, end, after["ts"]))
+    print("   all idle time between kernels, by gap length (ms a step, gaps a step):")
+    low = 0
+    for bound in GAP_BUCKETS_US:
+        if spread[-bound]:
+            print(f"     {low:>6g}-{bound:<6g}us {spread[bound] / 1e3 / steps:8.3f} "
+                  f"{spread[-bound] / steps:7.1f}")
+        low = bound
     print(f"   idle gaps >= {gap_us} us: {len(gaps)}, {sum(g for g, _, _ in gaps) / 1e3:.2f} ms")
     for gap, start, stop in sorted(gaps, reverse=True)[:6]:
         middle = (start + stop) / 2
         inner = sorted((f for f in frames if f["ts"] <= middle <= f["ts"] + f["dur"]),
                        key=lambda f: f["dur"])[:depth]
         print(f"     {gap / 1e3:7.2f} ms in: " + " < ".join(f["name"][1:] for f in inner))
+    if gaps:
+        around_gap(max(gaps), kernels, frames)
+
+
+def around_gap(gap, kernels, frames, shown=40, min_us=100.0):
+    """The kernels either side of the longest gap, and the Python calls of `min_us` or
+    more that overlap it (ms from the gap's start): what the host did meanwhile."""
+    _, start, stop = gap
+    before = [k for k in kernels if k["ts"] < start][-3:]
+    after = [k for k in kernels if k["ts"] >= stop][:3]
+    print(f"   around the longest gap ({(stop - start) / 1e3:.2f} ms):")
+    for k in before + after:
+        print(f"     kernel {(k['ts'] - start) / 1e3:8.3f} ms  {k['name'][:70]}")
+    calls = sorted((f for f in frames if f["dur"] >= min_us and
+                    f["ts"] < stop and f["ts"] + f["dur"] > start), key=lambda f: f["ts"])
+    for f in calls[:shown]:
+        print(f"     python {(f['ts'] - start) / 1e3:8.3f} ms for {f['dur'] / 1e3:7.3f} ms  "
+              f"{f['name'][1:][-70:]}")
 
 
 def main():
