@@ -28,6 +28,7 @@ from jkeras.trainer import epoch_iterator, loop  # noqa: E402
 from jkeras.trainer import trainer as trainer_module  # noqa: E402
 
 _TRAINER_STAGES = ("array_feed", "begin", "run_chunk", "train_step", "metric_results",
+                   "_sync_optimizer",
                    "fresh_metrics", "make_spare_metrics", "logs_from", "end")
 
 
