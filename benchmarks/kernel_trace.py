@@ -67,12 +67,14 @@ def read(path):
     meta = {(e["pid"], e.get("tid")): e["args"]["name"] for e in events
             if e.get("ph") == "M" and e.get("name") in ("process_name", "thread_name")}
     gpus = {pid for (pid, tid), name in meta.items() if tid is None and "GPU" in name}
-    kernels = sorted((e for e in events if e.get("ph") == "X" and e["pid"] in gpus and
-                      "Compute" in meta.get((e["pid"], e["tid"]), "")),
-                     key=lambda e: e["ts"])
+    device = [dict(e, stream=meta.get((e["pid"], e["tid"]), "")) for e in events
+              if e.get("ph") == "X" and e["pid"] in gpus]
+    kernels = sorted((e for e in device if "Compute" in e["stream"]), key=lambda e: e["ts"])
+    others = [e for e in device if "Compute" not in e["stream"]]
     frames = [e for e in events if e.get("ph") == "X" and e["pid"] not in gpus and
               e["name"].startswith("$")]
-    return kernels, frames
+    return kernels, frames + [dict(e, name="$[device " + e["stream"] + "] " + e["name"])
+                              for e in others]
 
 
 # Upper bounds of the idle-gap histogram, in microseconds: launch gaps, short waits, the
@@ -120,7 +122,8 @@ def report(name, kernels, frames, gap_us, steps, top=0, depth=5):
     print(f"   idle gaps >= {gap_us} us: {len(gaps)}, {sum(g for g, _, _ in gaps) / 1e3:.2f} ms")
     for gap, start, stop in sorted(gaps, reverse=True)[:6]:
         middle = (start + stop) / 2
-        inner = sorted((f for f in frames if f["ts"] <= middle <= f["ts"] + f["dur"]),
+        inner = sorted((f for f in frames if "[device" not in f["name"] and
+                        f["ts"] <= middle <= f["ts"] + f["dur"]),
                        key=lambda f: f["dur"])[:depth]
         print(f"     {gap / 1e3:7.2f} ms in: " + " < ".join(f["name"][1:] for f in inner))
     if gaps:
@@ -129,14 +132,15 @@ def report(name, kernels, frames, gap_us, steps, top=0, depth=5):
 
 def around_gap(gap, kernels, frames, shown=40, min_us=100.0):
     """The kernels either side of the longest gap, and the Python calls of `min_us` or
-    more that overlap it (ms from the gap's start): what the host did meanwhile."""
+    more that overlap it (ms from the gap's start): what the host did meanwhile. Device
+    work on other streams (copies) is listed among them, marked "[device ...]"."""
     _, start, stop = gap
     before = [k for k in kernels if k["ts"] < start][-3:]
     after = [k for k in kernels if k["ts"] >= stop][:3]
     print(f"   around the longest gap ({(stop - start) / 1e3:.2f} ms):")
     for k in before + after:
         print(f"     kernel {(k['ts'] - start) / 1e3:8.3f} ms  {k['name'][:70]}")
-    calls = sorted((f for f in frames if f["dur"] >= min_us and
+    calls = sorted((f for f in frames if (f["dur"] >= min_us or "[device" in f["name"]) and
                     f["ts"] < stop and f["ts"] + f["dur"] > start), key=lambda f: f["ts"])
     for f in calls[:shown]:
         print(f"     python {(f['ts'] - start) / 1e3:8.3f} ms for {f['dur'] / 1e3:7.3f} ms  "
