@@ -22,6 +22,8 @@ SXM); pass --peak for another chip. Each contender's time is the best of --repea
 
 Usage: python benchmarks/gpu_suite.py [--tiny] [--cases mlp,gpt,cnn]
        [--contenders hand,jkeras,keras] [--steps 30] [--repeats 3] [--slope]
+Contender "casts" adds the hand-written loop carrying its Dense weights' bfloat16 copies
+from one update to the next step (no cast at the step's start; same numbers).
 Contender "levers" adds, for the GPT, the hand-written loop with jkeras's kernel choices
 (gpt_levers.py's "jkeras" variant): its steady cost against `fit`'s is what `fit` adds
 per step, and the difference at N steps what a call adds once.
@@ -287,23 +289,45 @@ def hand_optimizer(case):
     return optax.adam(1e-3, eps=1e-7)
 
 
-def run_hand(case, shape, model, data, steps):
-    """A function running `steps` hand-written steps (returns the last loss)."""
+def _casts(params):
+    """The Dense layers' weights (leaves named kernel or bias) in bfloat16, the rest None."""
+    def walk(tree, name=None):
+        if isinstance(tree, dict):
+            return {k: walk(v, k) for k, v in tree.items()}
+        if isinstance(tree, (list, tuple)):
+            return type(tree)(walk(v) for v in tree)
+        return tree.astype(BF16) if name in ("kernel", "bias") else None
+    return walk(params)
+
+
+def _with_casts(params, casts):
+    return jax.tree_util.tree_map(lambda p, c: p if c is None else c, params, casts,
+                                  is_leaf=lambda c: c is None)
+
+
+def run_hand(case, shape, model, data, steps, carry_casts=False):
+    """A function running `steps` hand-written steps (returns the last loss).
+    `carry_casts`: the carry also holds the Dense weights' bfloat16 copies, made by each
+    update for the next step's forward pass (which then casts nothing), the gradients
+    taken with respect to them: the same numbers, and the casts fused into the update."""
     forward = {"mlp": hand_mlp, "gpt": make_hand_gpt(shape.get("heads")),
                "cnn": hand_cnn}[case]
     tx = hand_optimizer(case)
     params, state = hand_params(case, model, shape)
-    carry = [params, state, tx.init(params)]
+    carry = [params, state, tx.init(params)] + ([_casts(params)] if carry_casts else [])
 
     def loss_fn(p, s, x, y):
         out, new_s = forward(p, s, x, True)
         return hand_loss(case, out, y), new_s
 
     def _step(carry, x, y):
-        p, s, o = carry
-        (loss, s), grads = jax.value_and_grad(loss_fn, has_aux=True)(p, s, x, y)
+        p, s, o = carry[:3]
+        used = _with_casts(p, carry[3]) if carry_casts else p
+        (loss, s), grads = jax.value_and_grad(loss_fn, has_aux=True)(used, s, x, y)
+        grads = jax.tree_util.tree_map(lambda g, w: g.astype(w.dtype), grads, p)
         updates, o = tx.update(grads, o, p)
-        return [optax.apply_updates(p, updates), s, o], loss
+        p = optax.apply_updates(p, updates)
+        return [p, s, o] + ([_casts(p)] if carry_casts else []), loss
     step = jax.jit(_step, donate_argnums=(0,))
     inputs, targets = data
     batch = shape["batch"]
@@ -369,6 +393,12 @@ def bench_case(case, size, contenders, steps, repeats, keras_module, slope=False
         run = run_hand(case, shape, jk_model, data, steps)
         run()  # compile
         runners["hand-written jax"] = (run, steps)
+    if "casts" in contenders:
+        # The loop carrying its Dense weights' bfloat16 copies from update to update (what
+        # a jkeras step could do): the weights' casts at each step's start, measured.
+        run = run_hand(case, shape, jk_model, data, steps, carry_casts=True)
+        run()  # compile
+        runners["hand, carried casts"] = (run, steps)
     if "levers" in contenders and case == "gpt":
         # The loop again with the kernels jkeras's step chooses (gpt_levers.py imports
         # this module, hence the import here): what `fit` adds beyond its kernels.
