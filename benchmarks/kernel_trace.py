@@ -71,10 +71,14 @@ def read(path):
               if e.get("ph") == "X" and e["pid"] in gpus]
     kernels = sorted((e for e in device if "Compute" in e["stream"]), key=lambda e: e["ts"])
     others = [e for e in device if "Compute" not in e["stream"]]
-    frames = [e for e in events if e.get("ph") == "X" and e["pid"] not in gpus and
-              e["name"].startswith("$")]
-    return kernels, frames + [dict(e, name="$[device " + e["stream"] + "] " + e["name"])
-                              for e in others]
+    host = [e for e in events if e.get("ph") == "X" and e["pid"] not in gpus]
+    frames = [e for e in host if e["name"].startswith("$")]
+    # The runtime's own spans (XLA's thunks, command buffers, CUDA API calls), listed
+    # among the Python frames marked "[runtime]"
+    runtime = [dict(e, name="$[runtime] " + e["name"]) for e in host
+               if not e["name"].startswith("$")]
+    return kernels, frames + runtime + [
+        dict(e, name="$[device " + e["stream"] + "] " + e["name"]) for e in others]
 
 
 # Upper bounds of the idle-gap histogram, in microseconds: launch gaps, short waits, the
@@ -122,7 +126,7 @@ def report(name, kernels, frames, gap_us, steps, top=0, depth=5):
     print(f"   idle gaps >= {gap_us} us: {len(gaps)}, {sum(g for g, _, _ in gaps) / 1e3:.2f} ms")
     for gap, start, stop in sorted(gaps, reverse=True)[:6]:
         middle = (start + stop) / 2
-        inner = sorted((f for f in frames if "[device" not in f["name"] and
+        inner = sorted((f for f in frames if not f["name"].startswith(_NOT_PYTHON) and
                         f["ts"] <= middle <= f["ts"] + f["dur"]),
                        key=lambda f: f["dur"])[:depth]
         print(f"     {gap / 1e3:7.2f} ms in: " + " < ".join(f["name"][1:] for f in inner))
@@ -130,10 +134,13 @@ def report(name, kernels, frames, gap_us, steps, top=0, depth=5):
         around_gap(max(gaps), kernels, frames)
 
 
+_NOT_PYTHON = ("$[device", "$[runtime")
+
+
 def around_gap(gap, kernels, frames, shown=40, min_us=100.0):
-    """The kernels either side of the longest gap, and the Python calls of `min_us` or
-    more that overlap it (ms from the gap's start): what the host did meanwhile. Device
-    work on other streams (copies) is listed among them, marked "[device ...]"."""
+    """The kernels either side of the longest gap, and what overlaps it (ms from the gap's
+    start): Python calls and the runtime's spans (XLA's thunks, CUDA API calls) of
+    `min_us` or more, and device work on other streams (copies)."""
     _, start, stop = gap
     before = [k for k in kernels if k["ts"] < start][-3:]
     after = [k for k in kernels if k["ts"] >= stop][:3]
@@ -143,7 +150,9 @@ def around_gap(gap, kernels, frames, shown=40, min_us=100.0):
     calls = sorted((f for f in frames if (f["dur"] >= min_us or "[device" in f["name"]) and
                     f["ts"] < stop and f["ts"] + f["dur"] > start), key=lambda f: f["ts"])
     for f in calls[:shown]:
-        print(f"     python {(f['ts'] - start) / 1e3:8.3f} ms for {f['dur'] / 1e3:7.3f} ms  "
+        tag = "device" if f["name"].startswith("$[device") else \
+            "runtime" if f["name"].startswith("$[runtime") else "python"
+        print(f"     {tag:<7} {(f['ts'] - start) / 1e3:8.3f} ms for {f['dur'] / 1e3:7.3f} ms  "
               f"{f['name'][1:][-70:]}")
 
 
