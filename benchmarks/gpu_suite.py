@@ -22,6 +22,8 @@ SXM); pass --peak for another chip. Each contender's time is the best of --repea
 
 Usage: python benchmarks/gpu_suite.py [--tiny] [--cases mlp,gpt,cnn]
        [--contenders hand,jkeras,keras] [--steps 30] [--repeats 3] [--slope]
+Contender "nocopies" adds jkeras's `fit` without its weights' 16-bit copies in the train
+state (trainer/casts.py), for their effect in one run.
 Contender "casts" adds the hand-written loop carrying its Dense weights' bfloat16 copies
 from one update to the next step (no cast at the step's start; same numbers).
 Contender "levers" adds, for the GPT, the hand-written loop with jkeras's kernel choices
@@ -410,6 +412,20 @@ def bench_case(case, size, contenders, steps, repeats, keras_module, slope=False
         run, n = run_fit(jk_model, data, shape, steps)
         jk_model.fit(*_fit_args(data), batch_size=shape["batch"], epochs=1, verbose=0)
         runners["jkeras fit"] = (run, n)
+    if "nocopies" in contenders:
+        # jkeras again without its weights' 16-bit copies in the train state
+        # (trainer/casts.py): what carrying them buys, in the same run.
+        from jkeras.trainer import trainer as trainer_module
+        plain = build_compiled(jkeras, case, shape, jkeras.mixed_precision.set_global_policy,
+                               None)
+        sixteen_bit, trainer_module._sixteen_bit = trainer_module._sixteen_bit, \
+            (lambda layer: False)
+        try:  # (the warm-up call plans the copies: none)
+            plain.fit(*_fit_args(data), batch_size=shape["batch"], epochs=1, verbose=0)
+        finally:
+            trainer_module._sixteen_bit = sixteen_bit
+        run, n = run_fit(plain, data, shape, steps)
+        runners["jkeras fit, no copies"] = (run, n)
     if "keras" in contenders and keras_module is not None:
         k_model = build_compiled(keras_module, case, shape,
                                  keras_module.config.set_dtype_policy, "float32")

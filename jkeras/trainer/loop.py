@@ -301,6 +301,7 @@ def _finalize_ema(trainer):
         return
     state = trainer.state
     trainable = trainer.optimizer.finalize_params(state["trainable"], state["opt_state"])
+    state = {k: v for k, v in state.items() if k != "casts"}  # (copies of other weights)
     trainer.state = dict(state, trainable=jax.tree_util.tree_map(lambda a: a + 0, trainable))
 
 

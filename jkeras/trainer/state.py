@@ -178,13 +178,20 @@ class StateBinding:
 
     def write(self, slot, value):
         kind, where = slot
+        update = {}
         if kind == "trainable":
             current = tree_get(self.state["trainable"], where)
-            new = tree_set(self.state["trainable"], where, jnp.asarray(value, current.dtype))
+            value = jnp.asarray(value, current.dtype)
+            new = tree_set(self.state["trainable"], where, value)
+            casts = self.state.get("casts")  # the weight's 16-bit copy follows it
+            copy = None if casts is None else tree_get(casts, where)
+            if copy is not None:
+                update["casts"] = tree_set(casts, where, value.astype(copy.dtype))
         else:
             new = list(self.state["non_trainable"])
             new[where] = jnp.asarray(value, new[where].dtype)
-        self.state = dict(self.state, **{kind: new})
+        update[kind] = new
+        self.state = dict(self.state, **update)
 
     def bind(self, state):
         """Starts holding the cells; `state` must already hold their values."""

@@ -12,6 +12,7 @@ from jkeras import softmax_logits
 from jkeras.engine import added_losses
 from jkeras.engine.base_layer import flatten
 from jkeras.mixed_precision.loss_scale_optimizer import LossScaleState, scale_loss
+from jkeras.trainer import casts as casts_module
 from jkeras.trainer import compile as compile_module
 from jkeras.trainer import unrolling
 
@@ -116,10 +117,27 @@ def _losses(model, mvars, targets, trainable, non_trainable, batch, training, ke
     return total + added, per_output, outputs, new_state, metrics
 
 
+def weight_uses(model, mvars):
+    """`uses(trainable, non_trainable, x, key)`: everything a train step computes from
+    the trainable weights, its loss aside (the compiled losses read only outputs): the
+    forward pass, weight penalties, added losses and metrics. `casts.plan` reads which
+    weights it only casts."""
+    def uses(trainable, non_trainable, x, key):
+        with softmax_logits.recording():
+            variables = mvars.assemble(trainable, non_trainable)
+            out = forward_with_metrics(model, variables, x, True, key)
+            penalty = model.regularization_loss(variables["params"]) \
+                if model.has_regularizers() else 0.0
+            return out, penalty, _callable_losses(model, mvars, trainable, non_trainable)
+    return uses
+
+
 def make_train_step(model, mvars, targets, tx, cw_table=None, deferred=False):
     """`step(state, batch) -> state`: one optimizer update and the metrics' update.
     `deferred=True`: `step(state, batch) -> (state, loss values)`, the running loss means
-    left for the caller to update (`scan_steps` does it once for a whole scan)."""
+    left for the caller to update (`scan_steps` does it once for a whole scan). A state
+    with `casts` (16-bit copies of some weights, see `casts.py`) runs the forward pass on
+    them and returns new ones."""
     has_constraints = model.has_constraints()
 
     def loss_fn(trainable, non_trainable, x, y, sw, key, opt_state, metric_state):
@@ -140,10 +158,16 @@ def make_train_step(model, mvars, targets, tx, cw_table=None, deferred=False):
         # The key comes from (base key, step number): when no layer draws random numbers
         # XLA drops it entirely, which a carried split could not allow.
         key = jax.random.fold_in(state["key"], state["step"])
+        casts = state.get("casts")
+        weights = state["trainable"] if casts is None else \
+            casts_module.merge(state["trainable"], casts)
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
         (_, (total, metrics, new_state, per_output, added)), grads = grad_fn(
-            state["trainable"], state["non_trainable"], x, y, sw, key, state["opt_state"],
+            weights, state["non_trainable"], x, y, sw, key, state["opt_state"],
             state["metrics"])
+        if casts is not None:  # a copy's gradient in float32, as its cast's was
+            grads = jax.tree_util.tree_map(lambda g, w: g.astype(w.dtype), grads,
+                                           state["trainable"])
         updates, opt_state = tx.update(grads, state["opt_state"], state["trainable"])
         trainable = optax.apply_updates(state["trainable"], updates)
         if has_constraints:
@@ -152,6 +176,8 @@ def make_train_step(model, mvars, targets, tx, cw_table=None, deferred=False):
         values = targets.loss_values(total, per_output, added)
         state = dict(state, trainable=trainable, non_trainable=non_trainable,
                      opt_state=opt_state, metrics=metrics, step=state["step"] + 1)
+        if casts is not None:
+            state["casts"] = casts_module.recast(trainable, casts)
         if deferred:
             return state, values
         return dict(state, metrics=targets.add_loss_values(metrics, values[None],

@@ -18,6 +18,7 @@ import numpy as np
 from jkeras import _config
 from jkeras.engine import data_adapter
 from jkeras.engine.variables import is_exposed
+from jkeras.trainer import casts as casts_module
 from jkeras.trainer import epoch_iterator, inputs, step as step_module
 from jkeras.trainer.placement import Placement
 from jkeras.trainer.state import ModelVariables, StateBinding, trainable_mask
@@ -43,6 +44,41 @@ def zeros_on_device():
     """Whether zeroed accumulators are made by a program (on an accelerator) rather than
     copied from the host (on the CPU; see `Trainer.fresh_metrics`)."""
     return jax.default_backend() != "cpu"
+
+
+def _without_casts(shardings):
+    """The state's shardings without the weights' copies (programs that give none)."""
+    return {k: v for k, v in shardings.items() if k != "casts"}
+
+
+def _batch_inputs(kind, batches):
+    """The inputs (a list of arrays or shapes) of one batch of `batches`: a batch
+    ("batch"), or batches stacked on a leading axis ("stack", "chunk")."""
+    x = batches[0]
+    if kind in ("chunk", "stack"):
+        return [jax.ShapeDtypeStruct(a.shape[1:], a.dtype) for a in x]
+    return list(x)
+
+
+def _all_layers(model):
+    """`model` and its layers, nested models' own included."""
+    out, stack, seen = [], [model], set()
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        out.append(layer)
+        unique = getattr(layer, "_unique_layers", None)
+        if unique is not None:
+            stack.extend(unique())
+    return out
+
+
+def _sixteen_bit(layer):
+    dtype = getattr(layer, "compute_dtype", None)
+    return dtype is not None and jnp.dtype(dtype) in (jnp.dtype(jnp.bfloat16),
+                                                      jnp.dtype(jnp.float16))
 
 
 def whole_chunk(count, chunk):
@@ -94,6 +130,9 @@ class Trainer:
         self._shared_zero_metrics = None
         self._spare_metrics = None
         self._handed_out = None  # {id: weak reference} of the arrays `_keep` gave out
+        self._cast_dtypes = None  # which weights keep 16-bit copies (`casts.plan`)
+        self._any_casts = False
+        self.casts = None  # the copies a call left, handed to the next with the state
 
     def __deepcopy__(self, memo):
         """The trainer of a copied model (`copy.deepcopy(model)`): the same settings and
@@ -163,6 +202,7 @@ class Trainer:
             self._variables = ModelVariables(self.model, self.trainable_ids())
             self._variables_ids = ids
             self._jitted, self._ahead, self._compiled_ahead = {}, {}, False
+            self._forget_casts()
         return self._variables
 
     # ------------------------------------------------------------------ placement
@@ -181,6 +221,7 @@ class Trainer:
             self._jitted, self._ahead, self._compiled_ahead = {}, {}, False
             self._shardings = None
             self._shared_zero_metrics = self._spare_metrics = None
+            self._forget_casts()
         return self._placement
 
     def state_shardings(self, state):
@@ -201,9 +242,12 @@ class Trainer:
         opt = jax.tree_util.tree_map(
             lambda sh: sh if set(sh.device_set) == mesh_devices else rep, opt)
         metrics = jax.eval_shape(self.targets.init_metric_state)
-        return {"trainable": trainable, "non_trainable": non_trainable, "opt_state": opt,
-                "key": rep, "step": rep,
-                "metrics": jax.tree_util.tree_map(lambda _: rep, metrics)}
+        out = {"trainable": trainable, "non_trainable": non_trainable, "opt_state": opt,
+               "key": rep, "step": rep,
+               "metrics": jax.tree_util.tree_map(lambda _: rep, metrics)}
+        if self._any_casts:
+            out["casts"] = casts_module.select(self._cast_dtypes, trainable)
+        return out
 
     def _variable_shardings(self, dist):
         """The variables' shardings under `dist`: a tree like the trainable part of the
@@ -346,7 +390,8 @@ class Trainer:
         here: that saved each later `fit` a dispatch and a copy of every weight and slot."""
         if parts["opt_state"] is None or self._handed_out is None:
             return None
-        leaves = jax.tree_util.tree_leaves(parts)
+        casts = self.casts
+        leaves = jax.tree_util.tree_leaves(parts) + jax.tree_util.tree_leaves(casts)
         owned = self._handed_out
         if len(leaves) != len(owned) or len({id(a) for a in leaves}) != len(leaves):
             return None
@@ -356,7 +401,10 @@ class Trainer:
                 return None
         self._handed_out = None  # given once
         # (placing returns these arrays where they already sit, or new copies no one holds)
-        return dict(self._place_state(parts), metrics=self.fresh_metrics())
+        state = dict(self._place_state(parts), metrics=self.fresh_metrics())
+        if casts is not None:
+            state["casts"] = casts
+        return state
 
     def end(self):
         if self.binding is None:
@@ -370,8 +418,10 @@ class Trainer:
         self.opt_state = state["opt_state"]
         self.key = state["key"]
         self.step = state["step"]
+        self.casts = state.get("casts")
         leaves = jax.tree_util.tree_leaves(
             {k: state[k] for k in ("trainable", "non_trainable", "opt_state", "key", "step")})
+        leaves += jax.tree_util.tree_leaves(self.casts)
         self._handed_out = {id(a): weakref.ref(a) for a in leaves
                             if isinstance(a, jax.Array)}
 
@@ -471,9 +521,9 @@ class Trainer:
             if kind == "train_detached":
                 # train_on_batch outside fit: reads the cells' own arrays, so it donates
                 # nothing (no copy of the weights each call), and returns the metrics'
-                # values with the new state (no second program to dispatch).
+                # values with the new state (no second program to dispatch; no copies).
                 fn = self._jit(kind, self._replicated_trace(_with_results(train, targets)), (),
-                               lambda shardings, rep: (shardings, rep))
+                               lambda shardings, rep: (_without_casts(shardings), rep))
             else:
                 if kind == "train_scan":
                     # (unrolled only for an explicit steps_per_execution: see unrolling.py)
@@ -514,7 +564,12 @@ class Trainer:
                     copied["opt_state"] = tx.init(copied["trainable"])
                 return dict(copied, step=copied["step"].astype(jnp.int32),
                             metrics=targets.init_metric_state())
-            fn = self._jit(kind, begin, (), "state")
+            # (the weights' 16-bit copies are made before the first step: `_ensure_casts`)
+            fn = self._jit(kind, begin, (), lambda shardings, _: _without_casts(shardings))
+        elif kind == "make_casts":
+            dtypes = self._cast_dtypes
+            fn = self._jit(kind, lambda trainable: casts_module.make(trainable, dtypes), (),
+                           lambda shardings, _: shardings["casts"])
         elif kind == "opt_init":
             fn = self._jit(kind, self.tx.init, (), lambda shardings, _: shardings["opt_state"])
         elif kind == "results":
@@ -569,6 +624,11 @@ class Trainer:
         parts = self._place_state(self._fresh_state(mvars), shapes_only=True)
         state = self._abstract(jax.eval_shape(self._fn("begin"), parts))
         spec = self._abstract(unit.spec())
+        self._plan_casts(state, unit.kind, spec[0] if unit.kind == "chunk" else spec)
+        if self._any_casts:
+            dtypes = self._cast_dtypes
+            state["casts"] = self._abstract(jax.eval_shape(
+                lambda t: casts_module.make(t, dtypes), state["trainable"]))
         if unit.kind == "chunk":
             chunk = spec[0]
             if not stepwise and whole_chunk(unit.count, chunk):
@@ -619,6 +679,49 @@ class Trainer:
         if observe is not None:
             observe(self.state["opt_state"] if opt_state is None else opt_state)
 
+    # ------------------------------------------------------------------ weight copies
+    def _plan_casts(self, state, kind, batches):
+        """Finds, once per set of cells, which weights the train state carries 16-bit
+        copies of (`casts.py`), tracing the step's uses of them on `state`'s shapes and
+        those of one batch of `batches` (a unit's item of `kind`). A model with no 16-bit
+        layer keeps none, untraced; a trace that fails keeps none too (the step's own
+        trace then reports the error)."""
+        if self._cast_dtypes is not None:
+            return
+        mvars = self.variables()
+        trainable = state["trainable"]
+        dtypes = jax.tree_util.tree_map(lambda _: None, trainable)
+        if any(_sixteen_bit(layer) for layer in _all_layers(self.model)):
+            uses = self._replicated_trace(step_module.weight_uses(self.model, mvars))
+            try:
+                dtypes = casts_module.plan(uses, trainable, state["non_trainable"],
+                                           _batch_inputs(kind, batches), state["key"])
+            except Exception:  # noqa: BLE001 (see the docstring)
+                pass
+        self._cast_dtypes = dtypes
+        self._any_casts = casts_module.any_copies(dtypes)
+        if self._shardings is not None and self._any_casts:
+            # (a new dict: programs made before hold the old one, and give no copies)
+            self._shardings = dict(self._shardings, casts=casts_module.select(
+                dtypes, self._shardings["trainable"]))
+
+    def _ensure_casts(self, kind, batches):
+        """Gives the live state its weights' 16-bit copies where it has none (the first
+        call, or a call after the cells took other arrays), before a train program on
+        `batches` (see `_plan_casts`)."""
+        if self._cast_dtypes is None:
+            self._plan_casts(self.state, kind, batches)
+        if self._any_casts and self.state.get("casts") is None:
+            self.state = dict(self.state, casts=self._fn("make_casts")(self.state["trainable"]))
+
+    def _forget_casts(self):
+        """Drops the plan and the kept copies (new cells, another placement): the next
+        call begins from the cells (no hand-over) and plans again."""
+        if self.casts is not None:
+            self._handed_out = None
+        self._cast_dtypes = self.casts = None
+        self._any_casts = False
+
     def index(self, i):
         """Batch number `i` of a chunk as a device scalar, made once and reused (no
         upload per step)."""
@@ -627,6 +730,7 @@ class Trainer:
     def train_step(self, kind, *args):
         """One dispatch on the live state: a batch ("batch"), a scan over stacked batches
         ("stack"), or batch `i` of a gathered chunk ("chunk": args are chunk, i)."""
+        self._ensure_casts(kind, args[0])
         self._sync_optimizer()
         if kind == "chunk":
             chunk, i = args
@@ -686,6 +790,7 @@ class Trainer:
         batch's bytes (so it compiles once); a partial one a step at a time. A loop whose
         length is a device value would need one program for both, but the GPU runtime
         reads its condition back each turn and the host waits for the whole loop."""
+        self._ensure_casts("chunk", chunk)
         self._sync_optimizer()
         state = self.state
         placement = self.placement()

@@ -244,7 +244,43 @@ def in_flight():
     return out
 
 
+def mixed():
+    """A mixed-bfloat16 MLP on 1 device, 4 (data parallel) and 4 (kernels split), with and
+    without its weights' bfloat16 copies carried in the train state: losses, weights and
+    the copies' shardings."""
+    from jkeras.trainer import trainer as trainer_module
+    sixteen_bit = trainer_module._sixteen_bit
+    out = {}
+    for copies in (True, False):
+        trainer_module._sixteen_bit = sixteen_bit if copies else (lambda layer: False)
+        for setting in ("1", "data", "model"):
+            keras.utils.set_random_seed(0)
+            distribution.set_distribution(
+                None if setting == "1" else model_parallel(4) if setting == "model"
+                else distribution.DataParallel(devices=jax.devices()[:4]))
+            keras.mixed_precision.set_global_policy("mixed_bfloat16")
+            model = mlp()
+            keras.mixed_precision.set_global_policy("float32")
+            model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy")
+            x, y = data("mlp")
+            losses = []
+            for _ in range(2):  # the second call takes the first's copies over
+                losses += model.fit(x, y, batch_size=24, epochs=2, shuffle=False,
+                                    verbose=0).history["loss"]
+            kept = jax.tree_util.tree_leaves(model._trainer.casts)
+            out[f"{copies}/{setting}"] = {
+                "loss": losses, "weights": [w.tolist() for w in model.get_weights()],
+                "copies": [str(a.dtype) for a in kept],
+                "specs": [str(a.sharding.spec) for a in kept] if setting != "1" else []}
+            distribution.set_distribution(None)
+    trainer_module._sixteen_bit = sixteen_bit
+    return out
+
+
 def main():
+    if sys.argv[1] == "mixed":
+        print("RESULT " + json.dumps(mixed()))
+        return
     if sys.argv[1] == "in_flight":
         print("RESULT " + json.dumps(in_flight()))
         return

@@ -169,3 +169,20 @@ def test_batch_norm_takes_statistics_per_replica_unless_synchronized():
         synced = runs[f"True/{count}"]
         assert _close(synced["var"], x.var(0)) and _close(synced["mean"], x.mean(0)), count
     assert not _close(runs["False/4"]["var"], x.var(0))  # the two really differ here
+
+
+@pytest.mark.slow
+def test_weights_16_bit_copies_are_sharded_like_the_weights():
+    """Under mixed_bfloat16 the train state carries the Dense weights' bfloat16 copies
+    (trainer/casts.py), placed as the weights are (a split kernel's copy split the same
+    way), and the numbers are those of a state without them, on every mesh."""
+    results = _run("mixed")
+    for setting in ("1", "data", "model"):
+        on, off = results[f"True/{setting}"], results[f"False/{setting}"]
+        assert on["copies"] == ["bfloat16"] * 4 and off["copies"] == [], (setting, on, off)
+        assert on["loss"] == off["loss"], setting
+        assert on["weights"] == off["weights"], setting
+    assert results["True/model"]["specs"].count("P(None, 'model')") == 2, \
+        results["True/model"]["specs"]  # the kernels' copies, split as the kernels
+    one, four = results["True/1"]["loss"], results["True/data"]["loss"]
+    assert np.allclose(one, four, rtol=2e-2), (one, four)
