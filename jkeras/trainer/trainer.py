@@ -47,7 +47,10 @@ def zeros_on_device():
 
 
 def _without_casts(shardings):
-    """The state's shardings without the weights' copies (programs that give none)."""
+    """The state's shardings without the weights' copies (programs that give none); None
+    (not known yet: let XLA choose) stays None."""
+    if shardings is None:
+        return None
     return {k: v for k, v in shardings.items() if k != "casts"}
 
 
