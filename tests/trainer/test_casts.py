@@ -93,6 +93,7 @@ def test_copies_change_no_number(mixed, monkeypatch, verbose):
     _same(copied, _train(False, monkeypatch, verbose=verbose))
 
 
+@pytest.mark.slow
 def test_weights_set_while_training_or_between_calls_move_their_copies(mixed,
                                                                        monkeypatch):
     """A callback setting a copied weight mid-fit, set_weights and train_on_batch between
@@ -110,6 +111,7 @@ def test_weights_set_while_training_or_between_calls_move_their_copies(mixed,
           _train(False, monkeypatch, [Nudge()], between))
 
 
+@pytest.mark.slow
 def test_moving_average_weights_end_the_fit_as_without_copies(mixed, monkeypatch):
     def build():
         model = _model()
