@@ -5,8 +5,8 @@ Under a mixed policy a layer casts its float32 weights to its compute dtype at e
 before the forward pass can start, in kernels of their own. The 4x4096 MLP of
 `gpu_suite.py` spent 0.13 ms of a 2.7 ms step on them. Where a trainable weight's only use
 in the step is that cast, the train state carries its copy (`state["casts"]`): the update
-that makes the new float32 weight writes the copy too (XLA fuses the cast into the
-update's kernel), the next forward pass takes the copy as the weight (its cast is then of
+that makes the new float32 weight writes the copy too (XLA may fuse the cast into the
+update's kernel; on a GPU that is not yet measured), the next forward pass takes the copy as the weight (its cast is then of
 a 16-bit array to its own dtype: nothing), and the gradient, taken with respect to the
 copy, is cast to float32 as the cast's own gradient was. The numbers are the same; only
 the kernels change.
