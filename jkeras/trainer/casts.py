@@ -6,10 +6,10 @@ before the forward pass can start, in kernels of their own. The 4x4096 MLP of
 `gpu_suite.py` spent 0.13 ms of a 2.7 ms step on them. Where a trainable weight's only use
 in the step is that cast, the train state carries its copy (`state["casts"]`): the update
 that makes the new float32 weight writes the copy too (XLA may fuse the cast into the
-update's kernel; on a GPU that is not yet measured), the next forward pass takes the copy as the weight (its cast is then of
-a 16-bit array to its own dtype: nothing), and the gradient, taken with respect to the
-copy, is cast to float32 as the cast's own gradient was. The numbers are the same; only
-the kernels change.
+update's kernel; on a GPU that is not yet measured), the next forward pass takes the copy
+as the weight (its cast is then of a 16-bit array to its own dtype: nothing), and the
+gradient, taken with respect to the copy, is cast to float32 as the cast's own gradient
+was. The numbers are the same; only the kernels change.
 
 Which weights qualify is read off the step's own trace (`plan`): a weight used twice (a
 shared layer, whose two gradients add in float32 through two casts), used in float32
@@ -24,9 +24,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core as jax_core
 
-__all__ = ["plan", "select", "make", "merge", "recast", "any_copies"]
+__all__ = ["SIXTEEN_BIT", "plan", "select", "make", "merge", "recast", "any_copies"]
 
-_SIXTEEN_BIT = (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16))
+SIXTEEN_BIT = (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16))
 
 
 def plan(uses_of_trainable, trainable, *args):
@@ -53,7 +53,7 @@ def plan(uses_of_trainable, trainable, *args):
         found = uses[var]
         one_cast = len(found) == 1 and var not in returned and \
             found[0].primitive.name == "convert_element_type" and \
-            jnp.dtype(found[0].params["new_dtype"]) in _SIXTEEN_BIT and \
+            jnp.dtype(found[0].params["new_dtype"]) in SIXTEEN_BIT and \
             var.aval.dtype == jnp.float32
         dtypes.append(np.dtype(found[0].params["new_dtype"]) if one_cast else None)
     return jax.tree_util.tree_unflatten(treedef, dtypes)

@@ -6,9 +6,11 @@ The state is one pytree, carried (and donated) from step to step:
      "key": PRNG key, "step": int32 scalar}
 
 The lists follow `ModelVariables.trainable` and `.non_trainable`: the model's unique
-`Variable` cells, split by what was trainable when the model was compiled. While a
-`StateBinding` is active the cells read and write the state (a device read, a device
-write); when it ends each cell takes its last array back.
+`Variable` cells, split by what was trainable when the model was compiled. Under a mixed
+policy `fit`'s state also holds "casts", 16-bit copies of some trainable weights
+(`casts.py`). While a `StateBinding` is active the cells read and write the state (a
+device read, a device write; a written weight's copy is written too); when it ends each
+cell takes its last array back.
 """
 import jax
 import jax.numpy as jnp

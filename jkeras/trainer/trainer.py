@@ -80,8 +80,7 @@ def _all_layers(model):
 
 def _sixteen_bit(layer):
     dtype = getattr(layer, "compute_dtype", None)
-    return dtype is not None and jnp.dtype(dtype) in (jnp.dtype(jnp.bfloat16),
-                                                      jnp.dtype(jnp.float16))
+    return dtype is not None and jnp.dtype(dtype) in casts_module.SIXTEEN_BIT
 
 
 def whole_chunk(count, chunk):
