@@ -142,3 +142,36 @@ def test_float32_models_keep_no_copies_and_trace_nothing_more(monkeypatch):
     x, y = _data()
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)
     assert model._trainer.casts is None and not traced
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_constrained_weights_and_skipped_steps_copy_as_without(policy, monkeypatch):
+    """A kernel constraint applied after each update, and (float16) the loss scale
+    skipping steps whose gradients overflowed: the copies are the weights' as they end
+    each step, so every number is the same as without them."""
+    def train(copies):
+        if not copies:
+            monkeypatch.setattr(trainer_module, "_sixteen_bit", lambda layer: False)
+        keras.mixed_precision.set_global_policy(policy)
+        try:
+            keras.utils.set_random_seed(0)
+            x = keras.Input((6,))
+            h = layers.Dense(16, activation="relu", name="constrained",
+                             kernel_constraint=keras.constraints.max_norm(0.5))(x)
+            h = layers.Dense(3, name="head")(h)
+            model = keras.Model(x, layers.Activation("linear", dtype="float32")(h))
+            model.compile(keras.optimizers.SGD(1e-2, momentum=0.9), "mse")
+            rng = np.random.default_rng(0)
+            x, y = rng.normal(size=(64, 6)).astype("float32"), \
+                rng.normal(size=(64, 3)).astype("float32")
+            y[5] = 6e4  # float16 gradients overflow at the first loss scales
+            losses = model.fit(x, y, batch_size=16, epochs=3, shuffle=False,
+                               verbose=0).history["loss"]
+            copies_made = model._trainer.casts is not None
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+            monkeypatch.undo()
+        return (model, losses), copies_made
+    (copied, made), (plain, none) = train(True), train(False)
+    assert made and not none
+    _same(copied, plain)
