@@ -17,8 +17,12 @@ how many of each launch a step: what one program runs that another does not. For
 adds the hand-written loop with jkeras's kernel choices (gpt_levers.py's "jkeras" variant),
 for "spe" the hand-written scan that also sums its losses.
 
+`--spans NAME,...` counts the runtime's own spans of those names (command_buffer::update:
+a command buffer recorded again) and lists each; `--pairs LOW,HIGH` names the kernels
+either side of the idle gaps of LOW-HIGH us.
+
 Usage: python benchmarks/kernel_trace.py [--case gpt|mlp|cnn|spe] [--steps 8] [--out DIR]
-       [--top N] [--diff N] [--unshuffled]
+       [--top N] [--diff N] [--unshuffled] [--spans NAMES] [--pairs LOW,HIGH]
 On a CPU the trace has no GPU stream and the tables stay empty.
 """
 import argparse
@@ -86,7 +90,7 @@ def read(path):
 GAP_BUCKETS_US = (2, 5, 20, 100, 1000, float("inf"))
 
 
-def report(name, kernels, frames, gap_us, steps, top=0, depth=5):
+def report(name, kernels, frames, gap_us, steps, top=0, depth=5, pairs=None):
     if not kernels:
         print(f"{name}: no GPU kernels in the trace")
         return
@@ -132,6 +136,8 @@ def report(name, kernels, frames, gap_us, steps, top=0, depth=5):
         print(f"     {gap / 1e3:7.2f} ms in: " + " < ".join(f["name"][1:] for f in inner))
     if gaps:
         around_gap(max(gaps), kernels, frames)
+    if pairs:
+        gap_pairs(kernels, steps, pairs)
 
 
 _NOT_PYTHON = ("$[device", "$[runtime")
@@ -156,6 +162,40 @@ def around_gap(gap, kernels, frames, shown=40, min_us=100.0):
               f"{f['name'][1:][-70:]}")
 
 
+def gap_pairs(kernels, steps, bounds, shown=16):
+    """The kernel pairs (numbers stripped from their names) most often found either side of
+    an idle gap between `bounds` microseconds: which launches the device waits between."""
+    low, high = bounds
+    counts, idle = collections.Counter(), collections.Counter()
+    end = kernels[0]["ts"]
+    for before, after in zip(kernels, kernels[1:]):
+        end = max(end, before["ts"] + before["dur"])
+        gap = after["ts"] - end
+        if low <= gap < high:
+            pair = (_stripped(before["name"])[:40], _stripped(after["name"])[:40])
+            counts[pair] += 1
+            idle[pair] += gap
+    print(f"   kernel pairs around gaps of {low:g}-{high:g} us (a step: gaps, us in all):")
+    for pair, count in counts.most_common(shown):
+        print(f"     {count / steps:5.1f} {idle[pair] / steps:7.1f}  {pair[0]}  ->  {pair[1]}")
+
+
+def span_summary(kernels, frames, names, shown=24):
+    """For each runtime span named in `names`: how many ran, their total, and each one's
+    start (ms from the first kernel), length and arguments (a command buffer's update
+    says how many runs it follows)."""
+    origin = kernels[0]["ts"] if kernels else 0.0
+    for name in names:
+        spans = sorted((f for f in frames if f["name"] == "$[runtime] " + name),
+                       key=lambda f: f["ts"])
+        total = sum(f["dur"] for f in spans)
+        print(f"   span {name}: {len(spans)}, {total / 1e3:.3f} ms in all")
+        for f in spans[:shown]:
+            extra = {k: v for k, v in f.get("args", {}).items() if k != "long_name"}
+            print(f"     at {(f['ts'] - origin) / 1e3:9.3f} ms for {f['dur'] / 1e3:7.3f} ms"
+                  f"  {extra}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--case", default="gpt", choices=sorted(gpu_suite.SHAPES) + ["spe"])
@@ -170,6 +210,11 @@ def main():
                         help="spe: fit with shuffle=False (the scan's own batch order)")
     parser.add_argument("--diff", type=int, default=0,
                         help="also list kernel names side by side across the contenders")
+    parser.add_argument("--pairs", default="",
+                        help="LOW,HIGH: the kernels either side of gaps of LOW-HIGH us")
+    parser.add_argument("--spans", default="",
+                        help="comma-separated runtime span names (as command_buffer::update):"
+                             " each one's count, total and every occurrence")
     args = parser.parse_args()
     out = args.out or tempfile.mkdtemp(prefix="kernel_trace_")
     if args.case == "spe":
@@ -181,17 +226,25 @@ def main():
     for i, (name, run, count) in enumerate(contenders):
         path = traced(run, os.path.join(out, str(i)))
         kernels, frames = read(path)
-        report(name, kernels, frames, args.gap_us, count, args.top, args.frames)
+        report(name, kernels, frames, args.gap_us, count, args.top, args.frames,
+               [float(b) for b in args.pairs.split(",")] if args.pairs else None)
+        if args.spans:
+            span_summary(kernels, frames, args.spans.split(","))
         tables[name] = by_stripped_name(kernels, count)
     if args.diff:
         side_by_side(tables, args.diff)
+
+
+def _stripped(name):
+    """A kernel's name without its numbers ("fusion.12" and "fusion.31" alike)."""
+    return re.sub(r"[._]?\d+", "", name)
 
 
 def by_stripped_name(kernels, steps):
     """{kernel name without its numbers: [ms a step, launches a step]}."""
     table = collections.defaultdict(lambda: [0.0, 0.0])
     for k in kernels:
-        entry = table[re.sub(r"[._]?\d+", "", k["name"])[:70]]
+        entry = table[_stripped(k["name"])[:70]]
         entry[0] += k["dur"] / 1e3 / steps
         entry[1] += 1 / steps
     return table
