@@ -19,7 +19,13 @@ Variants of the hand-written step (bfloat16 compute, AdamW):
 - jkeras_bias: the same with each Dense's bias gradient summed in a kernel of its own
   (an optimization barrier), not in the kernel making the output's gradient: in the
   step those kernels ran at 60% of the bandwidth (the logits' gradient 0.472 ms for
-  1.07 GB, the GELU's backward 0.148 ms a layer) with the column sums in them;
+  1.07 GB, the GELU's backward 0.148 ms a layer) with the column sums in them (on one
+  H200, 2026-12-02, alternated with "jkeras": +0.03 and +0.00 ms a step, no gain);
+- jkeras_online: the same with the cross-entropy's row maximum, sum of exponentials and
+  label's logit taken in one pass over the logits (a variadic reduction merging running
+  maxima, one exponential per merge; its own backward pass), not a maximum first (on one
+  H200, 2026-12-02, alternated with "jkeras": +0.009 and +0.002 ms a step, no gain: the
+  merges' exponentials cost what the second read saved);
 - gelu_tanh: the tanh approximation, for reference (not Keras's default).
 
 Usage: python benchmarks/gpt_levers.py [--tiny] [--steps 30] [--variants base,jkeras]
@@ -50,7 +56,49 @@ VARIANTS = {"base": {}, "gelu": {"gelu": "jkeras"}, "layernorm": {"norm": "jkera
             "jkeras_div": {"gelu": "div", "norm": "jkeras", "qkv": True, "loss": "jkeras"},
             "jkeras_bias": {"gelu": "jkeras", "norm": "jkeras", "qkv": True, "loss": "jkeras",
                             "bias": "apart"},
+            "jkeras_online": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
+                              "loss": "online"},
             "gelu_tanh": {"gelu": "tanh"}}
+
+
+def _online_combine(a, b):
+    """Merges two (running maximum, sum of exp(z - maximum), label's logit) triples: one
+    exponential per merge (of minus the maxima's distance)."""
+    (ma, sa, pa), (mb, sb, pb) = a, b
+    e = jnp.exp(jnp.where(ma == mb, 0.0, -jnp.abs(ma - mb)))
+    return jnp.maximum(ma, mb), jnp.where(ma >= mb, sa + sb * e, sa * e + sb), pa + pb
+
+
+def _online_parts(z, labels):
+    """(max, sum of exp(z - max), z at the label) of each row in one pass over `z`."""
+    z = z.astype(jnp.float32)
+    hit = labels[..., None] == jnp.arange(z.shape[-1], dtype=labels.dtype)
+    return jax.lax.reduce((z, jnp.ones_like(z), jnp.where(hit, z, 0.0)),
+                          (-jnp.inf, 0.0, 0.0), _online_combine, (z.ndim - 1,))
+
+
+@jax.custom_vjp
+def _online_minus_log_softmax_at(z, labels):
+    m, s, picked = _online_parts(z, labels)
+    loss = jnp.log(s) - (picked - m)
+    return jnp.where((labels >= 0) & (labels < z.shape[-1]), loss, jnp.nan)
+
+
+def _online_fwd(z, labels):
+    m, s, picked = _online_parts(z, labels)
+    loss = jnp.log(s) - (picked - m)
+    return jnp.where((labels >= 0) & (labels < z.shape[-1]), loss, jnp.nan), (z, labels, m, s)
+
+
+def _online_bwd(res, g):
+    z, labels, m, s = res
+    hit = labels[..., None] == jnp.arange(z.shape[-1], dtype=labels.dtype)
+    soft = jnp.exp(z.astype(jnp.float32) - m[..., None]) / s[..., None]
+    dz = (g[..., None] * (soft - hit)).astype(z.dtype)
+    return dz, None
+
+
+_online_minus_log_softmax_at.defvjp(_online_fwd, _online_bwd)
 
 
 @jax.custom_jvp
@@ -130,7 +178,7 @@ def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax", bias=
         return dense(p["head"], h).astype(jnp.float32)
 
     per_token = {"optax": optax.softmax_cross_entropy_with_integer_labels,
-                 "jkeras": minus_log_softmax_at}[loss]
+                 "jkeras": minus_log_softmax_at, "online": _online_minus_log_softmax_at}[loss]
     return lambda p, x, y: jnp.mean(per_token(forward(p, x), y))
 
 
