@@ -183,7 +183,7 @@ def gap_pairs(kernels, steps, bounds, shown=16):
 def span_summary(kernels, frames, names, shown=24):
     """For each runtime span named in `names`: how many ran, their total, and each one's
     start (ms from the first kernel), length and arguments (a command buffer's update
-    says how many runs it follows)."""
+    gives its number of commands)."""
     origin = kernels[0]["ts"] if kernels else 0.0
     for name in names:
         spans = sorted((f for f in frames if f["name"] == "$[runtime] " + name),
@@ -191,7 +191,8 @@ def span_summary(kernels, frames, names, shown=24):
         total = sum(f["dur"] for f in spans)
         print(f"   span {name}: {len(spans)}, {total / 1e3:.3f} ms in all")
         for f in spans[:shown]:
-            extra = {k: v for k, v in f.get("args", {}).items() if k != "long_name"}
+            extra = {k: v for k, v in f.get("args", {}).items()
+                     if k != "long_name" and not k.startswith("_")}
             print(f"     at {(f['ts'] - origin) / 1e3:9.3f} ms for {f['dur'] / 1e3:7.3f} ms"
                   f"  {extra}")
 
