@@ -63,21 +63,6 @@ def _batch_inputs(kind, batches):
     return list(x)
 
 
-def _all_layers(model):
-    """`model` and its layers, nested models' own included."""
-    out, stack, seen = [], [model], set()
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        out.append(layer)
-        unique = getattr(layer, "_unique_layers", None)
-        if unique is not None:
-            stack.extend(unique())
-    return out
-
-
 def _sixteen_bit(layer):
     dtype = getattr(layer, "compute_dtype", None)
     return dtype is not None and jnp.dtype(dtype) in casts_module.SIXTEEN_BIT
@@ -693,7 +678,7 @@ class Trainer:
         mvars = self.variables()
         trainable = state["trainable"]
         dtypes = jax.tree_util.tree_map(lambda _: None, trainable)
-        if any(_sixteen_bit(layer) for layer in _all_layers(self.model)):
+        if any(_sixteen_bit(layer) for layer in [self.model] + self.model._all_leaf_layers()):
             uses = self._replicated_trace(step_module.weight_uses(self.model, mvars))
             try:
                 dtypes = casts_module.plan(uses, trainable, state["non_trainable"],
