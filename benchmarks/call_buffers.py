@@ -31,8 +31,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 import jkeras  # noqa: E402
-from benchmarks import gpu_suite  # noqa: E402
-from jkeras.trainer import trainer as trainer_module  # noqa: E402
+from benchmarks import fit_timeline, gpu_suite  # noqa: E402
 
 
 def _addresses(args):
@@ -56,30 +55,21 @@ def _watch(steps, mark=False, temps=None):
     with `temps` (a list), the address an allocation of the program's temp size gets
     right after it."""
     temp_size = {}
-    fn = trainer_module.Trainer._fn
 
-    def watched_fn(self, kind):
-        program = fn(self, kind)
+    def watched(kind, program, args, kwargs):
         if not kind.startswith("train"):
-            return program
-
-        class Watched:
-            def __getattr__(self, name):
-                return getattr(program, name)
-
-            def __call__(self, *args, **kwargs):
-                steps.append((kind, _addresses(args)))
-                if mark:
-                    print(f"== dispatch {kind} {len(steps) - 1}", file=sys.stderr, flush=True)
-                if temps is not None and kind not in temp_size:
-                    temp_size[kind] = program.lower(*args).compile().memory_analysis() \
-                        .temp_size_in_bytes
-                result = program(*args, **kwargs)
-                if temps is not None:
-                    temps.append(_temp_address(temp_size[kind]) if temp_size[kind] else 0)
-                return result
-        return Watched()
-    trainer_module.Trainer._fn = watched_fn
+            return program(*args, **kwargs)
+        steps.append((kind, _addresses(args)))
+        if mark:
+            print(f"== dispatch {kind} {len(steps) - 1}", file=sys.stderr, flush=True)
+        if temps is not None and kind not in temp_size:
+            temp_size[kind] = program.lower(*args).compile().memory_analysis() \
+                .temp_size_in_bytes
+        result = program(*args, **kwargs)
+        if temps is not None:
+            temps.append(_temp_address(temp_size[kind]) if temp_size[kind] else 0)
+        return result
+    fit_timeline.wrap_dispatches(watched)
 
 
 def moved(before, after):

@@ -44,25 +44,33 @@ def _mark(owner, name, marks):
     setattr(owner, name, marked)
 
 
-def _mark_dispatches(marks):
-    """Marks each call of a program the trainer hands out (`Trainer._fn`)."""
+def wrap_dispatches(hook):
+    """Runs each call of a program the trainer hands out (`Trainer._fn`) through
+    `hook(kind, program, args, kwargs)`, which makes the call and returns its result."""
     fn = trainer_module.Trainer._fn
 
-    def marked_fn(self, kind):
+    def wrapped_fn(self, kind):
         program = fn(self, kind)
 
-        class Marked:  # the program, its own attributes (`lower`) still there
+        class Wrapped:  # the program, its own attributes (`lower`) still there
             def __getattr__(self, name):
                 return getattr(program, name)
 
             def __call__(self, *args, **kwargs):
-                start = time.perf_counter()
-                try:
-                    return program(*args, **kwargs)
-                finally:
-                    marks.append(("call:" + kind, start, time.perf_counter()))
-        return Marked()
-    trainer_module.Trainer._fn = marked_fn
+                return hook(kind, program, args, kwargs)
+        return Wrapped()
+    trainer_module.Trainer._fn = wrapped_fn
+
+
+def _mark_dispatches(marks):
+    """Marks each call of a program the trainer hands out."""
+    def marked(kind, program, args, kwargs):
+        start = time.perf_counter()
+        try:
+            return program(*args, **kwargs)
+        finally:
+            marks.append(("call:" + kind, start, time.perf_counter()))
+    wrap_dispatches(marked)
 
 
 def _suite_contenders(case):
