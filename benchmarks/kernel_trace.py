@@ -90,6 +90,15 @@ def read(path):
 GAP_BUCKETS_US = (2, 5, 20, 100, 1000, float("inf"))
 
 
+def idle_between(kernels):
+    """`(kernel, next kernel, end of all work before it, idle us until it)` for each
+    consecutive pair (a kernel may end after later ones start: the latest end counts)."""
+    end = kernels[0]["ts"]
+    for before, after in zip(kernels, kernels[1:]):
+        end = max(end, before["ts"] + before["dur"])
+        yield before, after, end, after["ts"] - end
+
+
 def report(name, kernels, frames, gap_us, steps, top=0, depth=5, pairs=None):
     if not kernels:
         print(f"{name}: no GPU kernels in the trace")
@@ -112,10 +121,8 @@ def report(name, kernels, frames, gap_us, steps, top=0, depth=5, pairs=None):
         print(f"   the {top} kernels with the most time (ms a step, launches a step):")
         for kernel, us in by_name.most_common(top):
             print(f"     {us / 1e3 / steps:7.3f} {calls[kernel] / steps:5.1f}  {kernel[:90]}")
-    end, gaps, spread = kernels[0]["ts"], [], collections.Counter()
-    for before, after in zip(kernels, kernels[1:]):
-        end = max(end, before["ts"] + before["dur"])
-        idle = after["ts"] - end
+    gaps, spread = [], collections.Counter()
+    for _, after, end, idle in idle_between(kernels):
         spread[next(b for b in GAP_BUCKETS_US if idle < b)] += max(idle, 0.0)
         spread[-next(b for b in GAP_BUCKETS_US if idle < b)] += 1
         if idle >= gap_us:
@@ -167,10 +174,7 @@ def gap_pairs(kernels, steps, bounds, shown=16):
     an idle gap between `bounds` microseconds: which launches the device waits between."""
     low, high = bounds
     counts, idle = collections.Counter(), collections.Counter()
-    end = kernels[0]["ts"]
-    for before, after in zip(kernels, kernels[1:]):
-        end = max(end, before["ts"] + before["dur"])
-        gap = after["ts"] - end
+    for before, after, _, gap in idle_between(kernels):
         if low <= gap < high:
             pair = (_stripped(before["name"])[:40], _stripped(after["name"])[:40])
             counts[pair] += 1
