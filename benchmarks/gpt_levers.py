@@ -26,7 +26,17 @@ Variants of the hand-written step (bfloat16 compute, AdamW):
   maxima, one exponential per merge; its own backward pass), not a maximum first (on one
   H200, 2026-12-02, alternated with "jkeras": +0.009 and +0.002 ms a step, no gain: the
   merges' exponentials cost what the second read saved);
-- gelu_tanh: the tanh approximation, for reference (not Keras's default).
+- jkeras_masked: the same with the label's logit picked by a masked sum over the row and
+  the loss's derivative left to autodiff (what jkeras did before its loss took a gather
+  with a given derivative: one more read of the logits in the forward pass);
+- gelu_tanh: the tanh approximation, for reference (not Keras's default);
+- jkeras_cublaslt, jkeras_cudnn_fusion, jkeras_triton_any: "jkeras" compiled with one XLA
+  option (cuBLASLt's gemms with their bias epilogues; cuDNN's gemm fusions at level 2;
+  Triton for every gemm, where the autotuner picks it). On one H200 (2026-12-02, jax
+  0.11.2, alternated with "jkeras" at 15.03 and 14.98 ms): cuBLASLt 15.00 and 14.93 ms,
+  cuDNN fusions 14.95 and 14.98 ms, within the runs' noise; XLA there already runs the
+  step's matmuls through cuBLASLt. Through XLA_FLAGS, `fit`'s GPT step was no faster with
+  any of these three (14.80-14.90 ms against 14.87-14.92 without).
 
 Usage: python benchmarks/gpt_levers.py [--tiny] [--steps 30] [--variants base,jkeras]
 """
@@ -58,7 +68,27 @@ VARIANTS = {"base": {}, "gelu": {"gelu": "jkeras"}, "layernorm": {"norm": "jkera
                             "bias": "apart"},
             "jkeras_online": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
                               "loss": "online"},
+            "jkeras_masked": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
+                              "loss": "masked"},
             "gelu_tanh": {"gelu": "tanh"}}
+_JKERAS = VARIANTS["jkeras"]
+# Variants compiling the "jkeras" step with XLA options of their own (jax.jit's
+# compiler_options), for in-process comparisons of what XLA_FLAGS would change.
+OPTIONS = {"jkeras_cublaslt": {"xla_gpu_enable_cublaslt": True},
+           "jkeras_cudnn_fusion": {"xla_gpu_cudnn_gemm_fusion_level": 2},
+           "jkeras_triton_any": {"xla_gpu_triton_gemm_any": True}}
+VARIANTS.update({name: _JKERAS for name in OPTIONS})
+
+
+def _masked_minus_log_softmax_at(z, labels):
+    """jkeras's loss before 2026-12-02's third session: the label's logit picked by a
+    masked sum over the row (a third read of `z`), its derivative left to autodiff."""
+    m = jax.lax.stop_gradient(jnp.max(z, axis=-1))
+    shifted_sum = jnp.sum(jnp.exp(z - m[..., None]), axis=-1)
+    hit = labels[..., None] == jnp.arange(z.shape[-1], dtype=labels.dtype)
+    picked = jnp.sum(jnp.where(hit, z, jnp.zeros((), z.dtype)), axis=-1)
+    loss = jnp.log(shifted_sum) - (picked - m)
+    return jnp.where((labels >= 0) & (labels < z.shape[-1]), loss, jnp.nan)
 
 
 def _online_combine(a, b):
@@ -176,14 +206,16 @@ def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax", bias=
         return dense(p["head"], h).astype(jnp.float32)
 
     per_token = {"optax": optax.softmax_cross_entropy_with_integer_labels,
-                 "jkeras": minus_log_softmax_at, "online": _online_minus_log_softmax_at}[loss]
+                 "jkeras": minus_log_softmax_at, "online": _online_minus_log_softmax_at,
+                 "masked": _masked_minus_log_softmax_at}[loss]
     return lambda p, x, y: jnp.mean(per_token(forward(p, x), y))
 
 
-def make_step(loss_fn):
+def make_step(loss_fn, options=None):
     """`(step, tx)`: the jitted hand-written AdamW step on `loss_fn`, `step((params,
-    opt_state), x, y) -> ((params, opt_state), loss)`, its carry donated; and the optax
-    transformation (`tx.init` makes the optimizer's part of the carry)."""
+    opt_state), x, y) -> ((params, opt_state), loss)`, its carry donated, compiled with
+    XLA `options`; and the optax transformation (`tx.init` makes the optimizer's part of
+    the carry)."""
     tx = optax.adamw(3e-4, eps=1e-7, weight_decay=0.004)
 
     def step(carry, x, y):
@@ -191,13 +223,13 @@ def make_step(loss_fn):
         loss, grads = jax.value_and_grad(loss_fn)(p, x, y)
         updates, o = tx.update(grads, o, p)
         return (optax.apply_updates(p, updates), o), loss
-    return jax.jit(step, donate_argnums=(0,)), tx
+    return jax.jit(step, donate_argnums=(0,), compiler_options=options), tx
 
 
-def make_runner(loss_fn, params, batches, steps):
+def make_runner(loss_fn, params, batches, steps, options=None):
     """`run(count=steps)`: that many hand-written AdamW steps on `loss_fn` over `batches`
     in turn, ending on a read of the last loss."""
-    step, tx = make_step(loss_fn)
+    step, tx = make_step(loss_fn, options)
     carry = [(jax.tree_util.tree_map(jnp.copy, params), tx.init(params))]
 
     def run(count=steps):
@@ -222,8 +254,8 @@ def runner(shape, model, data, steps, variant="jkeras"):
                        device_batches(shape, data, G.N_BATCHES), steps)
 
 
-def time_variant(loss_fn, params, batches, steps):
-    run = make_runner(loss_fn, params, batches, steps)
+def time_variant(loss_fn, params, batches, steps, options=None):
+    run = make_runner(loss_fn, params, batches, steps, options)
     run(3)
     best = float("inf")
     for _ in range(3):
@@ -249,7 +281,7 @@ def main():
     base = None
     for name in args.variants.split(","):
         seconds = time_variant(make_loss(shape["heads"], **VARIANTS[name]), params,
-                               batches, args.steps)
+                               batches, args.steps, OPTIONS.get(name))
         base = seconds if base is None else base
         print(f"{name:<10} {seconds * 1e3:8.3f} ms  {flops / seconds / G.PEAK_BF16:6.1%} MFU  "
               f"{(seconds - base) * 1e3:+7.3f} ms against the first", flush=True)

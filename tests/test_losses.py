@@ -124,6 +124,40 @@ def test_sparse_categorical_crossentropy(keras_ref, rng, from_logits, label_shap
     np.testing.assert_allclose(got, expected, **TOL)
 
 
+def test_sparse_categorical_crossentropy_from_logits_derivatives(rng):
+    """Its given derivative against NumPy's: the gradient is softmax minus the label's one-hot
+    (nothing for ignored or out-of-range labels, whose losses are 0 and NaN), the forward
+    derivative the same contracted with the tangent, and the second derivative (of one row)
+    diag(p) - p p^T."""
+    labels = np.array([0, 4, 2, 1, 7, -1])
+    z = (rng.normal(size=(6, 5)) * 4).astype("float32")
+    z[0, 3] = 60.0  # far above the rest: the row's maximum carries it
+    weights = np.arange(1.0, 7.0, dtype="float32")
+    p = np.exp(z - z.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    one_hot = np.eye(5)[np.clip(labels, 0, 4)]
+    expected = (p - one_hot) * weights[:, None]
+    expected[3] = 0.0  # ignore_class=1
+    expected[4:] = 0.0  # out of range: NaN losses, left out of the sum below
+
+    def total(logits):
+        per_row = losses.sparse_categorical_crossentropy(labels, logits, from_logits=True,
+                                                         ignore_class=1)
+        return jnp.nansum(per_row * weights), per_row
+    grad, per_row = jax.grad(total, has_aux=True)(jnp.asarray(z))
+    assert np.isnan(per_row[4:]).all() and per_row[3] == 0.0
+    np.testing.assert_allclose(grad, expected, rtol=1e-5, atol=1e-6)
+
+    dz = rng.normal(size=z.shape).astype("float32")
+    _, tangent = jax.jvp(lambda logits: losses.sparse_categorical_crossentropy(
+        labels[:3], logits, from_logits=True), (z[:3],), (dz[:3],))
+    np.testing.assert_allclose(tangent, np.sum((p - one_hot)[:3] * dz[:3], -1),
+                               rtol=1e-5, atol=1e-6)
+    hessian = jax.hessian(lambda row: losses.sparse_categorical_crossentropy(
+        labels[1:2], row[None], from_logits=True)[0])(z[1])
+    np.testing.assert_allclose(hessian, np.diag(p[1]) - np.outer(p[1], p[1]), atol=1e-6)
+
+
 def test_sparse_categorical_crossentropy_temporal_and_axis(keras_ref, rng):
     labels = rng.integers(0, 4, size=(3, 5, 1))
     y_pred = _probs(rng, (3, 5, 4))
