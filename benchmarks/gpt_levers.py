@@ -26,9 +26,12 @@ Variants of the hand-written step (bfloat16 compute, AdamW):
   maxima, one exponential per merge; its own backward pass), not a maximum first (on one
   H200, 2026-12-02, alternated with "jkeras": +0.009 and +0.002 ms a step, no gain: the
   merges' exponentials cost what the second read saved);
-- jkeras_masked: the same with the label's logit picked by a masked sum over the row and
-  the loss's derivative left to autodiff (what jkeras did before its loss took a gather
-  with a given derivative: one more read of the logits in the forward pass);
+- jkeras_gather: the same with the label's logit gathered (one element a row, where the
+  masked sum reads the row: in the step's profile that sum was a kernel of its own, 0.117
+  ms for the 512 MB of logits) and the loss's derivative given as a custom JVP, so that
+  the gather's gradient is no scatter (on one H200, 2026-12-02, alternated with "jkeras":
+  -0.01 and +0.02 ms a step, no gain; with the JVP's tangent under `checkpoint`, +0.36
+  ms);
 - gelu_tanh: the tanh approximation, for reference (not Keras's default);
 - jkeras_cublaslt, jkeras_cudnn_fusion, jkeras_triton_any: "jkeras" compiled with one XLA
   option (cuBLASLt's gemms with their bias epilogues; cuDNN's gemm fusions at level 2;
@@ -68,8 +71,8 @@ VARIANTS = {"base": {}, "gelu": {"gelu": "jkeras"}, "layernorm": {"norm": "jkera
                             "bias": "apart"},
             "jkeras_online": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
                               "loss": "online"},
-            "jkeras_masked": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
-                              "loss": "masked"},
+            "jkeras_gather": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
+                              "loss": "gather"},
             "gelu_tanh": {"gelu": "tanh"}}
 _JKERAS = VARIANTS["jkeras"]
 # Variants compiling the "jkeras" step with XLA options of their own (jax.jit's
@@ -80,15 +83,37 @@ OPTIONS = {"jkeras_cublaslt": {"xla_gpu_enable_cublaslt": True},
 VARIANTS.update({name: _JKERAS for name in OPTIONS})
 
 
-def _masked_minus_log_softmax_at(z, labels):
-    """jkeras's loss before 2026-12-02's third session: the label's logit picked by a
-    masked sum over the row (a third read of `z`), its derivative left to autodiff."""
+def _gather_minus_log_softmax_at(z, labels):
+    """jkeras's loss with the label's logit gathered (one element a row) instead of a
+    masked sum over the row, and its derivative given as a custom JVP."""
+    valid = (labels >= 0) & (labels < z.shape[-1])
+    return jnp.where(valid, _gathered(z, jnp.where(valid, labels, 0)), jnp.nan)
+
+
+def _gathered_parts(z, labels):
     m = jax.lax.stop_gradient(jnp.max(z, axis=-1))
     shifted_sum = jnp.sum(jnp.exp(z - m[..., None]), axis=-1)
+    picked = jnp.take_along_axis(z, labels[..., None], axis=-1, mode="clip")[..., 0]
+    return m, shifted_sum, picked
+
+
+@jax.custom_jvp
+def _gathered(z, labels):
+    m, shifted_sum, picked = _gathered_parts(z, labels)
+    return jnp.log(shifted_sum) - (picked - m)
+
+
+@_gathered.defjvp
+def _gathered_jvp(primals, tangents):
+    # (softmax - one_hot) . dz: its transpose is one elementwise pass, no scatter. Under
+    # `checkpoint` (recomputed in the backward pass) the step took 0.36 ms longer: the
+    # barrier kept a float32 copy of the logits (1 GB) for the backward pass.
+    z, labels = primals
+    m, shifted_sum, picked = _gathered_parts(z, labels)
+    softmax = jnp.exp(z - m[..., None]) / shifted_sum[..., None]
     hit = labels[..., None] == jnp.arange(z.shape[-1], dtype=labels.dtype)
-    picked = jnp.sum(jnp.where(hit, z, jnp.zeros((), z.dtype)), axis=-1)
-    loss = jnp.log(shifted_sum) - (picked - m)
-    return jnp.where((labels >= 0) & (labels < z.shape[-1]), loss, jnp.nan)
+    return (jnp.log(shifted_sum) - (picked - m),
+            jnp.sum(jnp.where(hit, softmax - 1.0, softmax) * tangents[0], axis=-1))
 
 
 def _online_combine(a, b):
@@ -207,7 +232,7 @@ def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax", bias=
 
     per_token = {"optax": optax.softmax_cross_entropy_with_integer_labels,
                  "jkeras": minus_log_softmax_at, "online": _online_minus_log_softmax_at,
-                 "masked": _masked_minus_log_softmax_at}[loss]
+                 "gather": _gather_minus_log_softmax_at}[loss]
     return lambda p, x, y: jnp.mean(per_token(forward(p, x), y))
 
 

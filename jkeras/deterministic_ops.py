@@ -7,9 +7,8 @@ default). Our training steps emit such scatters in two places: the gradient of a
 lookup (Embedding, `K.gather`) and the gradient of max-pooling (select-and-scatter, one
 index per window); two metrics accumulate with one (AUC's histogram, the confusion
 matrix). With one loop iteration per token or window those would take seconds per step.
-(Sparse categorical crossentropy picks each label's logit by a gather whose derivative it
-gives itself, so its gradient has no scatter in any mode: see
-`loss_functions.minus_log_softmax_at`.)
+(Sparse categorical crossentropy picks each label's logit by a masked sum in every mode:
+see `loss_functions.minus_log_softmax_at`.)
 
 Each public function here is the plain jax op outside deterministic mode and, inside it
 (`_config.is_op_determinism_enabled()`, checked when the op is traced), the same values

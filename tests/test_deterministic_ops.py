@@ -120,8 +120,8 @@ def test_max_pool_gradient_matches_select_and_scatter(monkeypatch, rng, cls, kwa
 ], ids=["losses", "ignore_class", "backend"])
 @pytest.mark.slow
 def test_sparse_crossentropy_same_values_and_gradient(monkeypatch, rng, loss_fn):
-    """The label's logit is picked by a gather with a given derivative in both modes: no
-    scatter in the gradient, the same numbers with or without deterministic ops."""
+    """The label's logit is picked by a masked sum in both modes: no scatter in the
+    gradient, the same numbers with or without deterministic ops."""
     labels = rng.integers(0, 5, (4, 6))
     logits = rng.standard_normal((4, 6, 5)).astype("float32")
     logits[0, 0, 2] = -1e30  # log-probability -inf where the label is not

@@ -125,7 +125,7 @@ def test_sparse_categorical_crossentropy(keras_ref, rng, from_logits, label_shap
 
 
 def test_sparse_categorical_crossentropy_from_logits_derivatives(rng):
-    """Its given derivative against NumPy's: the gradient is softmax minus the label's one-hot
+    """Its derivatives against NumPy's: the gradient is softmax minus the label's one-hot
     (nothing for ignored or out-of-range labels, whose losses are 0 and NaN), the forward
     derivative the same contracted with the tangent, and the second derivative (of one row)
     diag(p) - p p^T."""
