@@ -30,7 +30,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
-import jkeras  # noqa: E402
 from benchmarks import fit_timeline, gpu_suite  # noqa: E402
 
 
@@ -87,11 +86,7 @@ def main():
                         help="a stderr line before each call and dispatch (read beside "
                              "other logs, as JAX_LOG_COMPILES=1 writes)")
     args = parser.parse_args()
-    size = "tiny" if jax.default_backend() == "cpu" else "full"
-    shape = gpu_suite.SHAPES[args.case][size]
-    data = gpu_suite.make_data(args.case, shape, gpu_suite.N_BATCHES * shape["batch"])
-    model = gpu_suite.build_compiled(jkeras, args.case, shape,
-                                     jkeras.mixed_precision.set_global_policy, None)
+    shape, data, model = gpu_suite.jkeras_case(args.case)
     fit, _ = gpu_suite.run_fit(model, data, shape, args.steps)
     fit()  # compiles
     steps, temps = [], [] if args.temps else None

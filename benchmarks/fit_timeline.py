@@ -76,14 +76,7 @@ def _mark_dispatches(marks):
 def _suite_contenders(case):
     """gpu_suite's model for `case`: {"jkeras": fit(epochs), "hand": loop(epochs)}, each
     waiting for its last loss."""
-    import jax
-
-    import jkeras
-    size = "tiny" if jax.default_backend() == "cpu" else "full"
-    shape = gpu_suite.SHAPES[case][size]
-    data = gpu_suite.make_data(case, shape, gpu_suite.N_BATCHES * shape["batch"])
-    model = gpu_suite.build_compiled(jkeras, case, shape,
-                                     jkeras.mixed_precision.set_global_policy, None)
+    shape, data, model = gpu_suite.jkeras_case(case)
     hand = gpu_suite.run_hand(case, shape, model, data, gpu_suite.N_BATCHES)
     fit, _ = gpu_suite.run_fit(model, data, shape, gpu_suite.N_BATCHES)
     return {"jkeras": lambda epochs: fit(epochs * gpu_suite.N_BATCHES),

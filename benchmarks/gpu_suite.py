@@ -370,6 +370,16 @@ def build_compiled(lib, case, shape, set_policy, default_policy):
     return model
 
 
+def jkeras_case(case):
+    """`(shape, data, model)`: `case`'s shapes for this backend (tiny on a CPU), its
+    N_BATCHES batches of data, and its jkeras model compiled (the profiling tools')."""
+    shape = SHAPES[case]["tiny" if jax.default_backend() == "cpu" else "full"]
+    data = make_data(case, shape, N_BATCHES * shape["batch"])
+    model = build_compiled(jkeras, case, shape, jkeras.mixed_precision.set_global_policy,
+                           None)
+    return shape, data, model
+
+
 def time_best(fn, repeats):
     best, result = float("inf"), None
     for _ in range(repeats):

@@ -40,7 +40,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import jax  # noqa: E402
 
-import jkeras  # noqa: E402
 from benchmarks import gpu_suite  # noqa: E402
 
 _KINDS = (("attention (cuDNN)", ("flash", "sdpa", "fmha", "cudnn")),
@@ -292,11 +291,7 @@ def _spe_contenders(epochs, diff=0, shuffle=True):
 
 
 def _suite_contenders(case, steps, diff=0):
-    size = "tiny" if jax.default_backend() == "cpu" else "full"
-    shape = gpu_suite.SHAPES[case][size]
-    data = gpu_suite.make_data(case, shape, gpu_suite.N_BATCHES * shape["batch"])
-    model = gpu_suite.build_compiled(jkeras, case, shape,
-                                     jkeras.mixed_precision.set_global_policy, None)
+    shape, data, model = gpu_suite.jkeras_case(case)
     hand = gpu_suite.run_hand(case, shape, model, data, steps)
     fit, fit_steps = gpu_suite.run_fit(model, data, shape, steps)
     extra = ()
