@@ -74,8 +74,8 @@ def cudnn(scale, causal):
 
 
 def cudnn_bnth(scale, causal):
-    """cuDNN on (B, N, T, H) operands: the layout change happens outside the timed
-    kernels' inputs only in the sense that it is two transposes per call."""
+    """cuDNN on (B, N, T, H) operands; the timed program includes the transposes into and
+    out of that layout."""
     from jax._src.cudnn import fused_attention_stablehlo as fa
     mask = fa.MaskType.CAUSAL if causal else fa.MaskType.NO_MASK
 
@@ -91,13 +91,17 @@ def xla(scale, causal):
                              implementation="xla")
 
 
+def _triton_sizes(tri, blocks):
+    """The Triton kernel's block sizes from (block_q, block_k, block_q_dkv, block_kv_dkv,
+    block_q_dq, block_kv_dq)."""
+    names = ("block_q", "block_k", "block_q_dkv", "block_kv_dkv", "block_q_dq", "block_kv_dq")
+    return tri.BlockSizes(**dict(zip(names, blocks)))
+
+
 def triton(scale, causal, blocks):
     from jax.experimental.pallas.ops.gpu import attention as tri
-    bq, bk, bq_dkv, bkv_dkv, bq_dq, bkv_dq = blocks
-    sizes = tri.BlockSizes(block_q=bq, block_k=bk, block_q_dkv=bq_dkv,
-                           block_kv_dkv=bkv_dkv, block_q_dq=bq_dq, block_kv_dq=bkv_dq)
     return functools.partial(tri.mha, segment_ids=None, sm_scale=scale, causal=causal,
-                             block_sizes=sizes)
+                             block_sizes=_triton_sizes(tri, blocks))
 
 
 def _mgpu_config(block_q, block_kv, steps, causal, bwd=None):
@@ -109,21 +113,22 @@ def _mgpu_config(block_q, block_kv, steps, causal, bwd=None):
                                max_concurrent_steps=steps, causal=causal, **extra)
 
 
-def _mgpu_forward(q, k, v, scale, mg, config):
+def _scaled(q, scale):
     """The Mosaic kernel has no scale argument: the query is scaled first (exactly, for a
-    power of two). Returns the output and the base-2 log-sum-exp, (B, N, T)."""
-    qs = (q * jnp.asarray(scale, q.dtype)).astype(q.dtype)
+    power of two)."""
+    return (q * jnp.asarray(scale, q.dtype)).astype(q.dtype)
+
+
+def _mgpu_forward(q, k, v, scale, mg, config):
+    """The scaled query, the output and the base-2 log-sum-exp, (B, N, T)."""
+    qs = _scaled(q, scale)
     out, (lse2,) = mg._attention_forward(qs, k, v, config, save_residuals=True)
-    return out, lse2
+    return qs, out, lse2
 
 
 def mgpu(scale, causal, block_q, block_kv, steps, bwd=None):
     mg, config = _mgpu_config(block_q, block_kv, steps, causal, bwd)
-
-    def attend(q, k, v):
-        qs = (q * jnp.asarray(scale, q.dtype)).astype(q.dtype)
-        return mg.attention(qs, k, v, config)
-    return attend
+    return lambda q, k, v: mg.attention(_scaled(q, scale), k, v, config)
 
 
 def mgpu_cudnn(scale, causal, block_q, block_kv, steps):
@@ -134,10 +139,10 @@ def mgpu_cudnn(scale, causal, block_q, block_kv, steps):
 
     @jax.custom_vjp
     def attend(q, k, v):
-        return _mgpu_forward(q, k, v, scale, mg, config)[0]
+        return _mgpu_forward(q, k, v, scale, mg, config)[1]
 
     def fwd(q, k, v):
-        out, lse2 = _mgpu_forward(q, k, v, scale, mg, config)
+        _, out, lse2 = _mgpu_forward(q, k, v, scale, mg, config)
         return out, (q, k, v, out, lse2 * LN2)
 
     def bwd(res, do):
@@ -158,16 +163,14 @@ def mgpu_triton(scale, causal, block_q, block_kv, steps, blocks):
     scores; the Triton backward is given the scaled query and a unit scale)."""
     from jax.experimental.pallas.ops.gpu import attention as tri
     mg, config = _mgpu_config(block_q, block_kv, steps, causal)
-    sizes = tri.BlockSizes(block_q=block_q, block_k=block_kv, block_q_dkv=blocks[0],
-                           block_kv_dkv=blocks[1], block_q_dq=blocks[2], block_kv_dq=blocks[3])
+    sizes = _triton_sizes(tri, (block_q, block_kv) + tuple(blocks))
 
     @jax.custom_vjp
     def attend(q, k, v):
-        return _mgpu_forward(q, k, v, scale, mg, config)[0]
+        return _mgpu_forward(q, k, v, scale, mg, config)[1]
 
     def fwd(q, k, v):
-        out, lse2 = _mgpu_forward(q, k, v, scale, mg, config)
-        qs = (q * jnp.asarray(scale, q.dtype)).astype(q.dtype)
+        qs, out, lse2 = _mgpu_forward(q, k, v, scale, mg, config)
         return out, (qs, k, v, out, lse2)
 
     def bwd(res, do):

@@ -83,24 +83,33 @@ OPTIONS = {"jkeras_cublaslt": {"xla_gpu_enable_cublaslt": True},
 VARIANTS.update({name: _JKERAS for name in OPTIONS})
 
 
+def _label_hit(z, labels):
+    """True where a row's class is its label (a mask XLA computes where it is used)."""
+    return labels[..., None] == jnp.arange(z.shape[-1], dtype=labels.dtype)
+
+
+def _in_range(z, labels):
+    return (labels >= 0) & (labels < z.shape[-1])
+
+
 def _gather_minus_log_softmax_at(z, labels):
     """jkeras's loss with the label's logit gathered (one element a row) instead of a
     masked sum over the row, and its derivative given as a custom JVP."""
-    valid = (labels >= 0) & (labels < z.shape[-1])
+    valid = _in_range(z, labels)
     return jnp.where(valid, _gathered(z, jnp.where(valid, labels, 0)), jnp.nan)
 
 
-def _gathered_parts(z, labels):
+def _gathered_value(z, labels):
+    """(the loss, the row maxima, the sums of exp(z - maxima)) for labels in range."""
     m = jax.lax.stop_gradient(jnp.max(z, axis=-1))
     shifted_sum = jnp.sum(jnp.exp(z - m[..., None]), axis=-1)
     picked = jnp.take_along_axis(z, labels[..., None], axis=-1, mode="clip")[..., 0]
-    return m, shifted_sum, picked
+    return jnp.log(shifted_sum) - (picked - m), m, shifted_sum
 
 
 @jax.custom_jvp
 def _gathered(z, labels):
-    m, shifted_sum, picked = _gathered_parts(z, labels)
-    return jnp.log(shifted_sum) - (picked - m)
+    return _gathered_value(z, labels)[0]
 
 
 @_gathered.defjvp
@@ -109,11 +118,10 @@ def _gathered_jvp(primals, tangents):
     # `checkpoint` (recomputed in the backward pass) the step took 0.36 ms longer: the
     # barrier kept a float32 copy of the logits (1 GB) for the backward pass.
     z, labels = primals
-    m, shifted_sum, picked = _gathered_parts(z, labels)
+    out, m, shifted_sum = _gathered_value(z, labels)
     softmax = jnp.exp(z - m[..., None]) / shifted_sum[..., None]
-    hit = labels[..., None] == jnp.arange(z.shape[-1], dtype=labels.dtype)
-    return (jnp.log(shifted_sum) - (picked - m),
-            jnp.sum(jnp.where(hit, softmax - 1.0, softmax) * tangents[0], axis=-1))
+    return out, jnp.sum(jnp.where(_label_hit(z, labels), softmax - 1.0, softmax) *
+                        tangents[0], axis=-1)
 
 
 def _online_combine(a, b):
@@ -127,8 +135,7 @@ def _online_combine(a, b):
 def _online_parts(z, labels):
     """(max, sum of exp(z - max), z at the label) of each row in one pass over `z`."""
     z = z.astype(jnp.float32)
-    hit = labels[..., None] == jnp.arange(z.shape[-1], dtype=labels.dtype)
-    return jax.lax.reduce((z, jnp.ones_like(z), jnp.where(hit, z, 0.0)),
+    return jax.lax.reduce((z, jnp.ones_like(z), jnp.where(_label_hit(z, labels), z, 0.0)),
                           (-jnp.inf, 0.0, 0.0), _online_combine, (z.ndim - 1,))
 
 
@@ -140,14 +147,13 @@ def _online_minus_log_softmax_at(z, labels):
 def _online_fwd(z, labels):
     m, s, picked = _online_parts(z, labels)
     loss = jnp.log(s) - (picked - m)
-    return jnp.where((labels >= 0) & (labels < z.shape[-1]), loss, jnp.nan), (z, labels, m, s)
+    return jnp.where(_in_range(z, labels), loss, jnp.nan), (z, labels, m, s)
 
 
 def _online_bwd(res, g):
     z, labels, m, s = res
-    hit = labels[..., None] == jnp.arange(z.shape[-1], dtype=labels.dtype)
     soft = jnp.exp(z.astype(jnp.float32) - m[..., None]) / s[..., None]
-    dz = (g[..., None] * (soft - hit)).astype(z.dtype)
+    dz = (g[..., None] * (soft - _label_hit(z, labels))).astype(z.dtype)
     return dz, None
 
 
