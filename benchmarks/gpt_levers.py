@@ -32,6 +32,14 @@ Variants of the hand-written step (bfloat16 compute, AdamW):
   the gather's gradient is no scatter (on one H200, 2026-12-02, alternated with "jkeras":
   -0.01 and +0.02 ms a step, no gain; with the JVP's tangent under `checkpoint`, +0.36
   ms);
+- jkeras_fused: the same with each feed-forward block's first Dense (matmul, bias, GELU)
+  forward by fused_dense.py's persistent Mosaic GPU kernel, backward by XLA from the kept
+  pre-activation (on one H200, 2026-12-02, alternated with "jkeras": +0.47 to +0.53 ms
+  a step, then +0.40 ms; fused_dense.py says why);
+- jkeras_qkv_grads: the same with the query, key and value gradients never
+  concatenated: the input's gradient as three matmuls summed, the kernel's as three
+  (on one H200, 2026-12-02, alternated with "jkeras": -0.01 and +0.05 ms a step, no
+  gain);
 - gelu_tanh: the tanh approximation, for reference (not Keras's default);
 - jkeras_cublaslt, jkeras_cudnn_fusion, jkeras_triton_any: "jkeras" compiled with one XLA
   option (cuBLASLt's gemms with their bias epilogues; cuDNN's gemm fusions at level 2;
@@ -44,6 +52,7 @@ Variants of the hand-written step (bfloat16 compute, AdamW):
 Usage: python benchmarks/gpt_levers.py [--tiny] [--steps 30] [--variants base,jkeras]
 """
 import argparse
+import functools
 import os
 import sys
 import time
@@ -56,6 +65,7 @@ import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 
 import jkeras  # noqa: E402
+from benchmarks import fused_dense  # noqa: E402
 from benchmarks import gelu_kernels  # noqa: E402
 from benchmarks import gpu_suite as G  # noqa: E402
 from jkeras import activations  # noqa: E402
@@ -73,6 +83,10 @@ VARIANTS = {"base": {}, "gelu": {"gelu": "jkeras"}, "layernorm": {"norm": "jkera
                               "loss": "online"},
             "jkeras_gather": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
                               "loss": "gather"},
+            "jkeras_fused": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
+                             "loss": "jkeras", "ffn": "fused"},
+            "jkeras_qkv_grads": {"gelu": "jkeras", "norm": "jkeras", "qkv": "apart_grads",
+                                 "loss": "jkeras"},
             "gelu_tanh": {"gelu": "tanh"}}
 _JKERAS = VARIANTS["jkeras"]
 # Variants compiling the "jkeras" step with XLA options of their own (jax.jit's
@@ -202,7 +216,36 @@ def _bias_apart_bwd(_, g):
 _bias_apart.defvjp(_bias_apart_fwd, _bias_apart_bwd)
 
 
-def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax", bias="fused"):
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _qkv_apart_grads(a, w, bias, heads):
+    """(q, k, v) from one matmul, as "qkv"; the backward pass takes the input's gradient
+    as three matmuls summed and the kernel's as three, one a projection, so that the
+    query, key and value gradients are never concatenated."""
+    return _qkv_apart_fwd(a, w, bias, heads)[0]
+
+
+def _qkv_apart_fwd(a, w, bias, heads):
+    b, t, d = a.shape
+    q, k, v = jnp.split((a @ w + bias).reshape(b, t, 3 * heads, d // heads), 3, axis=2)
+    return (q, k, v), (a, w)
+
+
+def _qkv_apart_bwd(heads, residuals, grads):
+    a, w = residuals
+    b, t, d = a.shape
+    flat = [g.reshape(b * t, d) for g in grads]
+    x2 = a.reshape(b * t, d)
+    dx = sum(g @ w[:, i * d:(i + 1) * d].T for i, g in enumerate(flat))
+    dw = jnp.concatenate([x2.T @ g for g in flat], axis=1)
+    db = jnp.concatenate([jnp.sum(g.astype(jnp.float32), axis=0) for g in flat])
+    return dx.reshape(b, t, d), dw, db.astype(w.dtype)
+
+
+_qkv_apart_grads.defvjp(_qkv_apart_fwd, _qkv_apart_bwd)
+
+
+def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax", bias="fused",
+              ffn="xla"):
     """`loss(params, x, y)`: the batch's mean cross-entropy, with the given choices."""
     ln = _layer_norm if norm == "jkeras" else G._layer_norm
 
@@ -221,7 +264,11 @@ def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax", bias=
         for blk in p["blocks"]:
             a = ln(blk["ln1"], h, 1e-5)
             b, t, d = a.shape
-            if qkv:
+            if qkv == "apart_grads":
+                w = jnp.concatenate([blk[n]["kernel"] for n in "qkv"], 1).astype(G.BF16)
+                bias = jnp.concatenate([blk[n]["bias"] for n in "qkv"]).astype(G.BF16)
+                q, k, v = _qkv_apart_grads(a, w, bias, heads)
+            elif qkv:
                 w = jnp.concatenate([blk[n]["kernel"] for n in "qkv"], 1).astype(G.BF16)
                 bias = jnp.concatenate([blk[n]["bias"] for n in "qkv"]).astype(G.BF16)
                 q, k, v = jnp.split((a @ w + bias).reshape(b, t, 3 * heads, d // heads), 3,
@@ -232,7 +279,13 @@ def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax", bias=
             o = jax.nn.dot_product_attention(q, k, v, is_causal=True,
                                              implementation=G._attention_impl(q))
             h = h + dense(blk["o"], o.reshape(b, t, d))
-            h = h + dense(blk["proj"], act(dense(blk["fc"], ln(blk["ln2"], h, 1e-5))))
+            a = ln(blk["ln2"], h, 1e-5)
+            if ffn == "fused":
+                hidden = fused_dense.dense_gelu(a, blk["fc"]["kernel"].astype(G.BF16),
+                                                blk["fc"]["bias"].astype(G.BF16))
+            else:
+                hidden = act(dense(blk["fc"], a))
+            h = h + dense(blk["proj"], hidden)
         h = ln(p["ln_f"], h, 1e-5)
         return dense(p["head"], h).astype(jnp.float32)
 
