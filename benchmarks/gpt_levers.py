@@ -36,6 +36,10 @@ Variants of the hand-written step (bfloat16 compute, AdamW):
   forward by fused_dense.py's persistent Mosaic GPU kernel, backward by XLA from the kept
   pre-activation (on one H200, 2026-12-02, alternated with "jkeras": +0.47 to +0.53 ms
   a step, then +0.40 ms; fused_dense.py says why);
+- jkeras_pingpong: the same with fused_dense.py's ping-pong kernel (+0.37 to +0.42 ms;
+  with XLA's command buffers off, +0.41 and +0.48 ms);
+- jkeras_xla_vjp: the same custom VJP with XLA's own forward pass (+0.41 and +0.42 ms):
+  the VJP's backward pass, not the kernels, costs those steps;
 - jkeras_qkv_grads: the same with the query, key and value gradients never
   concatenated: the input's gradient as three matmuls summed, the kernel's as three
   (on one H200, 2026-12-02, alternated with "jkeras": -0.01 and +0.05 ms a step, no
@@ -85,6 +89,10 @@ VARIANTS = {"base": {}, "gelu": {"gelu": "jkeras"}, "layernorm": {"norm": "jkera
                               "loss": "gather"},
             "jkeras_fused": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
                              "loss": "jkeras", "ffn": "fused"},
+            "jkeras_pingpong": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
+                                "loss": "jkeras", "ffn": "pingpong"},
+            "jkeras_xla_vjp": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
+                               "loss": "jkeras", "ffn": "xla_vjp"},
             "jkeras_qkv_grads": {"gelu": "jkeras", "norm": "jkeras", "qkv": "apart_grads",
                                  "loss": "jkeras"},
             "gelu_tanh": {"gelu": "tanh"}}
@@ -244,6 +252,10 @@ def _qkv_apart_bwd(heads, residuals, grads):
 _qkv_apart_grads.defvjp(_qkv_apart_fwd, _qkv_apart_bwd)
 
 
+_FFN_TILES = {"fused": fused_dense.Tiles(),
+              "pingpong": fused_dense.Tiles(pingpong=True, stages=4), "xla_vjp": None}
+
+
 def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax", bias="fused",
               ffn="xla"):
     """`loss(params, x, y)`: the batch's mean cross-entropy, with the given choices."""
@@ -280,9 +292,10 @@ def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax", bias=
                                              implementation=G._attention_impl(q))
             h = h + dense(blk["o"], o.reshape(b, t, d))
             a = ln(blk["ln2"], h, 1e-5)
-            if ffn == "fused":
+            if ffn != "xla":
                 hidden = fused_dense.dense_gelu(a, blk["fc"]["kernel"].astype(G.BF16),
-                                                blk["fc"]["bias"].astype(G.BF16))
+                                                blk["fc"]["bias"].astype(G.BF16),
+                                                _FFN_TILES[ffn])
             else:
                 hidden = act(dense(blk["fc"], a))
             h = h + dense(blk["proj"], hidden)
