@@ -78,13 +78,11 @@ class Tiles:
     sms: int = 0           # CTAs of the persistent forms (0: one an SM)
 
     def __str__(self):
-        if self.pingpong:
-            return (f"pingpong_m{self.tile_m}n{self.tile_n}k{self.tile_k}s{self.stages}"
-                    f"e{self.epi_m}x{self.epi_n}w{self.snake}")
+        tile = f"m{self.tile_m}n{self.tile_n}k{self.tile_k}s{self.stages}"
         if self.grid:
-            return f"grid_m{self.tile_m}n{self.tile_n}k{self.tile_k}s{self.stages}"
-        return (f"m{self.tile_m}n{self.tile_n}k{self.tile_k}s{self.stages}"
-                f"e{self.epi_m}x{self.epi_n}w{self.snake}")
+            return "grid_" + tile
+        return ("pingpong_" if self.pingpong else "") + \
+            f"{tile}e{self.epi_m}x{self.epi_n}w{self.snake}"
 
 
 def _gelu32(z32, dtype):
@@ -110,6 +108,16 @@ def _bias_row(ref, interpret):
     return plgpu.load(ref, (), layout=plgpu.Layout.WGMMA.reduce(0)).astype(jnp.float32)
 
 
+def _biased(acc, bias_ref, bias_ready, t, interpret):
+    """A (tile_m, tile_n) tile's float32 accumulators plus its bias slice, once it is in
+    shared memory."""
+    from jax.experimental.pallas import mosaic_gpu as plgpu
+
+    plgpu.barrier_wait(bias_ready)
+    return acc + lax.broadcast_in_dim(_bias_row(bias_ref, interpret), (t.tile_m, t.tile_n),
+                                      [1])
+
+
 def _epilogue(acc, bias_ref, bias_ready, staging, windows, t, gelu, interpret):
     """Adds the bias to a warpgroup's (tile_m, tile_n) float32 accumulators and writes z
     (and its GELU) into `windows` (the tile of each output in global memory) in (epi_m,
@@ -118,8 +126,7 @@ def _epilogue(acc, bias_ref, bias_ready, staging, windows, t, gelu, interpret):
     from jax.experimental.pallas import mosaic_gpu as plgpu
 
     dtype = staging.dtype
-    plgpu.barrier_wait(bias_ready)
-    z = acc + lax.broadcast_in_dim(_bias_row(bias_ref, interpret), (t.tile_m, t.tile_n), [1])
+    z = _biased(acc, bias_ref, bias_ready, t, interpret)
     plgpu.wait_smem_to_gmem(0, wait_read_only=True)
     pieces = [(i, j) for i in range(t.tile_m // t.epi_m) for j in range(t.tile_n // t.epi_n)]
     for p, (i, j) in enumerate(pieces):
@@ -343,9 +350,7 @@ def _grid_kernel(x_gmem, w_gmem, b_gmem, *refs, tiles, gelu, interpret):
         return acc[...]
 
     total = pl.run_scoped(multiply, plgpu.ACC((t.tile_m, t.tile_n), jnp.float32))
-    plgpu.barrier_wait(bias_ready)
-    z = (total + lax.broadcast_in_dim(_bias_row(bias_smem, interpret), (t.tile_m, t.tile_n),
-                                      [1])).astype(dtype)
+    z = _biased(total, bias_smem, bias_ready, t, interpret).astype(dtype)
     out_smem[0] = z
     if gelu:
         out_smem[1] = _gelu32(z.astype(jnp.float32), dtype).astype(dtype)
@@ -358,11 +363,7 @@ def _grid_kernel(x_gmem, w_gmem, b_gmem, *refs, tiles, gelu, interpret):
 def _grid_call(x, w, b, t, gelu, interpret):
     from jax.experimental.pallas import mosaic_gpu as plgpu
 
-    m, k = x.shape
-    n = w.shape[1]
-    if m % t.tile_m or n % t.tile_n or k % t.tile_k:
-        raise ValueError(f"fused_dense: shape {(m, k, n)} is not a multiple of the tiles "
-                         f"({t.tile_m}, {t.tile_k}, {t.tile_n})")
+    m, n = x.shape[0], w.shape[1]
     out = jax.ShapeDtypeStruct((m, n), x.dtype)
     count = 2 if gelu else 1
     call = plgpu.kernel(
@@ -389,15 +390,15 @@ def fused_dense(x, w, b, tiles=Tiles(), gelu=True, interpret=False):
     multiples of the tiles."""
     from jax.experimental.pallas import mosaic_gpu as plgpu
 
-    if tiles.grid:
-        return _grid_call(x, w, b, tiles, gelu, interpret)
     m, k = x.shape
     n = w.shape[1]
     t = tiles
-    wide = 1 if t.pingpong else 2
+    wide = 1 if t.grid or t.pingpong else 2  # the persistent form's CTA: two tiles wide
     if m % t.tile_m or n % (wide * t.tile_n) or k % t.tile_k:
         raise ValueError(f"fused_dense: shape {(m, k, n)} is not a multiple of the tiles "
                          f"({t.tile_m}, {t.tile_k}, {wide * t.tile_n})")
+    if t.grid:
+        return _grid_call(x, w, b, t, gelu, interpret)
     out = jax.ShapeDtypeStruct((m, n), x.dtype)
     call = plgpu.kernel(
         functools.partial(_pingpong_kernel if t.pingpong else _kernel, tiles=t, gelu=gelu,
@@ -438,13 +439,18 @@ def _dense_gelu_bwd(tiles, interpret, residuals, g):
 dense_gelu.defvjp(_dense_gelu_fwd, _dense_gelu_bwd)
 
 
+def xla_matmul(x, w, b):
+    return x @ w + b.astype(x.dtype)
+
+
 def xla_dense(x, w, b):
-    z = (x @ w + b.astype(x.dtype))
+    z = xla_matmul(x, w, b)
     return z, activations.gelu(z)
 
 
-def xla_matmul(x, w, b):
-    return x @ w + b.astype(x.dtype)
+def _gap(a, c):
+    """The largest absolute difference of two arrays, in float32."""
+    return float(jnp.max(jnp.abs(a.astype(jnp.float32) - c.astype(jnp.float32))))
 
 
 TILINGS = [Tiles(pingpong=True, stages=4), Tiles(pingpong=True, stages=5),
@@ -476,17 +482,15 @@ def interpreted_errors():
         params = InterpretGPUParams()
         z, h = fused_dense(x.reshape(-1, 128), w, b, tiles, interpret=params)
         pulled = jax.vjp(lambda *a: dense_gelu(*a, tiles, params), x, w, b)[1](g)
-
-        def gap(a, c):
-            return float(jnp.max(jnp.abs(a.astype(jnp.float32) - c.astype(jnp.float32))))
-        result[form] = (gap(z, z0), gap(h, h0), [gap(a, c) for a, c in zip(pulled, pulled0)])
+        result[form] = (_gap(z, z0), _gap(h, h0),
+                        [_gap(a, c) for a, c in zip(pulled, pulled0)])
     return result
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interpret", action="store_true",
-                        help="check both kernel forms on the CPU, by the interpreter")
+                        help="check the three kernel forms on the CPU, by the interpreter")
     parser.add_argument("--tiny", action="store_true")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--shapes", default="32768x512x2048")
@@ -527,9 +531,8 @@ def main():
                       f"{str(error).splitlines()[0][:200]}")
                 continue
             z = out[0] if isinstance(out, (tuple, list)) else out
-            err_z = float(jnp.max(jnp.abs(z.astype(jnp.float32) - z32)))
-            err_h = (float(jnp.max(jnp.abs(out[1].astype(jnp.float32) - h32)))
-                     if has_gelu else float("nan"))
+            err_z = _gap(z, z32)
+            err_h = _gap(out[1], h32) if has_gelu else float("nan")
             print(f"  {name:<34} {seconds * 1e3:8.4f} ms  {flop / seconds / 1e12:6.1f} "
                   f"TFLOP/s  max|dz| {err_z:.4f}  max|dh| {err_h:.4f}")
 

@@ -76,27 +76,18 @@ from jkeras import activations  # noqa: E402
 from jkeras.layers.normalization import masked_moments  # noqa: E402
 from jkeras.loss_functions import minus_log_softmax_at  # noqa: E402
 
+_JKERAS = {"gelu": "jkeras", "norm": "jkeras", "qkv": True, "loss": "jkeras"}
 VARIANTS = {"base": {}, "gelu": {"gelu": "jkeras"}, "layernorm": {"norm": "jkeras"},
-            "qkv": {"qkv": True}, "loss": {"loss": "jkeras"},
-            "jkeras": {"gelu": "jkeras", "norm": "jkeras", "qkv": True, "loss": "jkeras"},
-            "jkeras_cdf": {"gelu": "cdf", "norm": "jkeras", "qkv": True, "loss": "jkeras"},
-            "jkeras_div": {"gelu": "div", "norm": "jkeras", "qkv": True, "loss": "jkeras"},
-            "jkeras_bias": {"gelu": "jkeras", "norm": "jkeras", "qkv": True, "loss": "jkeras",
-                            "bias": "apart"},
-            "jkeras_online": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
-                              "loss": "online"},
-            "jkeras_gather": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
-                              "loss": "gather"},
-            "jkeras_fused": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
-                             "loss": "jkeras", "ffn": "fused"},
-            "jkeras_pingpong": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
-                                "loss": "jkeras", "ffn": "pingpong"},
-            "jkeras_xla_vjp": {"gelu": "jkeras", "norm": "jkeras", "qkv": True,
-                               "loss": "jkeras", "ffn": "xla_vjp"},
-            "jkeras_qkv_grads": {"gelu": "jkeras", "norm": "jkeras", "qkv": "apart_grads",
-                                 "loss": "jkeras"},
+            "qkv": {"qkv": True}, "loss": {"loss": "jkeras"}, "jkeras": _JKERAS,
+            "jkeras_cdf": {**_JKERAS, "gelu": "cdf"}, "jkeras_div": {**_JKERAS, "gelu": "div"},
+            "jkeras_bias": {**_JKERAS, "bias": "apart"},
+            "jkeras_online": {**_JKERAS, "loss": "online"},
+            "jkeras_gather": {**_JKERAS, "loss": "gather"},
+            "jkeras_fused": {**_JKERAS, "ffn": "fused"},
+            "jkeras_pingpong": {**_JKERAS, "ffn": "pingpong"},
+            "jkeras_xla_vjp": {**_JKERAS, "ffn": "xla_vjp"},
+            "jkeras_qkv_grads": {**_JKERAS, "qkv": "apart_grads"},
             "gelu_tanh": {"gelu": "tanh"}}
-_JKERAS = VARIANTS["jkeras"]
 # Variants compiling the "jkeras" step with XLA options of their own (jax.jit's
 # compiler_options), for in-process comparisons of what XLA_FLAGS would change.
 OPTIONS = {"jkeras_cublaslt": {"xla_gpu_enable_cublaslt": True},
@@ -232,10 +223,14 @@ def _qkv_apart_grads(a, w, bias, heads):
     return _qkv_apart_fwd(a, w, bias, heads)[0]
 
 
-def _qkv_apart_fwd(a, w, bias, heads):
+def _qkv_split(a, w, bias, heads):
+    """(q, k, v), each (batch, time, heads, head size), from one matmul of `a`."""
     b, t, d = a.shape
-    q, k, v = jnp.split((a @ w + bias).reshape(b, t, 3 * heads, d // heads), 3, axis=2)
-    return (q, k, v), (a, w)
+    return tuple(jnp.split((a @ w + bias).reshape(b, t, 3 * heads, d // heads), 3, axis=2))
+
+
+def _qkv_apart_fwd(a, w, bias, heads):
+    return _qkv_split(a, w, bias, heads), (a, w)
 
 
 def _qkv_apart_bwd(heads, residuals, grads):
@@ -276,15 +271,11 @@ def make_loss(heads, gelu="jax", norm="two-pass", qkv=False, loss="optax", bias=
         for blk in p["blocks"]:
             a = ln(blk["ln1"], h, 1e-5)
             b, t, d = a.shape
-            if qkv == "apart_grads":
+            if qkv:
                 w = jnp.concatenate([blk[n]["kernel"] for n in "qkv"], 1).astype(G.BF16)
                 bias = jnp.concatenate([blk[n]["bias"] for n in "qkv"]).astype(G.BF16)
-                q, k, v = _qkv_apart_grads(a, w, bias, heads)
-            elif qkv:
-                w = jnp.concatenate([blk[n]["kernel"] for n in "qkv"], 1).astype(G.BF16)
-                bias = jnp.concatenate([blk[n]["bias"] for n in "qkv"]).astype(G.BF16)
-                q, k, v = jnp.split((a @ w + bias).reshape(b, t, 3 * heads, d // heads), 3,
-                                    axis=2)
+                split = _qkv_apart_grads if qkv == "apart_grads" else _qkv_split
+                q, k, v = split(a, w, bias, heads)
             else:
                 q, k, v = (G._dense(blk[n], a).reshape(b, t, heads, d // heads)
                            for n in "qkv")
